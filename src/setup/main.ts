@@ -1,0 +1,90 @@
+import { loadConfig } from '../shared/config';
+import { ensureDatabase, migrateDatabase, redactUrl } from '../shared/db/migrate';
+import { ensureChromium } from './chromium';
+import { ensureGoTool } from './goTools';
+
+// Set-up for a fresh machine and for every start: each step is idempotent and fast when
+// there is nothing to do, and says exactly what is missing when it fails.
+interface Step {
+  name: string;
+  optional?: boolean;
+  run(): Promise<string>;
+}
+
+export async function setup(print: (line: string) => void = console.log): Promise<boolean> {
+  const config = loadConfig();
+  const steps: Step[] = [
+    {
+      name: 'node',
+      async run() {
+        const [major, minor] = process.versions.node.split('.').map(Number);
+        if (major! < 20 || (major === 20 && minor! < 3)) throw new Error(`Node ${process.version} is too old: install Node 20.3 or newer`);
+        return process.version;
+      },
+    },
+    {
+      name: 'chromium',
+      async run() {
+        const c = await ensureChromium(config.CHROMIUM_PATH);
+        return `${c.action} ${c.path} (${c.version})`;
+      },
+    },
+    {
+      name: 'temporal CLI',
+      async run() {
+        const t = await ensureGoTool('temporal');
+        return `${t.action} ${t.path}`;
+      },
+    },
+    {
+      // tctl is past end of support and optional: `temporal` does everything it does.
+      name: 'tctl',
+      optional: true,
+      async run() {
+        const t = await ensureGoTool('tctl');
+        return `${t.action} ${t.path}`;
+      },
+    },
+    {
+      name: 'postgres',
+      async run() {
+        const where = redactUrl(config.DATABASE_URL);
+        let created: boolean;
+        try {
+          created = await ensureDatabase(config.DATABASE_URL);
+        } catch (err) {
+          throw new Error(
+            `PostgreSQL is not reachable at ${where} (${(err as Error).message}). Start PostgreSQL ` +
+              '(or `docker compose up -d postgres`) or set DATABASE_URL.',
+          );
+        }
+        await migrateDatabase(config.DATABASE_URL);
+        return `${created ? 'created' : 'found'} ${where}, migrations applied`;
+      },
+    },
+  ];
+
+  let ok = true;
+  for (const step of steps) {
+    const started = Date.now();
+    try {
+      const detail = await step.run();
+      print(`setup: ${step.name.padEnd(13)} ok   ${String(Date.now() - started).padStart(6)} ms  ${detail}`);
+    } catch (err) {
+      const level = step.optional ? 'skip' : 'FAIL';
+      print(`setup: ${step.name.padEnd(13)} ${level} ${String(Date.now() - started).padStart(6)} ms  ${(err as Error).message}`);
+      if (!step.optional) ok = false;
+    }
+  }
+  return ok;
+}
+
+if (require.main === module) {
+  setup().then(
+    (ok) => process.exit(ok ? 0 : 1),
+    (err) => {
+      console.error(`setup: ${(err as Error).message}`);
+      process.exit(1);
+    },
+  );
+}

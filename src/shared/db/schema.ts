@@ -1,0 +1,96 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint, bigserial, boolean, index, integer, jsonb, pgEnum, pgTable, smallint, text, timestamp, uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+export const JOB_STATUSES = ['PENDING', 'INQUEUE', 'PROGRESS', 'COMPLETED', 'ERROR'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+export const jobStatus = pgEnum('job_status', JOB_STATUSES);
+
+export const ITEM_STATUSES = ['PENDING', 'RUNNING', 'COMPLETED', 'CONTENT_MODERATED', 'FAILED'] as const;
+export type ItemStatus = (typeof ITEM_STATUSES)[number];
+export const itemStatus = pgEnum('item_status', ITEM_STATUSES);
+
+const timestamps = {
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+};
+
+export const jobs = pgTable(
+  'jobs',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    type: text('type').notNull(),
+    status: jobStatus('status').notNull().default('PENDING'),
+    payload: jsonb('payload').notNull().default({}),
+    priority: integer('priority').notNull().default(0),
+    account: text('account'),
+    progress: smallint('progress').notNull().default(0),
+    progressMessage: text('progress_message'),
+    workflowId: text('workflow_id'),
+    runId: text('run_id'),
+    result: jsonb('result'),
+    errorMessage: text('error_message'),
+    retryOf: bigint('retry_of', { mode: 'number' }),
+    ...timestamps,
+    queuedAt: timestamp('queued_at', { withTimezone: true }),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+    durationMs: integer('duration_ms'),
+  },
+  (t) => [
+    // Serves the claim: WHERE status='PENDING' AND type=$1 ORDER BY priority DESC, created_at.
+    index('jobs_claim_idx').on(t.status, t.type, t.priority.desc(), t.createdAt),
+    // The reconciler scans the few jobs that are in flight.
+    index('jobs_in_flight_idx').on(t.status, t.updatedAt).where(sql`status IN ('INQUEUE', 'PROGRESS')`),
+  ],
+);
+
+export const jobItems = pgTable(
+  'job_items',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    jobId: bigint('job_id', { mode: 'number' }).notNull().references(() => jobs.id, { onDelete: 'cascade' }),
+    index: integer('index').notNull(),
+    prompt: text('prompt'),
+    status: itemStatus('status').notNull().default('PENDING'),
+    attempts: integer('attempts').notNull().default(0),
+    moderationRetries: integer('moderation_retries').notNull().default(0),
+    mediaUrl: text('media_url'),
+    filePath: text('file_path'),
+    sha256: text('sha256'),
+    bytes: bigint('bytes', { mode: 'number' }),
+    hd: boolean('hd').notNull().default(false),
+    error: text('error'),
+    ...timestamps,
+  },
+  (t) => [uniqueIndex('job_items_job_index_uq').on(t.jobId, t.index)],
+);
+
+export const jobEvents = pgTable(
+  'job_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    jobId: bigint('job_id', { mode: 'number' }).notNull().references(() => jobs.id, { onDelete: 'cascade' }),
+    fromStatus: jobStatus('from_status'),
+    toStatus: jobStatus('to_status').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+    detail: jsonb('detail'),
+  },
+  (t) => [index('job_events_job_idx').on(t.jobId, t.at)],
+);
+
+export const accounts = pgTable('accounts', {
+  name: text('name').primaryKey(),
+  // A path only: the storage state's content never leaves its 0600 file.
+  storageState: text('storage_state'),
+  cooldownUntil: timestamp('cooldown_until', { withTimezone: true }),
+  dailyQuota: integer('daily_quota'),
+  lastAuthError: text('last_auth_error'),
+  ...timestamps,
+});
+
+export type Job = typeof jobs.$inferSelect;
+export type JobItem = typeof jobItems.$inferSelect;
+export type JobEvent = typeof jobEvents.$inferSelect;
+export type Account = typeof accounts.$inferSelect;

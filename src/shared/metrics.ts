@@ -1,0 +1,83 @@
+import http from 'node:http';
+import net from 'node:net';
+import { sql } from 'drizzle-orm';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Db } from './db/client';
+import type { Logger } from './logger';
+
+// grokflow's own metrics. The Temporal SDK's (workflow/activity task latencies, slots,
+// sticky cache…) come from the SDK runtime and are served on the same endpoint.
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'grokflow_process_' });
+
+export const itemsTotal = new Counter({
+  name: 'grokflow_items_total',
+  help: 'Generated items by job type and outcome',
+  labelNames: ['type', 'outcome'] as const,
+  registers: [registry],
+});
+
+export const moderationRetriesTotal = new Counter({
+  name: 'grokflow_moderation_retries_total',
+  help: 'Regenerations after a content-moderated answer',
+  registers: [registry],
+});
+
+export const cooldownsTotal = new Counter({
+  name: 'grokflow_account_cooldowns_total',
+  help: 'Rate limits hit, by account',
+  labelNames: ['account'] as const,
+  registers: [registry],
+});
+
+export const generationSeconds = new Histogram({
+  name: 'grokflow_generation_seconds',
+  help: 'Time of one successful generation, prompt to downloaded file',
+  labelNames: ['type'] as const,
+  buckets: [5, 10, 20, 30, 45, 60, 90, 120, 180, 300, 600],
+  registers: [registry],
+});
+
+/** Jobs by type and status, read from Postgres at scrape time (the master's endpoint). */
+export function registerJobGauge(db: Db): void {
+  if (registry.getSingleMetric('grokflow_jobs')) return;
+  new Gauge({
+    name: 'grokflow_jobs',
+    help: 'Jobs by type and status',
+    labelNames: ['type', 'status'] as const,
+    registers: [registry],
+    async collect() {
+      const { rows } = await db.execute<{ type: string; status: string; n: number }>(
+        sql`SELECT type, status::text AS status, count(*)::int AS n FROM jobs GROUP BY type, status`,
+      );
+      this.reset();
+      for (const r of rows) this.set({ type: r.type, status: r.status }, r.n);
+    },
+  });
+}
+
+export async function startMetricsServer(opts: { port: number; sdkMetricsAddress?: string; logger: Logger }): Promise<http.Server> {
+  const server = http.createServer(async (req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end('try /metrics\n');
+      return;
+    }
+    try {
+      let body = await registry.metrics();
+      if (opts.sdkMetricsAddress) {
+        const sdk = await fetch(`http://${opts.sdkMetricsAddress}/metrics`).then((r) => r.text()).catch(() => '');
+        body += `\n${sdk}`;
+      }
+      res.writeHead(200, { 'content-type': registry.contentType }).end(body);
+    } catch (err) {
+      res.writeHead(500).end(String(err));
+    }
+  });
+  server.listen(opts.port, '0.0.0.0');
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  opts.logger.info({ url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/metrics` }, 'metrics endpoint');
+  return server;
+}

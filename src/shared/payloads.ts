@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { ACCOUNT_NAME_RULE, isAccountName } from './accountName';
+
+const POST_URL = /\/imagine\/post\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\/?$/i;
+
+const prompt = z.string().trim().min(1, 'must not be empty').max(4000);
+const account = z.string().refine(isAccountName, ACCOUNT_NAME_RULE);
+
+export const videoPayloadSchema = z
+  .strictObject({
+    imageUrl: z.url().regex(POST_URL, 'must be a Grok Imagine post permalink (…/imagine/post/<uuid>)').optional(),
+    imagePath: z.string().min(1).optional(),
+    prompt: prompt.optional(),
+    prompts: z.array(prompt).min(1).max(100).optional(),
+    count: z.int().min(1).max(100).optional(),
+    duration: z.enum(['max', '6s', '10s']).default('max'),
+    resolution: z.enum(['480p', '720p']).optional(),
+    mode: z.enum(['normal', 'fun', 'spicy', 'custom']).optional(),
+    account: account.optional(),
+    upscale: z.boolean().default(false),
+    deleteAfterDownload: z.boolean().default(false),
+    minSuccessful: z.int().min(0).max(100).optional(),
+  })
+  .superRefine((p, ctx) => {
+    if (p.imageUrl && p.imagePath) {
+      ctx.addIssue({ code: 'custom', path: ['imagePath'], message: 'give imageUrl or imagePath, not both' });
+    }
+    if (!p.imageUrl && !p.imagePath && !p.prompt && !p.prompts) {
+      ctx.addIssue({ code: 'custom', path: ['prompt'], message: 'required when there is no imageUrl or imagePath' });
+    }
+    if (p.prompts && p.count !== undefined && p.count !== p.prompts.length) {
+      ctx.addIssue({ code: 'custom', path: ['count'], message: `is ${p.count} but prompts has ${p.prompts.length}` });
+    }
+    const count = p.prompts?.length ?? p.count ?? 1;
+    if (p.minSuccessful !== undefined && p.minSuccessful > count) {
+      ctx.addIssue({ code: 'custom', path: ['minSuccessful'], message: `is ${p.minSuccessful}, more than the ${count} videos asked for` });
+    }
+  });
+
+export const imagePayloadSchema = z.strictObject({
+  prompt,
+  count: z.int().min(1).max(100).default(1),
+  account: account.optional(),
+  minSuccessful: z.int().min(0).max(100).optional(),
+});
+
+export type VideoPayload = z.output<typeof videoPayloadSchema>;
+export type ImagePayload = z.output<typeof imagePayloadSchema>;
+
+/** One generation of a job: what becomes a job_items row. */
+export interface ItemSpec {
+  index: number;
+  prompt: string;
+}
+
+export function videoItems(p: VideoPayload): ItemSpec[] {
+  if (p.prompts) return p.prompts.map((prompt, index) => ({ index, prompt }));
+  return Array.from({ length: p.count ?? 1 }, (_, index) => ({ index, prompt: p.prompt ?? '' }));
+}
+
+export function imageItems(p: ImagePayload): ItemSpec[] {
+  return Array.from({ length: p.count }, (_, index) => ({ index, prompt: p.prompt }));
+}
+
+export class PayloadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PayloadError';
+  }
+}
+
+/** Parses a payload or throws a PayloadError whose message names every bad field. */
+export function parsePayload<S extends z.ZodType>(schema: S, payload: unknown): z.output<S> {
+  const parsed = schema.safeParse(payload);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => {
+    const field = ['payload', ...i.path.map(String)].join('.');
+    const keys = i.code === 'unrecognized_keys' ? ` (${i.keys.map((k) => `payload.${k}`).join(', ')})` : '';
+    return `${field}: ${i.message}${keys}`;
+  });
+  throw new PayloadError(`invalid payload: ${problems.join('; ')}`);
+}

@@ -1,0 +1,76 @@
+import type { Duration } from '@temporalio/common';
+import type { z } from 'zod';
+import { imageItems, imagePayloadSchema, videoItems, videoPayloadSchema, type ItemSpec } from './payloads';
+
+/**
+ * The job types grokflow knows: one entry each (the seed's masterWorkflowMap). Adding a
+ * type means an entry here and its own slave workflow and activities, nothing else.
+ */
+export const JOB_TYPE_NAMES = ['GROK_VIDEO_GENERATION', 'GROK_IMAGE_GENERATION'] as const;
+export type JobTypeName = (typeof JOB_TYPE_NAMES)[number];
+
+export interface ActivityTimeouts {
+  startToClose: Duration;
+  scheduleToClose: Duration;
+  heartbeat: Duration;
+}
+
+export type DispatchMode = 'sequential' | 'concurrent';
+
+export interface JobTypeEntry<S extends z.ZodType = z.ZodType> {
+  name: JobTypeName;
+  payloadSchema: S;
+  items(payload: z.output<S>): ItemSpec[];
+  masterTaskQueue: string;
+  slaveTaskQueue: string;
+  cron: string;
+  dispatch: { mode: DispatchMode; batchSize: number };
+  /** The slave workflow's type name, as exported from src/slave/workflows. */
+  slaveWorkflow: string;
+  activityTimeouts: ActivityTimeouts;
+}
+
+const DEFAULT_TIMEOUTS: ActivityTimeouts = { startToClose: '2 days', scheduleToClose: '2 days', heartbeat: '20 seconds' };
+
+function entry<S extends z.ZodType>(
+  name: JobTypeName,
+  fields: Pick<JobTypeEntry<S>, 'payloadSchema' | 'items' | 'slaveWorkflow'> & Partial<JobTypeEntry<S>>,
+): JobTypeEntry<S> {
+  const queue = name.toLowerCase();
+  return {
+    name,
+    masterTaskQueue: `master_${queue}`,
+    slaveTaskQueue: queue,
+    cron: '* * * * *',
+    dispatch: { mode: 'concurrent', batchSize: 100 },
+    activityTimeouts: DEFAULT_TIMEOUTS,
+    ...fields,
+  };
+}
+
+export const registry = {
+  GROK_VIDEO_GENERATION: entry('GROK_VIDEO_GENERATION', {
+    payloadSchema: videoPayloadSchema,
+    items: videoItems,
+    slaveWorkflow: 'grokVideoGenerationWorkflow',
+  }),
+  GROK_IMAGE_GENERATION: entry('GROK_IMAGE_GENERATION', {
+    payloadSchema: imagePayloadSchema,
+    items: imageItems,
+    slaveWorkflow: 'grokImageGenerationWorkflow',
+  }),
+} satisfies Record<JobTypeName, { slaveTaskQueue: string }>;
+
+export function isJobType(name: string): name is JobTypeName {
+  return (JOB_TYPE_NAMES as readonly string[]).includes(name);
+}
+
+export function jobType(name: string): JobTypeEntry {
+  if (!isJobType(name)) throw new Error(`unknown job type "${name}"; known: ${JOB_TYPE_NAMES.join(', ')}`);
+  return registry[name] as unknown as JobTypeEntry;
+}
+
+/** Workflow id of a job's slave workflow: `<type in lower case>(<jobId>)`. */
+export function jobWorkflowId(type: string, jobId: number): string {
+  return `${type.toLowerCase()}(${jobId})`;
+}

@@ -1,0 +1,20 @@
+// Plain data that crosses into workflow code: no zod, no secrets, nothing but ids and names,
+// so histories stay small and free of payload content and credentials.
+import type { ActivityTimeouts, DispatchMode, JobTypeName } from './registry';
+
+/** Input of a job type's scheduler workflow, derived from its registry entry. */
+export interface SchedulerInput {
+  jobType: JobTypeName;
+  slaveTaskQueue: string;
+  slaveWorkflow: string;
+  dispatchMode: DispatchMode;
+  batchSize: number;
+  activityTimeouts: ActivityTimeouts;
+}
+
+/** Input of a slave workflow: which job; everything else is read from Postgres by activities. */
+export interface SlaveWorkflowInput {
+  jobId: number;
+  jobType: JobTypeName;
+  activityTimeouts: ActivityTimeouts;
+}
