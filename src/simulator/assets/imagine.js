@@ -1,0 +1,344 @@
+// Client side of the Grok Imagine simulator: the page itself streams progress from the
+// server, updates the percentage, then swaps in the video — so a driver has to wait on
+// real DOM changes. Plain browser JavaScript, no build step.
+(function () {
+  'use strict';
+  var S = window.__SIM__ || {};
+  var ids = S.ids || {};
+  var cls = S.cls || {};
+  function $(name) { return document.getElementById(ids[name]); }
+  function el(tag, attrs, text) {
+    var e = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  // ---- toasts -----------------------------------------------------------------------
+  function clearToasts() { var t = $('toasts'); if (t) t.textContent = ''; }
+  function toast(text, action) {
+    var box = $('toasts');
+    if (!box) return;
+    var t = el('div', { role: 'alert', 'class': cls.toast });
+    t.appendChild(el('span', {}, text));
+    if (action) {
+      var a = el('a', { href: action.href, 'class': cls.btn }, action.text);
+      t.appendChild(document.createTextNode(' '));
+      t.appendChild(a);
+    }
+    box.appendChild(t);
+    setTimeout(function () { if (t.parentNode) t.parentNode.removeChild(t); }, 20000);
+  }
+  function info(text) {
+    var box = $('toasts');
+    if (!box) return;
+    var t = el('div', { role: 'status', 'class': cls.toast }, text);
+    box.appendChild(t);
+    setTimeout(function () { if (t.parentNode) t.parentNode.removeChild(t); }, 4000);
+  }
+  function loginWall() {
+    var app = $('app');
+    var next = location.pathname;
+    var main = el('main', { id: ids.wall, 'class': cls.wall });
+    main.appendChild(el('h1', {}, 'Welcome to Grok'));
+    main.appendChild(el('p', {}, 'Your session has expired. Sign in or create an account to continue.'));
+    var p = el('p');
+    p.appendChild(el('a', { href: '/sign-in?next=' + encodeURIComponent(next), 'class': cls.btn }, 'Sign in'));
+    p.appendChild(document.createTextNode(' '));
+    p.appendChild(el('a', { href: '/sign-up', 'class': cls.btn }, 'Sign up'));
+    main.appendChild(p);
+    app.textContent = '';
+    app.appendChild(main);
+  }
+  function handleStartError(res, body) {
+    if (res.status === 401) { loginWall(); return; }
+    if (res.status === 429) {
+      toast((body && body.message) || 'Rate limit reached', { href: '/subscribe', text: 'Upgrade to unlock more' });
+      return;
+    }
+    toast('Server failed to respond');
+  }
+
+  // ---- progress ---------------------------------------------------------------------
+  function showProgress(container) {
+    hideProgress();
+    var o = el('div', { id: ids.overlay, 'class': cls.overlay, 'aria-label': 'Generating' });
+    o.appendChild(el('span', { 'class': S.progressClass }, '0%'));
+    container.appendChild(o);
+    return o.firstChild;
+  }
+  function hideProgress() { var o = $('overlay'); if (o) o.parentNode.removeChild(o); }
+
+  // Streams NDJSON events of one generation; calls onEvent for each, onDrop if the
+  // connection breaks.
+  function stream(id, onEvent, onDrop) {
+    fetch('/rest/imagine/generations/' + encodeURIComponent(id) + '/stream', { credentials: 'same-origin' })
+      .then(function (res) {
+        if (res.status === 401) { loginWall(); return; }
+        if (!res.ok || !res.body) { toast('Server failed to respond'); onEvent({ type: 'abort' }); return; }
+        var reader = res.body.getReader();
+        var dec = new TextDecoder();
+        var buf = '';
+        var finished = false;
+        function pump() {
+          return reader.read().then(function (r) {
+            if (r.done) { if (!finished) onDrop(); return; }
+            buf += dec.decode(r.value, { stream: true });
+            var lines = buf.split('\n');
+            buf = lines.pop();
+            lines.forEach(function (line) {
+              if (!line.trim()) return;
+              var ev = JSON.parse(line);
+              if (ev.type !== 'progress') finished = true;
+              onEvent(ev);
+            });
+            return pump();
+          });
+        }
+        return pump();
+      })
+      .catch(function () { onDrop(); });
+  }
+
+  // ---- post page ----------------------------------------------------------------------
+  function initPost() {
+    var form = $('composer');
+    if (!form) return;
+    var state = { duration: '6s', resolution: '480p', video: S.video || null, busy: false };
+    var optionsBtn = $('optionsBtn'), optionsMenu = $('optionsMenu');
+    var makeBtn = $('makeBtn'), media = $('media');
+    var moreBtn = $('moreBtn'), moreMenu = $('moreMenu'), downloadBtn = $('downloadBtn');
+
+    function promptText() {
+      var p = $('prompt');
+      return (p.tagName === 'TEXTAREA' ? p.value : p.innerText || '').trim();
+    }
+    function setMake(label) { makeBtn.textContent = label; makeBtn.setAttribute('aria-label', label); }
+    function closeMenus() {
+      optionsMenu.hidden = true; optionsBtn.setAttribute('aria-expanded', 'false');
+      moreMenu.hidden = true; moreBtn.setAttribute('aria-expanded', 'false');
+    }
+    optionsBtn.addEventListener('click', function (e) {
+      e.stopPropagation();
+      var open = optionsMenu.hidden;
+      closeMenus();
+      optionsMenu.hidden = !open;
+      optionsBtn.setAttribute('aria-expanded', String(open));
+    });
+    Array.prototype.forEach.call(optionsMenu.querySelectorAll('[role=menuitemradio]'), function (item) {
+      item.addEventListener('click', function (e) {
+        e.stopPropagation();
+        var group = item.getAttribute('data-group');
+        state[group] = item.getAttribute('data-value');
+        Array.prototype.forEach.call(optionsMenu.querySelectorAll('[data-group=' + group + ']'), function (o) {
+          o.setAttribute('aria-checked', String(o === item));
+        });
+        optionsBtn.firstChild.textContent = state.duration + ' · ' + state.resolution;
+        closeMenus();
+      });
+    });
+    moreBtn.addEventListener('click', function (e) {
+      e.stopPropagation();
+      var open = moreMenu.hidden;
+      closeMenus();
+      moreMenu.hidden = !open;
+      moreBtn.setAttribute('aria-expanded', String(open));
+    });
+    document.addEventListener('click', closeMenus);
+
+    function currentVideoEl() { return document.getElementById(S.videoId); }
+    function showVideo(v) {
+      hideProgress();
+      var ab = $('ab'); if (ab) ab.parentNode.removeChild(ab);
+      var old = currentVideoEl();
+      if (old) old.parentNode.removeChild(old);
+      var video = el('video', { id: S.videoId, autoplay: '', muted: '', loop: '', playsinline: '' });
+      video.muted = true;
+      video.src = v.url;
+      var img = $('image');
+      media.insertBefore(video, img.nextSibling);
+      state.video = v;
+      $('hdBadge').hidden = !v.hd;
+      downloadBtn.hidden = false; moreBtn.hidden = false;
+      setMake('Redo');
+    }
+    function showChoice(genId, videos) {
+      hideProgress();
+      var sec = el('section', { id: ids.ab, 'class': cls.ab, 'aria-label': 'Which video do you prefer?' });
+      sec.appendChild(el('h2', {}, 'Which video do you prefer?'));
+      videos.forEach(function (v, i) {
+        var fig = el('figure', { 'class': cls.card });
+        var vid = el('video', { src: v.url, autoplay: '', muted: '', loop: '', playsinline: '' });
+        vid.muted = true;
+        fig.appendChild(vid);
+        var b = el('button', { type: 'button', 'aria-label': 'Prefer video ' + (i === 0 ? 'A' : 'B'), 'class': cls.btn }, 'Select');
+        b.addEventListener('click', function () {
+          fetch('/rest/imagine/ab/' + encodeURIComponent(genId), {
+            method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ choice: i }),
+          }).then(function (r) { return r.json().then(function (j) { return { r: r, j: j }; }); })
+            .then(function (x) {
+              if (x.r.status === 401) return loginWall();
+              if (!x.r.ok) return toast('Server failed to respond');
+              showVideo(x.j.video);
+            }).catch(function () { toast('Server failed to respond'); });
+        });
+        fig.appendChild(b);
+        sec.appendChild(fig);
+      });
+      media.appendChild(sec);
+    }
+
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      if (state.busy) return;
+      state.busy = true;
+      makeBtn.disabled = true;
+      clearToasts();
+      closeMenus();
+      var done = function () { state.busy = false; makeBtn.disabled = false; };
+      fetch('/rest/imagine/generate', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        credentials: 'same-origin',
+        body: JSON.stringify({ postId: S.postId, prompt: promptText(), duration: state.duration, resolution: state.resolution }),
+      }).then(function (res) {
+        return res.json().catch(function () { return {}; }).then(function (body) {
+          if (!res.ok) { handleStartError(res, body); done(); return; }
+          var span = showProgress(media);
+          stream(body.generationId, function (ev) {
+            if (ev.type === 'progress') { span.textContent = ev.progress + '%'; return; }
+            done();
+            if (ev.type === 'done') showVideo(ev.video);
+            else if (ev.type === 'choose') showChoice(body.generationId, ev.videos);
+            else if (ev.type === 'moderated') { hideProgress(); toast('Content Moderated. Try a different idea.'); }
+            else if (ev.type === 'error') { hideProgress(); toast('Server failed to respond'); }
+            else if (ev.type === 'unauthenticated') { loginWall(); }
+            else hideProgress();
+          }, function () {
+            done();
+            hideProgress();
+            toast('Network error. Check your connection and try again.');
+          });
+        });
+      }).catch(function () { done(); toast('Network error. Check your connection and try again.'); });
+    });
+
+    downloadBtn.addEventListener('click', function () {
+      if (!state.video) return;
+      var a = el('a', { href: state.video.url, download: state.video.hd ? 'generated_video_hd.mp4' : 'generated_video.mp4' });
+      document.body.appendChild(a); a.click(); a.parentNode.removeChild(a);
+    });
+
+    Array.prototype.forEach.call(moreMenu.querySelectorAll('[role=menuitem]'), function (item) {
+      item.addEventListener('click', function (e) {
+        e.stopPropagation();
+        closeMenus();
+        if (!state.video) return;
+        if (item.textContent === 'Upscale video') upscale(state.video);
+        else if (item.textContent === 'Delete') confirmDelete(state.video);
+      });
+    });
+
+    function upscale(v) {
+      fetch('/rest/imagine/videos/' + encodeURIComponent(v.videoId) + '/upscale', { method: 'POST' })
+        .then(function (r) {
+          if (r.status === 401) return loginWall();
+          if (!r.ok) return toast('Server failed to respond');
+          info('Upscaling video…');
+          var poll = function () {
+            fetch('/rest/imagine/videos/' + encodeURIComponent(v.videoId)).then(function (r2) { return r2.json(); })
+              .then(function (j) {
+                if (j.hd) showVideo({ videoId: v.videoId, url: j.hdUrl, hd: true });
+                else setTimeout(poll, 150);
+              }).catch(function () { setTimeout(poll, 500); });
+          };
+          poll();
+        }).catch(function () { toast('Server failed to respond'); });
+    }
+
+    function confirmDelete(v) {
+      var d = el('div', { id: ids.dialog, 'class': cls.dialog, role: 'alertdialog', 'aria-modal': 'true', 'aria-labelledby': ids.dialog + '-t' });
+      d.appendChild(el('h2', { id: ids.dialog + '-t' }, 'Delete video?'));
+      d.appendChild(el('p', {}, 'This video will be deleted permanently.'));
+      var cancel = el('button', { type: 'button', 'class': cls.btn }, 'Cancel');
+      var ok = el('button', { type: 'button', 'class': cls.btn }, 'Delete');
+      if (S.drift) { d.appendChild(ok); d.appendChild(cancel); } else { d.appendChild(cancel); d.appendChild(ok); }
+      document.body.appendChild(d);
+      cancel.addEventListener('click', function () { d.parentNode.removeChild(d); });
+      ok.addEventListener('click', function () {
+        fetch('/rest/imagine/videos/' + encodeURIComponent(v.videoId), { method: 'DELETE' }).then(function (r) {
+          d.parentNode.removeChild(d);
+          if (r.status === 401) return loginWall();
+          if (!r.ok) return toast('Server failed to respond');
+          var vid = currentVideoEl(); if (vid) vid.parentNode.removeChild(vid);
+          state.video = null;
+          $('hdBadge').hidden = true;
+          downloadBtn.hidden = true; moreBtn.hidden = true;
+          setMake('Make video');
+          info('Video deleted');
+        });
+      });
+    }
+  }
+
+  // ---- composer (/imagine) ------------------------------------------------------------
+  function initComposer() {
+    var form = $('imgComposer');
+    if (!form) return;
+    var grid = $('grid'), list = grid.querySelector('ul'), btn = $('submitBtn');
+    var busy = false;
+    function promptText() {
+      var p = $('imgPrompt');
+      return (p.tagName === 'TEXTAREA' ? p.value : p.innerText || '').trim();
+    }
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      if (busy) return;
+      busy = true; btn.disabled = true;
+      clearToasts();
+      var done = function () { busy = false; btn.disabled = false; };
+      fetch('/rest/imagine/images', {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: promptText() }),
+      }).then(function (res) {
+        return res.json().catch(function () { return {}; }).then(function (body) {
+          if (!res.ok) { handleStartError(res, body); done(); return; }
+          list.textContent = '';
+          var span = showProgress(grid);
+          stream(body.generationId, function (ev) {
+            if (ev.type === 'progress') { span.textContent = ev.progress + '%'; return; }
+            done();
+            hideProgress();
+            if (ev.type === 'done') {
+              ev.images.forEach(function (im) {
+                var li = el('li', { 'class': cls.card });
+                var a = el('a', { href: im.postUrl });
+                a.appendChild(el('img', { src: im.url, alt: 'Generated image' }));
+                li.appendChild(a);
+                list.appendChild(li);
+              });
+            } else if (ev.type === 'moderated') toast('Content Moderated. Try a different idea.');
+            else if (ev.type === 'error') toast('Server failed to respond');
+            else if (ev.type === 'unauthenticated') loginWall();
+          }, function () {
+            done(); hideProgress();
+            toast('Network error. Check your connection and try again.');
+          });
+        });
+      }).catch(function () { done(); toast('Network error. Check your connection and try again.'); });
+    });
+    $('upload').addEventListener('change', function (e) {
+      var f = e.target.files && e.target.files[0];
+      if (!f) return;
+      fetch('/rest/imagine/upload', { method: 'POST', headers: { 'content-type': f.type || 'application/octet-stream' }, body: f })
+        .then(function (r) { return r.json().then(function (j) { return { r: r, j: j }; }); })
+        .then(function (x) {
+          if (x.r.status === 401) return loginWall();
+          if (!x.r.ok) return toast(x.j.message || 'Upload failed');
+          location.href = x.j.postUrl;
+        }).catch(function () { toast('Server failed to respond'); });
+    });
+  }
+
+  initPost();
+  initComposer();
+})();
