@@ -1,0 +1,111 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { jobItems } from '../../shared/db/schema';
+import { transitionJob } from '../../shared/jobs/transition';
+import { jobType } from '../../shared/registry';
+import { FailureType } from '../failures';
+import { itemsTotal } from '../../shared/metrics';
+import { quotaOf } from './accounts';
+import type { SlaveDeps } from './deps';
+import { failOpenItems, isFinal, jobPayload, loadItems, loadJob, setItem } from './jobs';
+
+export interface JobPlan {
+  itemIndexes: number[];
+  concurrency: number;
+  account: string;
+  /** One line for the Web UI's memo, e.g. `3 × video: "a cat surfing"`. */
+  summary: string;
+}
+
+export interface JobEnd {
+  status: 'COMPLETED' | 'ERROR';
+  message: string;
+  completed: number;
+  requested: number;
+}
+
+// Short, idempotent bookkeeping activities around a job's generations.
+export function lifecycleActivities({ db, config, logger }: SlaveDeps) {
+  return {
+    /** INQUEUE → PROGRESS, its job_items rows, the quota check. Safe to run twice. */
+    async startJob({ jobId, workflowId, runId }: { jobId: number; workflowId: string; runId: string }): Promise<JobPlan> {
+      const job = await loadJob(db, jobId);
+      if (isFinal(job)) throw ApplicationFailure.nonRetryable(`job ${jobId} is already ${job.status}`, FailureType.Stopped);
+      const payload = jobPayload(job);
+      const account = payload.account ?? config.DEFAULT_ACCOUNT;
+      const items = jobType(job.type).items(payload as never);
+
+      if (job.status === 'INQUEUE') {
+        const quota = await quotaOf(db, account);
+        if (quota && quota.left < items.length) {
+          throw ApplicationFailure.nonRetryable(
+            `account ${account} has ${quota.left} of its daily quota of ${quota.limit} left; the job needs ${items.length}`,
+            FailureType.QuotaExceeded,
+          );
+        }
+        await db.transaction(async (tx) => {
+          await tx
+            .insert(jobItems)
+            .values(items.map((i) => ({ jobId, index: i.index, prompt: i.prompt })))
+            .onConflictDoNothing();
+          await transitionJob(tx, jobId, 'PROGRESS', { from: 'INQUEUE', set: { workflowId, runId, account } });
+        });
+        logger.info({ jobId, workflowId, items: items.length, account }, 'job started');
+      }
+      const prompt = items[0]?.prompt ?? '';
+      const summary = `${items.length} × ${job.type === 'GROK_IMAGE_GENERATION' ? 'image' : 'video'}: "${prompt.length > 80 ? `${prompt.slice(0, 79)}…` : prompt}"`;
+      return { itemIndexes: items.map((i) => i.index), concurrency: config.ITEM_CONCURRENCY, account, summary };
+    },
+
+    /** PROGRESS → COMPLETED when enough items succeeded, else ERROR naming the counts. */
+    async finishJob({ jobId }: { jobId: number }): Promise<JobEnd> {
+      const job = await loadJob(db, jobId);
+      const items = await loadItems(db, jobId);
+      const completed = items.filter((i) => i.status === 'COMPLETED');
+      const required = jobPayload(job).minSuccessful ?? items.length;
+      const ok = completed.length >= required;
+      const counts = Object.fromEntries(['COMPLETED', 'CONTENT_MODERATED', 'FAILED'].map((s) => [s, items.filter((i) => i.status === s).length]));
+      const message = ok
+        ? `${completed.length} of ${items.length} items completed`
+        : `${completed.length} of ${items.length} items completed, ${required} required: ` +
+          items.filter((i) => i.status !== 'COMPLETED').map((i) => `item ${i.index} ${i.status}${i.error ? ` (${i.error})` : ''}`).join('; ');
+      const result = {
+        requested: items.length,
+        completed: counts.COMPLETED,
+        moderated: counts.CONTENT_MODERATED,
+        failed: counts.FAILED,
+        moderationRetries: items.reduce((n, i) => n + i.moderationRetries, 0),
+        files: completed.map((i) => ({ index: i.index, path: i.filePath, sha256: i.sha256, bytes: i.bytes, hd: i.hd })),
+      };
+      const moved = await transitionJob(db, jobId, ok ? 'COMPLETED' : 'ERROR', {
+        from: 'PROGRESS',
+        set: { result, errorMessage: ok ? null : message, progressMessage: message },
+        detail: { counts },
+      });
+      if (!moved.moved) {
+        // Someone ended it first (terminate, reconciler): report what it is, change nothing.
+        const current = await loadJob(db, jobId);
+        return { status: current.status === 'COMPLETED' ? 'COMPLETED' : 'ERROR', message: current.errorMessage ?? message, completed: completed.length, requested: items.length };
+      }
+      logger[ok ? 'info' : 'error']({ jobId, workflowId: job.workflowId, ...counts }, ok ? 'job completed' : 'job failed');
+      return { status: ok ? 'COMPLETED' : 'ERROR', message, completed: completed.length, requested: items.length };
+    },
+
+    /** Ends the job ERROR with the message (from INQUEUE or PROGRESS); open items fail with it. */
+    async failJob({ jobId, message }: { jobId: number; message: string }): Promise<void> {
+      const job = await loadJob(db, jobId);
+      if (isFinal(job)) return;
+      await failOpenItems(db, jobId, message);
+      const moved = await transitionJob(db, jobId, 'ERROR', { set: { errorMessage: message }, detail: { by: 'slave' } });
+      if (moved.moved) logger.error({ jobId, workflowId: job.workflowId, attempt: Context.current().info.attempt }, `job failed: ${message}`);
+    },
+
+    /** An item that used up its retries. A done item stays done. */
+    async failItem({ jobId, index, error }: { jobId: number; index: number; error: string }): Promise<void> {
+      await setItem(db, jobId, index, { status: 'FAILED', error }, ['PENDING', 'RUNNING']);
+      itemsTotal.inc({ type: (await loadJob(db, jobId)).type, outcome: 'failed' });
+      logger.error({ jobId, item: index }, `item failed: ${error}`);
+    },
+  };
+}
+
+

@@ -1,0 +1,18 @@
+// ApplicationFailure types the slave raises. Workflow code reads them too, so this module
+// holds plain constants only.
+export const FailureType = {
+  /** The job's payload or files are wrong: retrying cannot help. */
+  InvalidInput: 'InvalidInput',
+  /** The account's session is gone: a person must log in again. */
+  AuthRequired: 'AuthRequired',
+  /** The account's daily quota cannot fit the job or the item. */
+  QuotaExceeded: 'QuotaExceeded',
+  /** Grok's rate limit: retried after the cooldown, through nextRetryDelay. */
+  RateLimited: 'RateLimited',
+  /** Timeout, network, server error toast, stuck generation: retried with backoff. */
+  GenerationFailed: 'GenerationFailed',
+  /** The activity was stopped from outside (terminate, cancel); the job is already ended. */
+  Stopped: 'Stopped',
+} as const;
+
+export const NON_RETRYABLE = [FailureType.InvalidInput, FailureType.AuthRequired, FailureType.QuotaExceeded, FailureType.Stopped];

@@ -1,0 +1,247 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright';
+import { ACCOUNT_NAME_RULE, isAccountName } from '../../shared/accountName';
+import { CHROMIUM_ARGS, chromiumSandbox, findChromium } from '../../shared/chromium';
+import { OutcomeError } from './types';
+
+// One browser per process, launched lazily; one context per generation. Contexts come from
+// the account's saved storage state (AUTH_MODE=storageState: no profile copies on disk) or
+// from the account's persistent profile (AUTH_MODE=profile: one generation per profile at a
+// time, serialised here).
+
+export interface BrowserSettings {
+  chromiumPath?: string;
+  headless: boolean;
+  authMode: 'storageState' | 'profile';
+  accountsDir: string;
+  trace: boolean;
+  viewport?: { width: number; height: number };
+  /** Keep one opened context per account ready for its next generation (storageState mode). */
+  prewarm?: boolean;
+}
+
+export interface Session {
+  account: string;
+  context: BrowserContext;
+  page: Page;
+  tracing: boolean;
+  /** Closes the context (idempotent, never throws); releases the profile in profile mode. */
+  close(): Promise<void>;
+  readonly closed: boolean;
+}
+
+
+export function assertAccountName(account: string): void {
+  if (!isAccountName(account)) throw new Error(`invalid account name ${JSON.stringify(account)}: ${ACCOUNT_NAME_RULE}`);
+}
+
+/** Changes when the file is rewritten (a new login); '' when it is missing. */
+function fileVersion(file: string): string {
+  try {
+    const st = fs.statSync(file);
+    return `${st.mtimeMs}:${st.size}:${st.ino}`;
+  } catch {
+    return '';
+  }
+}
+
+export function storageStatePath(accountsDir: string, account: string): string {
+  assertAccountName(account);
+  return path.join(accountsDir, `${account}.json`);
+}
+
+export function profileDir(accountsDir: string, account: string): string {
+  assertAccountName(account);
+  return path.join(accountsDir, `${account}.profile`);
+}
+
+// Playwright closes the browser on SIGINT/SIGTERM/SIGHUP by default; the slave owns the
+// shutdown order instead, so running generations can finish within SHUTDOWN_GRACE_MS.
+const OWN_SIGNALS = { handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false } as const;
+
+export const DEFAULT_VIEWPORT = { width: 1280, height: 900 };
+
+function launchOptions(settings: Pick<BrowserSettings, 'chromiumPath' | 'headless'>) {
+  const executablePath = findChromium(settings.chromiumPath);
+  if (!executablePath) throw new Error('no Chromium found: set CHROMIUM_PATH');
+  return { executablePath, args: CHROMIUM_ARGS, chromiumSandbox: chromiumSandbox(), headless: settings.headless, ...OWN_SIGNALS };
+}
+
+export function launchChromium(settings: Pick<BrowserSettings, 'chromiumPath' | 'headless'>): Promise<Browser> {
+  return chromium.launch(launchOptions(settings));
+}
+
+/** A Chromium of its own on an account's persistent profile (AUTH_MODE=profile). */
+export function launchProfile(dir: string, settings: Pick<BrowserSettings, 'chromiumPath' | 'headless' | 'viewport'>): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(dir, { ...launchOptions(settings), viewport: settings.viewport ?? DEFAULT_VIEWPORT, acceptDownloads: true });
+}
+
+/** Reads a storage state without ever echoing its content (JSON errors quote the input). */
+function readStorageState(file: string, account: string): NonNullable<BrowserContextOptions['storageState']> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new OutcomeError({ kind: 'authRequired', message: `account ${account} needs a new login (no saved session)` });
+  }
+  try {
+    const parsed = JSON.parse(text) as { cookies?: unknown; origins?: unknown };
+    if (!Array.isArray(parsed.cookies)) throw new Error('no cookies');
+    return parsed as NonNullable<BrowserContextOptions['storageState']>;
+  } catch {
+    throw new OutcomeError({ kind: 'authRequired', message: `account ${account} needs a new login (saved session unreadable)` });
+  }
+}
+
+export class GrokBrowser {
+  private browserPromise?: Promise<Browser>;
+  private readonly profileLocks = new Map<string, Promise<void>>();
+  private readonly sessions = new Set<Session>();
+  private readonly spares = new Map<string, Promise<{ context: BrowserContext; version: string }>>();
+
+  constructor(readonly settings: BrowserSettings) {}
+
+  /** The process's browser, launched on first use (and again if it crashed). */
+  browser(): Promise<Browser> {
+    if (!this.browserPromise) {
+      const p = launchChromium(this.settings);
+      this.browserPromise = p;
+      p.then(
+        (b) => b.on('disconnected', () => {
+          if (this.browserPromise === p) this.browserPromise = undefined;
+        }),
+        () => {
+          if (this.browserPromise === p) this.browserPromise = undefined;
+        },
+      );
+    }
+    return this.browserPromise;
+  }
+
+  /** The launched browser, if any (no launch). */
+  async current(): Promise<Browser | undefined> {
+    return this.browserPromise?.catch(() => undefined);
+  }
+
+  openSessions(): number {
+    return this.sessions.size;
+  }
+
+  async openSession(account: string, signal?: AbortSignal): Promise<Session> {
+    signal?.throwIfAborted();
+    let context: BrowserContext;
+    let release = () => {};
+    if (this.settings.authMode === 'profile') {
+      const dir = profileDir(this.settings.accountsDir, account);
+      if (!fs.existsSync(dir)) {
+        throw new OutcomeError({ kind: 'authRequired', message: `account ${account} needs a new login (no profile)` });
+      }
+      release = await this.lockProfile(dir, signal);
+      try {
+        context = await launchProfile(dir, this.settings);
+      } catch (err) {
+        release();
+        throw err;
+      }
+    } else {
+      context = await this.takeWarm(account, signal);
+    }
+    if (this.settings.trace) await context.tracing.start({ screenshots: true, snapshots: true }).catch(() => {});
+    const page = context.pages()[0] ?? (await context.newPage());
+    let closed = false;
+    let closing: Promise<void> | undefined;
+    const sessions = this.sessions;
+    const session: Session = {
+      account,
+      context,
+      page,
+      tracing: this.settings.trace,
+      get closed() {
+        return closed;
+      },
+      close() {
+        if (!closing) {
+          closed = true;
+          closing = context
+            .close()
+            .catch(() => {})
+            .finally(() => {
+              sessions.delete(session);
+              release();
+            });
+        }
+        return closing;
+      },
+    };
+    this.sessions.add(session);
+    if (signal?.aborted) {
+      await session.close();
+      signal.throwIfAborted();
+    }
+    return session;
+  }
+
+  /**
+   * A context with its page already open (a new page costs a renderer process, ~0.4 s here),
+   * made while the previous generation ran. A spare made before the storage state file
+   * changed (a new login) or from a browser that went away is thrown out.
+   */
+  private async takeWarm(account: string, signal?: AbortSignal): Promise<BrowserContext> {
+    const file = storageStatePath(this.settings.accountsDir, account);
+    const version = fileVersion(file);
+    const spare = this.spares.get(account);
+    this.spares.delete(account);
+    const warm = await spare?.catch(() => undefined);
+    let context: BrowserContext | undefined;
+    if (warm && warm.version === version && warm.context.browser()?.isConnected()) context = warm.context;
+    else await warm?.context.close().catch(() => {});
+    context ??= (await this.newWarm(account, file, version)).context;
+    if (this.settings.prewarm && !signal?.aborted) {
+      const next = this.newWarm(account, file, version);
+      next.catch(() => {});
+      this.spares.set(account, next);
+    }
+    return context;
+  }
+
+  private async newWarm(account: string, file: string, version: string): Promise<{ context: BrowserContext; version: string }> {
+    const state = readStorageState(file, account);
+    const browser = await this.browser();
+    const context = await browser.newContext({ storageState: state, viewport: this.settings.viewport ?? DEFAULT_VIEWPORT, acceptDownloads: true });
+    await context.newPage();
+    return { context, version };
+  }
+
+  private async lockProfile(dir: string, signal?: AbortSignal): Promise<() => void> {
+    const key = path.resolve(dir);
+    for (;;) {
+      const held = this.profileLocks.get(key);
+      if (!held) break;
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => reject(signal!.reason);
+        signal?.addEventListener('abort', onAbort, { once: true });
+        void held.then(() => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        });
+      });
+    }
+    let release!: () => void;
+    this.profileLocks.set(key, new Promise<void>((r) => (release = r)));
+    return () => {
+      this.profileLocks.delete(key);
+      release();
+    };
+  }
+
+  async close(): Promise<void> {
+    const spares = [...this.spares.values()];
+    this.spares.clear();
+    await Promise.all(spares.map((p) => p.then((w) => w.context.close(), () => undefined).catch(() => {})));
+    await Promise.all([...this.sessions].map((s) => s.close()));
+    const b = await this.current();
+    this.browserPromise = undefined;
+    await b?.close().catch(() => {});
+  }
+}

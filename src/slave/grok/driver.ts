@@ -1,0 +1,310 @@
+import fs from 'node:fs';
+import type { Logger } from 'pino';
+import type { Config } from '../../shared/config';
+import { projectPath } from '../../shared/config';
+import { grokTarget } from '../../shared/grokTarget';
+import { saveArtifacts } from './artifacts';
+import { GrokBrowser, type BrowserSettings, type Session } from './browser';
+import { ComposerPage } from './composerPage';
+import { PostPage, type PostPageTimeouts } from './postPage';
+import { URLS } from './selectors';
+import {
+  OutcomeError,
+  type DownloadedFile,
+  type FailureOutcome,
+  type GenerationOutcome,
+  type ImageOutcome,
+  type ImageRequest,
+  type RunOptions,
+  type VideoRequest,
+  type VideoSuccess,
+} from './types';
+import { downloadTo, safeMessage, sha256File, withSuffix } from './util';
+
+export * from './types';
+
+export interface DriverTimeouts extends PostPageTimeouts {
+  downloadMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: DriverTimeouts = {
+  navigationMs: 30_000,
+  actionMs: 10_000,
+  progressStartMs: 30_000,
+  stuckMs: 120_000,
+  generationMs: 10 * 60_000,
+  videoReadyMs: 30_000,
+  upscaleMs: 5 * 60_000,
+  downloadMs: 120_000,
+  pollMs: 50,
+};
+
+export interface DriverSettings extends BrowserSettings {
+  baseUrl: string;
+  artifactsDir: string;
+  rateLimitCooldownMs: number;
+  timeouts?: Partial<DriverTimeouts>;
+  logger?: Logger;
+}
+
+/** Driver settings from the validated configuration: GROK_BASE_URL, or the simulator. */
+export function driverSettingsFromConfig(config: Config, overrides: Partial<DriverSettings> = {}): DriverSettings {
+  const target = grokTarget(config);
+  return {
+    baseUrl: target.baseUrl,
+    chromiumPath: config.CHROMIUM_PATH,
+    headless: config.BROWSER_HEADLESS,
+    prewarm: config.BROWSER_PREWARM,
+    authMode: config.AUTH_MODE,
+    accountsDir: target.accountsDir,
+    artifactsDir: projectPath(config.ARTIFACTS_DIR),
+    trace: config.PLAYWRIGHT_TRACE,
+    rateLimitCooldownMs: config.RATE_LIMIT_COOLDOWN_MS,
+    ...overrides,
+  };
+}
+
+interface SidecarMeta {
+  mediaUrl: string;
+  videoId: string;
+  postUrl: string;
+  hd: boolean;
+  files: Array<{ mediaUrl: string; filePath: string }>;
+  deleted: boolean;
+}
+
+const PROGRESS_TOTAL = 100;
+
+/**
+ * The Grok Imagine driver: one browser per process (GrokBrowser), one context per
+ * generation. Every run returns a typed outcome; an abort closes the context at once and
+ * rejects with the signal's reason.
+ */
+export class GrokDriver {
+  readonly browser: GrokBrowser;
+  private readonly t: DriverTimeouts;
+
+  constructor(readonly settings: DriverSettings) {
+    this.browser = new GrokBrowser(settings);
+    this.t = { ...DEFAULT_TIMEOUTS, ...settings.timeouts };
+  }
+
+  async close(): Promise<void> {
+    await this.browser.close();
+  }
+
+  async generateVideo(req: VideoRequest, opts: RunOptions = {}): Promise<GenerationOutcome> {
+    const progress = (current: number, message: string) => opts.onProgress?.(Math.round(current), PROGRESS_TOTAL, message);
+    // Idempotency: an earlier attempt already downloaded this item.
+    const reused = await this.reuse(req);
+    if (reused) {
+      progress(100, 'already downloaded');
+      return reused;
+    }
+    return this.run(req, 'video', opts, async (session) => {
+      const page = session.page;
+      const post = new PostPage(page, this.t, this.settings.rateLimitCooldownMs, opts.signal);
+      const composer = new ComposerPage(page, this.t, this.settings.rateLimitCooldownMs, opts.signal);
+      // 1. the post: a permalink, an upload, or text → image first.
+      if (req.postUrl) {
+        progress(2, 'opening post');
+        await post.open(req.postUrl);
+      } else if (req.imagePath) {
+        progress(2, 'uploading image');
+        if (!fs.existsSync(req.imagePath)) throw new OutcomeError({ kind: 'failed', reason: `image not found: ${req.imagePath}`, retryable: false });
+        await composer.open(this.settings.baseUrl);
+        await composer.upload(req.imagePath);
+        await post.ready();
+      } else {
+        progress(2, 'generating the image');
+        await composer.open(this.settings.baseUrl);
+        const images = await composer.generate(req.prompt, (p) => progress(2 + p * 0.08, `image ${p}%`));
+        await composer.openImagePost(images[0]!);
+        await post.ready();
+      }
+      const postUrl = page.url();
+      const previous = await post.video();
+      // 2. options, prompt, generate.
+      progress(10, 'choosing video options');
+      const chosen = await post.chooseOptions(req.duration ?? 'max', req.resolution);
+      progress(12, `options ${[chosen.duration, chosen.resolution].filter(Boolean).join(' ') || 'default'}`);
+      await post.enterPrompt(req.prompt);
+      progress(14, 'generating');
+      await post.makeVideo();
+      const video = await post.waitForVideo(previous?.src, (p) => progress(15 + p * 0.65, `generating ${p}%`));
+      progress(82, 'video ready');
+      // 3. download (the context's cookies), upscale, delete.
+      const videoId = URLS.videoId(video.src) ?? new URL(video.src).pathname.split('/').filter(Boolean).slice(-2, -1)[0] ?? 'unknown';
+      progress(84, 'downloading');
+      const sd = await downloadTo(session.context.request, video.src, req.downloadPath, { timeoutMs: this.t.downloadMs, expect: /video|octet-stream/ });
+      const files: DownloadedFile[] = [strip(sd)];
+      progress(90, `downloaded ${sd.bytes} bytes`);
+      let final: DownloadedFile = strip(sd);
+      let hd = false;
+      if (req.upscale) {
+        progress(91, 'upscaling');
+        const hdUrl = await post.upscale(video.src);
+        const hdFile = await downloadTo(session.context.request, hdUrl, withSuffix(req.downloadPath, '_hd'), {
+          timeoutMs: this.t.downloadMs,
+          expect: /video|octet-stream/,
+        });
+        files.push(strip(hdFile));
+        final = strip(hdFile);
+        hd = true;
+        progress(96, 'upscaled');
+      }
+      let deleted = false;
+      if (req.deleteAfterDownload) {
+        progress(97, 'deleting on Grok');
+        try {
+          await post.deleteVideo(hd ? final.mediaUrl : video.src);
+          deleted = true;
+        } catch (err) {
+          if (opts.signal?.aborted) throw err;
+          this.settings.logger?.warn({ jobId: req.jobId, item: req.itemIndex, err: safeMessage(err) }, 'delete after download failed');
+        }
+      }
+      const outcome: VideoSuccess = { kind: 'success', ...final, videoId, postUrl, hd, files, deleted, reused: false };
+      await this.writeSidecar(req, outcome);
+      progress(100, 'done');
+      return outcome;
+    });
+  }
+
+  async generateImage(req: ImageRequest, opts: RunOptions = {}): Promise<ImageOutcome> {
+    const count = Math.max(1, req.count ?? 1);
+    const progress = (current: number, message: string) => opts.onProgress?.(Math.round(current), PROGRESS_TOTAL, message);
+    return this.run(req, 'image', opts, async (session) => {
+      const composer = new ComposerPage(session.page, this.t, this.settings.rateLimitCooldownMs, opts.signal);
+      progress(2, 'opening composer');
+      await composer.open(this.settings.baseUrl);
+      const images: Array<DownloadedFile & { postUrl: string }> = [];
+      while (images.length < count) {
+        const batch = await composer.generate(req.prompt, (p) => progress(5 + (images.length / count) * 90 + (p * 0.8 * 90) / 100 / count, `generating ${p}%`));
+        for (const im of batch) {
+          if (images.length >= count) break;
+          const target = images.length === 0 ? req.downloadPath : withSuffix(req.downloadPath, `-${images.length + 1}`);
+          const file = await downloadTo(session.context.request, im.src, target, { timeoutMs: this.t.downloadMs, expect: /image|octet-stream/ });
+          images.push({ ...strip(file), postUrl: im.postUrl });
+          progress(5 + (images.length / count) * 90, `downloaded ${images.length}/${count}`);
+        }
+      }
+      progress(100, 'done');
+      return { kind: 'success', images };
+    });
+  }
+
+  /** One context, the abort wiring, outcome mapping and failure artifacts around a run. */
+  private async run<T extends { kind: 'success' }>(
+    req: { jobId: string; itemIndex: number; account: string },
+    what: string,
+    opts: RunOptions,
+    body: (session: Session) => Promise<T>,
+  ): Promise<T | FailureOutcome> {
+    const { signal } = opts;
+    const log = this.settings.logger?.child({ jobId: req.jobId, item: req.itemIndex, account: req.account });
+    signal?.throwIfAborted();
+    let session: Session;
+    try {
+      session = await this.browser.openSession(req.account, signal);
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      const outcome = toOutcome(err, req.account);
+      logOutcome(log, what, outcome);
+      return outcome;
+    }
+    // An abort closes the context immediately: every pending Playwright wait then rejects.
+    const onAbort = () => void session.close();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const result = await body(session);
+      if (session.tracing) await session.context.tracing.stop().catch(() => {});
+      log?.info({ what }, `${what} generated`);
+      return result;
+    } catch (err) {
+      if (signal?.aborted) {
+        await session.close();
+        throw signal.reason;
+      }
+      const outcome = toOutcome(err, req.account);
+      outcome.artifactsDir = await saveArtifacts(session, this.settings.artifactsDir, req.jobId, req.itemIndex, outcome.kind);
+      logOutcome(log, what, outcome);
+      return outcome;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      await session.close();
+    }
+  }
+
+  private sidecarPath(req: VideoRequest): string {
+    return `${req.downloadPath}.meta.json`;
+  }
+
+  private async reuse(req: VideoRequest): Promise<VideoSuccess | undefined> {
+    try {
+      const meta = JSON.parse(await fs.promises.readFile(this.sidecarPath(req), 'utf8')) as SidecarMeta;
+      const files: DownloadedFile[] = [];
+      for (const f of meta.files) {
+        if (!fs.existsSync(f.filePath) || fs.statSync(f.filePath).size === 0) return undefined;
+        files.push({ mediaUrl: f.mediaUrl, filePath: f.filePath, ...(await sha256File(f.filePath)) });
+      }
+      const final = files[files.length - 1];
+      if (!final) return undefined;
+      return { kind: 'success', ...final, videoId: meta.videoId, postUrl: meta.postUrl, hd: meta.hd, files, deleted: meta.deleted, reused: true };
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async writeSidecar(req: VideoRequest, o: VideoSuccess): Promise<void> {
+    const meta: SidecarMeta = {
+      mediaUrl: o.mediaUrl,
+      videoId: o.videoId,
+      postUrl: o.postUrl,
+      hd: o.hd,
+      files: o.files.map((f) => ({ mediaUrl: f.mediaUrl, filePath: f.filePath })),
+      deleted: o.deleted,
+    };
+    await fs.promises.writeFile(this.sidecarPath(req), JSON.stringify(meta, null, 2));
+  }
+}
+
+function strip(f: DownloadedFile & { reused?: boolean }): DownloadedFile {
+  return { mediaUrl: f.mediaUrl, filePath: f.filePath, sha256: f.sha256, bytes: f.bytes };
+}
+
+function toOutcome(err: unknown, account: string): FailureOutcome {
+  if (err instanceof OutcomeError) {
+    const o = { ...err.outcome };
+    if (o.kind === 'authRequired' && !o.message.startsWith('account ')) o.message = `account ${account} needs a new login: ${o.message}`;
+    return o;
+  }
+  const name = err instanceof Error ? err.name : '';
+  const message = safeMessage(err);
+  if (name === 'TimeoutError') return { kind: 'failed', reason: `timeout: ${message}`, retryable: true };
+  if (/Target (page, context or browser )?(has been )?closed|browser has disconnected/i.test(message)) {
+    return { kind: 'failed', reason: `browser closed: ${message}`, retryable: true };
+  }
+  if (/net::ERR_|ECONNREFUSED|ECONNRESET|socket hang up/i.test(message)) return { kind: 'failed', reason: `network: ${message}`, retryable: true };
+  if (/invalid account name/.test(message)) return { kind: 'failed', reason: message, retryable: false };
+  return { kind: 'failed', reason: message, retryable: true };
+}
+
+function logOutcome(log: Logger | undefined, what: string, o: FailureOutcome): void {
+  if (!log) return;
+  const fields = { what, outcome: o.kind, artifactsDir: o.artifactsDir };
+  switch (o.kind) {
+    case 'moderated':
+      log.warn({ ...fields, message: o.message }, 'content moderated');
+      break;
+    case 'rateLimited':
+      log.warn({ ...fields, cooldownMs: o.cooldownMs, message: o.message }, 'rate limited');
+      break;
+    case 'authRequired':
+      log.error({ ...fields, message: o.message }, 'authentication required');
+      break;
+    case 'failed':
+      log.error({ ...fields, reason: o.reason, retryable: o.retryable }, `${what} generation failed`);
+      break;
+  }
+}

@@ -1,0 +1,209 @@
+import type { Locator, Page } from 'playwright';
+
+// EVERY selector, visible text and URL shape the Grok driver relies on lives here, each
+// with fallbacks in priority order: role + accessible name first, then label/placeholder or
+// visible text, then CSS. When Grok redesigns its UI, this is the one file to edit.
+
+type AriaRole = Parameters<Page['getByRole']>[0];
+export type Root = Page | Locator;
+
+export interface Sel {
+  /** Human description, used in error messages ("could not find <description>"). */
+  description: string;
+  role?: { role: AriaRole; name?: string | RegExp; exact?: boolean };
+  label?: string | RegExp;
+  placeholder?: string | RegExp;
+  text?: string | RegExp;
+  css?: string[];
+}
+
+/** Visible texts and patterns (not elements). */
+export const TEXTS = {
+  moderated: /Content Moderated/i,
+  rateLimited: /Rate limit reached/i,
+  upgrade: /Upgrade to unlock more/i,
+  serverError: /Server failed to respond/i,
+  networkError: /Network error|connection (was )?lost|check your connection/i,
+  abQuestion: 'Which video do you prefer?',
+  postNotFound: /Post not found|doesn.t exist|was deleted/i,
+  signInFailed: /Wrong (username|email) or password|incorrect password/i,
+  /** A progress percentage such as "37%". */
+  percent: /^\s*(\d{1,3})\s*%\s*$/,
+  /** A waiting time inside a rate-limit message: "Try again in 15 minutes". */
+  cooldown: /(\d+(?:\.\d+)?)\s*(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h)\b/i,
+  /** Duration choices in the Video Options menu. */
+  durationOption: /^\s*(\d+)\s*s\s*$/,
+  resolutionOption: /^\s*(\d+)\s*p\s*$/,
+} as const;
+
+/** URL shapes. */
+export const URLS = {
+  composer: (base: string) => new URL('/imagine', base).toString(),
+  post: (base: string, postId: string) => new URL(`/imagine/post/${postId}`, base).toString(),
+  isPost: (url: string) => /\/imagine\/post\/[0-9a-zA-Z-]+/.test(new URL(url).pathname),
+  /** Real Grok signs in on accounts.x.ai; the simulator on its own /sign-in. */
+  signIn: (base: string) =>
+    /(^|\.)grok\.com$/.test(new URL(base).hostname)
+      ? 'https://accounts.x.ai/sign-in?redirect=grok-com'
+      : new URL('/sign-in?next=%2Fimagine', base).toString(),
+  isSignIn: (url: string) => /\/sign-in\b|accounts\.x\.ai/.test(url),
+  /** `…/generated/<videoId>/generated_video(_hd).mp4` */
+  videoId: (url: string) => /\/generated\/([^/]+)\/generated_video(?:_hd)?\.mp4/.exec(url)?.[1],
+  isHdVideo: (url: string) => /generated_video_hd\.mp4/.test(url),
+  hdOf: (url: string) => url.replace(/generated_video\.mp4/, 'generated_video_hd.mp4'),
+} as const;
+
+export const SEL = {
+  // --- post page: composer ---
+  promptBox: {
+    description: 'the "Make a video" prompt box',
+    role: { role: 'textbox', name: 'Make a video' },
+    placeholder: 'Type to customize video...',
+    css: ['textarea[aria-label="Make a video"]', '[contenteditable="true"][aria-label="Make a video"]', 'form textarea', 'form [contenteditable="true"]'],
+  },
+  makeVideo: {
+    description: 'the "Make video" button',
+    role: { role: 'button', name: /^(Make video|Redo)$/ },
+    text: /^(Make video|Redo)$/,
+    css: ['form button[type="submit"]'],
+  },
+  videoOptions: {
+    description: 'the "Video Options" menu button',
+    role: { role: 'button', name: 'Video Options' },
+    css: ['button[aria-haspopup="menu"][aria-label*="Options" i]'],
+  },
+  durationItems: {
+    description: 'the duration choices of the Video Options menu',
+    role: { role: 'menuitemradio', name: TEXTS.durationOption },
+    css: ['[role="menu"] [data-group="duration"]'],
+  },
+  resolutionItems: {
+    description: 'the resolution choices of the Video Options menu',
+    role: { role: 'menuitemradio', name: TEXTS.resolutionOption },
+    css: ['[role="menu"] [data-group="resolution"]'],
+  },
+  // --- post page: generation ---
+  progress: {
+    description: 'the progress percentage',
+    css: ['.tabular-nums'],
+    text: /^\s*\d{1,3}\s*%\s*$/,
+  },
+  resultVideo: {
+    description: 'the generated video',
+    css: ['video#sd-video', 'main video', 'video'],
+  },
+  abQuestion: {
+    description: 'the A/B "Which video do you prefer?" choice',
+    role: { role: 'region', name: 'Which video do you prefer?' },
+    text: 'Which video do you prefer?',
+  },
+  abChoice: {
+    description: 'a "prefer this video" button',
+    role: { role: 'button', name: /^Prefer video/ },
+    text: /^Select$/,
+  },
+  // --- toasts and walls ---
+  moderatedToast: { description: 'the content-moderated toast', text: TEXTS.moderated },
+  rateLimitToast: { description: 'the rate-limit message', text: TEXTS.rateLimited },
+  upgradeLink: { description: 'the upgrade offer', role: { role: 'link', name: TEXTS.upgrade }, text: TEXTS.upgrade },
+  serverErrorToast: { description: 'the server-error toast', text: TEXTS.serverError },
+  networkErrorToast: { description: 'the network-error toast', text: TEXTS.networkError },
+  signInLink: {
+    description: 'the "Sign in" link of the login wall',
+    role: { role: 'link', name: 'Sign in', exact: true },
+    css: ['a[href*="sign-in"]'],
+  },
+  signUpLink: {
+    description: 'the "Sign up" link of the login wall',
+    role: { role: 'link', name: 'Sign up', exact: true },
+    css: ['a[href*="sign-up"]'],
+  },
+  notFound: { description: 'the post-not-found page', role: { role: 'heading', name: TEXTS.postNotFound }, text: TEXTS.postNotFound },
+  // --- post page: actions ---
+  download: { description: 'the "Download" button', role: { role: 'button', name: 'Download', exact: true }, text: /^Download$/ },
+  moreOptions: {
+    description: 'the "More options" menu button',
+    role: { role: 'button', name: 'More options' },
+    css: ['button[aria-label="More options"]'],
+  },
+  upscaleItem: { description: 'the "Upscale video" menu item', role: { role: 'menuitem', name: 'Upscale video' }, text: /^Upscale video$/ },
+  deleteItem: { description: 'the "Delete" menu item', role: { role: 'menuitem', name: 'Delete', exact: true }, css: ['[role="menu"] [role="menuitem"]:text-is("Delete")'] },
+  confirmDialog: {
+    description: 'the delete confirmation dialog',
+    role: { role: 'alertdialog' },
+    css: ['[role="dialog"]', '[aria-modal="true"]'],
+  },
+  confirmDelete: { description: 'the dialog\'s "Delete" button', role: { role: 'button', name: 'Delete', exact: true }, text: /^Delete$/ },
+  hdBadge: { description: 'the "HD" badge', text: /^HD$/ },
+  // --- composer (/imagine) ---
+  imaginePrompt: {
+    description: 'the Imagine prompt box',
+    role: { role: 'textbox', name: /Imagine|prompt/i },
+    placeholder: /Type to imagine|What do you want to see/i,
+    css: ['main textarea', 'main [contenteditable="true"]'],
+  },
+  imagineSubmit: {
+    description: 'the Imagine submit button',
+    role: { role: 'button', name: /^(Submit|Generate)$/ },
+    css: ['form button[type="submit"]'],
+  },
+  uploadInput: {
+    description: 'the image upload input',
+    label: 'Upload image',
+    css: ['input[type="file"]'],
+  },
+  generatedImages: {
+    description: 'the generated images',
+    css: ['section[aria-label="Generated images"] a[href*="/imagine/post/"] img', 'main a[href*="/imagine/post/"] img'],
+  },
+  // --- sign-in ---
+  username: { description: 'the username field', label: /Email or username|Email/i, css: ['input[name="username"]', 'input[type="email"]'] },
+  password: { description: 'the password field', label: /^Password/i, css: ['input[type="password"]'] },
+  signInSubmit: { description: 'the "Sign in" button', role: { role: 'button', name: /^(Sign in|Log in|Next)$/ }, css: ['form button[type="submit"]'] },
+  signInError: { description: 'the sign-in error', role: { role: 'alert' }, text: TEXTS.signInFailed },
+} satisfies Record<string, Sel>;
+
+/** The strategies of a selector as locators, in priority order (hidden elements filtered out). */
+export function strategies(root: Root, sel: Sel): Locator[] {
+  const out: Locator[] = [];
+  if (sel.role) out.push(root.getByRole(sel.role.role, { name: sel.role.name, exact: sel.role.exact }));
+  if (sel.label) out.push(root.getByLabel(sel.label));
+  if (sel.placeholder) out.push(root.getByPlaceholder(sel.placeholder));
+  if (sel.text) out.push(root.getByText(sel.text));
+  for (const css of sel.css ?? []) out.push(root.locator(css));
+  return out.map((l) => l.filter({ visible: true }));
+}
+
+/** Every visible match of any strategy (for detection: "is any of these on screen?"). */
+export function anyOf(root: Root, sel: Sel): Locator {
+  const [first, ...rest] = strategies(root, sel);
+  if (!first) throw new Error(`selector ${sel.description} has no strategy`);
+  return rest.reduce((acc, l) => acc.or(l), first);
+}
+
+/** The first strategy, in priority order, that has a visible match; its first element. */
+export async function pick(root: Root, sel: Sel): Promise<Locator | undefined> {
+  for (const l of strategies(root, sel)) {
+    if ((await l.count()) > 0) return l.first();
+  }
+  return undefined;
+}
+
+/** Same as pick, but for inputs (file inputs are never visible). */
+export async function pickAttached(root: Root, sel: Sel): Promise<Locator | undefined> {
+  const raw: Locator[] = [];
+  if (sel.label) raw.push(root.getByLabel(sel.label));
+  for (const css of sel.css ?? []) raw.push(root.locator(css));
+  for (const l of raw) if ((await l.count()) > 0) return l.first();
+  return undefined;
+}
+
+/** Milliseconds in a rate-limit message ("Try again in 15 minutes"), if it says. */
+export function parseCooldownMs(text: string): number | undefined {
+  const m = TEXTS.cooldown.exec(text);
+  if (!m) return undefined;
+  const value = Number(m[1]);
+  const unit = m[2]!.toLowerCase();
+  const factor = unit.startsWith('h') ? 3600_000 : unit.startsWith('m') ? 60_000 : 1000;
+  return Math.round(value * factor);
+}

@@ -1,0 +1,92 @@
+// Requests and typed outcomes of the Grok driver. An outcome is data, never a thrown string;
+// only an abort rejects (with the AbortSignal's reason), as web APIs do.
+
+export type Duration = 'max' | '6s' | '10s';
+
+export interface VideoRequest {
+  jobId: string;
+  itemIndex: number;
+  account: string;
+  /** A Grok Imagine post permalink; or imagePath (upload); or neither: text → image → video. */
+  postUrl?: string;
+  imagePath?: string;
+  prompt: string;
+  duration?: Duration;
+  /** e.g. '720p'; default: the highest the UI offers. */
+  resolution?: string;
+  upscale?: boolean;
+  deleteAfterDownload?: boolean;
+  /** Target file; the HD file goes next to it with an `_hd` suffix. */
+  downloadPath: string;
+}
+
+export interface ImageRequest {
+  jobId: string;
+  itemIndex: number;
+  account: string;
+  prompt: string;
+  /** Images to download (default 1). */
+  count?: number;
+  /** Target file; with count > 1, `-2`, `-3`… are appended before the extension. */
+  downloadPath: string;
+}
+
+export interface DownloadedFile {
+  mediaUrl: string;
+  filePath: string;
+  sha256: string;
+  bytes: number;
+}
+
+/** Where a non-success left its screenshot, HTML and trace. */
+interface WithArtifacts {
+  artifactsDir?: string;
+}
+
+export type FailureOutcome =
+  | ({ kind: 'moderated'; message: string } & WithArtifacts)
+  | ({ kind: 'rateLimited'; cooldownMs: number; message: string } & WithArtifacts)
+  | ({ kind: 'authRequired'; message: string } & WithArtifacts)
+  | ({ kind: 'failed'; reason: string; retryable: boolean } & WithArtifacts);
+
+export interface VideoSuccess extends DownloadedFile {
+  kind: 'success';
+  videoId: string;
+  postUrl: string;
+  /** True when the file described (filePath, sha256…) is the upscaled HD one. */
+  hd: boolean;
+  /** Every file downloaded for this item (SD, then HD when upscaled). */
+  files: DownloadedFile[];
+  /** deleteAfterDownload: whether the video is gone from Grok. */
+  deleted: boolean;
+  /** The file was already there from an earlier attempt: nothing generated or downloaded. */
+  reused: boolean;
+}
+
+export type GenerationOutcome = VideoSuccess | FailureOutcome;
+
+export interface ImageSuccess {
+  kind: 'success';
+  images: Array<DownloadedFile & { postUrl: string }>;
+}
+
+export type ImageOutcome = ImageSuccess | FailureOutcome;
+
+export type ProgressFn = (current: number, total: number, message: string) => void;
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  onProgress?: ProgressFn;
+}
+
+/** Thrown inside the driver to end a run with an outcome; never escapes it. */
+export class OutcomeError extends Error {
+  constructor(readonly outcome: FailureOutcome) {
+    super(outcome.kind === 'failed' ? outcome.reason : `${outcome.kind}: ${outcome.message}`);
+    this.name = 'OutcomeError';
+  }
+}
+
+export function failed(reason: string, retryable: boolean): OutcomeError {
+  return new OutcomeError({ kind: 'failed', reason, retryable });
+}

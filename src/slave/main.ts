@@ -1,0 +1,33 @@
+import { loadConfig } from '../shared/config';
+import { createDb, createPool } from '../shared/db/client';
+import { grokTarget } from '../shared/grokTarget';
+import { createLogger, workerIdentity } from '../shared/logger';
+import { startObservability } from '../shared/observability';
+import { driverSettingsFromConfig, GrokDriver } from './grok/driver';
+import { loginSimulatorUsers } from './simulatorLogin';
+import { runSlave } from './worker';
+import { abortOnSignals, runMain } from '../shared/processLifecycle';
+
+// `npm run slave`: one slave worker process. Start as many as the browsers you can afford.
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config, { worker: workerIdentity('slave') });
+  const signal = abortOnSignals(logger);
+  const target = grokTarget(config);
+  if (target.simulated) {
+    logger.warn({ grok: target.baseUrl }, 'GROK_BASE_URL is unset: driving the Grok Imagine SIMULATOR, not grok.com');
+    await loginSimulatorUsers(config, target, logger);
+  }
+  const pool = createPool(config.DATABASE_URL, { max: 1 });
+  const observability = await startObservability(config, logger, createDb(pool));
+  const driver = new GrokDriver(driverSettingsFromConfig(config, { logger }));
+  try {
+    await runSlave(config, { signal, logger, generator: driver });
+  } finally {
+    await driver.close();
+    await observability.close();
+    await pool.end();
+  }
+}
+
+runMain(main);

@@ -1,0 +1,82 @@
+import { bundleWorkflowCode, Worker, type NativeConnection } from '@temporalio/worker';
+import type { Config } from '../shared/config';
+import { createDb, createPool, type Db } from '../shared/db/client';
+import { createLogger, workerIdentity, type Logger } from '../shared/logger';
+import { connectWorker } from '../shared/temporal';
+import { registry } from '../shared/registry';
+import { createSlaveActivities, type Generator } from './activities';
+
+export interface SlaveWorkerDeps {
+  config: Config;
+  connection: NativeConnection;
+  db: Db;
+  logger: Logger;
+  generator: Generator;
+}
+
+/** One worker per slave task queue of the registry, sharing one workflow bundle and one browser. */
+export async function createSlaveWorkers({ config, connection, db, logger, generator }: SlaveWorkerDeps): Promise<Worker[]> {
+  const identity = workerIdentity('slave');
+  const log = logger.child({ identity });
+  const activities = createSlaveActivities({ db, config, logger: log, generator });
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: quietBundler });
+  return Promise.all(
+    Object.values(registry).map((type) =>
+      Worker.create({
+        connection,
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue: type.slaveTaskQueue,
+        identity,
+        workflowBundle,
+        activities,
+        maxConcurrentActivityTaskExecutions: config.SLAVE_CONCURRENT_ACTIVITIES,
+        // Send heartbeats at least this often, so a terminate is heard within seconds rather
+        // than 0.8 × the heartbeat timeout.
+        maxHeartbeatThrottleInterval: '2 seconds',
+        shutdownGraceTime: config.SHUTDOWN_GRACE_MS,
+      }),
+    ),
+  );
+}
+
+// webpack's build report is noise in a service log.
+const quietBundler = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} };
+
+export interface RunSlaveOptions {
+  signal?: AbortSignal;
+  logger?: Logger;
+  /** Reuse a connection (tests, bench); otherwise one is opened from the config and closed at the end. */
+  connection?: NativeConnection;
+  generator: Generator;
+  onReady?: () => void;
+}
+
+/**
+ * The slave: a worker on every slave task queue. When `signal` aborts it stops polling and
+ * lets running generations finish for SHUTDOWN_GRACE_MS; after that the SDK cancels them
+ * (reason WORKER_SHUTDOWN) and they close their browser contexts.
+ */
+export async function runSlave(config: Config, options: RunSlaveOptions): Promise<void> {
+  const logger = options.logger ?? createLogger(config, { worker: workerIdentity('slave') });
+  const connection = options.connection ?? (await connectWorker(config));
+  const pool = createPool(config.DATABASE_URL);
+  try {
+    const workers = await createSlaveWorkers({ config, connection, db: createDb(pool), logger, generator: options.generator });
+    const running = workers.map((w) => w.run());
+    options.onReady?.();
+    logger.info({ taskQueues: workers.map((w) => w.options.taskQueue), concurrency: config.SLAVE_CONCURRENT_ACTIVITIES }, 'slave ready');
+    const stop = new Promise<void>((resolve) => {
+      if (options.signal?.aborted) resolve();
+      options.signal?.addEventListener('abort', () => resolve(), { once: true });
+    });
+    await Promise.race([stop, ...running]);
+    logger.info('slave shutting down');
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    const ended = await Promise.allSettled(running);
+    for (const r of ended) if (r.status === 'rejected') throw r.reason;
+    logger.info('slave stopped');
+  } finally {
+    await pool.end().catch(() => undefined);
+    if (!options.connection) await connection.close().catch(() => undefined);
+  }
+}

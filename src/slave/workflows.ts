@@ -1,0 +1,107 @@
+import {
+  ActivityCancellationType, ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, proxyActivities,
+  upsertMemo, upsertSearchAttributes, workflowInfo,
+} from '@temporalio/workflow';
+import { AccountKey, JobIdKey, JobTypeKey } from '../shared/searchAttributeKeys';
+import type { SlaveWorkflowInput } from '../shared/workflowInputs';
+import type { SlaveActivities } from './activities';
+import { FailureType, NON_RETRYABLE } from './failures';
+
+// One workflow per job type, both the same shape: start the job, generate its items (each a
+// heartbeating activity), end the job. Postgres holds the job's state; the workflow holds ids.
+
+export async function grokVideoGenerationWorkflow(input: SlaveWorkflowInput): Promise<JobResult> {
+  return runGenerationJob(input);
+}
+
+export async function grokImageGenerationWorkflow(input: SlaveWorkflowInput): Promise<JobResult> {
+  return runGenerationJob(input);
+}
+
+export interface JobResult {
+  jobId: number;
+  status: 'COMPLETED';
+  completed: number;
+  requested: number;
+}
+
+const bookkeeping = proxyActivities<SlaveActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+async function runGenerationJob(input: SlaveWorkflowInput): Promise<JobResult> {
+  const { jobId, activityTimeouts } = input;
+  const generation = proxyActivities<SlaveActivities>({
+    startToCloseTimeout: activityTimeouts.startToClose,
+    scheduleToCloseTimeout: activityTimeouts.scheduleToClose,
+    heartbeatTimeout: activityTimeouts.heartbeat,
+    // Wait for the activity to close its browser context before the workflow records the end.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: {
+      initialInterval: '5 seconds',
+      backoffCoefficient: 2,
+      maximumInterval: '5 minutes',
+      maximumAttempts: 5,
+      nonRetryableErrorTypes: NON_RETRYABLE,
+    },
+  });
+
+  try {
+    const plan = await bookkeeping.startJob({ jobId, workflowId: workflowInfo().workflowId, runId: workflowInfo().runId });
+    // What the Web UI filters and shows by; ids and a summary only, never payload secrets.
+    upsertSearchAttributes([
+      { key: JobIdKey, value: jobId },
+      { key: JobTypeKey, value: input.jobType },
+      { key: AccountKey, value: plan.account },
+    ]);
+    upsertMemo({ summary: plan.summary });
+    await forEachLimit(plan.itemIndexes, plan.concurrency, async (index) => {
+      try {
+        await generation.generateItem({ jobId, index });
+      } catch (err) {
+        // A job-wide failure (login needed, quota) or a stop ends the job; anything else
+        // fails only this item, and the job's threshold decides.
+        if (isCancellation(err) || jobWide(err)) throw err;
+        await bookkeeping.failItem({ jobId, index, error: describe(err) });
+      }
+    });
+    const end = await bookkeeping.finishJob({ jobId });
+    if (end.status === 'ERROR') throw ApplicationFailure.nonRetryable(end.message, 'JobFailed');
+    return { jobId, status: 'COMPLETED', completed: end.completed, requested: end.requested };
+  } catch (err) {
+    if (isCancellation(err)) {
+      await CancellationScope.nonCancellable(() => bookkeeping.failJob({ jobId, message: 'cancelled' }));
+      throw err;
+    }
+    if (!(err instanceof ApplicationFailure && err.type === 'JobFailed')) {
+      await bookkeeping.failJob({ jobId, message: describe(err) });
+    }
+    throw err;
+  }
+}
+
+function failureType(err: unknown): string | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
+}
+
+function jobWide(err: unknown): boolean {
+  const type = failureType(err);
+  return type === FailureType.AuthRequired || type === FailureType.QuotaExceeded
+    || type === FailureType.InvalidInput || type === FailureType.Stopped;
+}
+
+function describe(err: unknown): string {
+  const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+/** Runs fn over items, at most `limit` at once, failing fast on the first error. */
+async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  });
+  await Promise.all(lanes);
+}

@@ -1,0 +1,246 @@
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { GenerationOutcome, VideoSuccess } from '../src/slave/grok/driver';
+import type { UiDrift } from '../src/simulator/pages';
+import { startHarness, type GrokHarness } from './helpers/browser';
+
+// The driver against the simulator in a real Chromium, one test per outcome and per
+// scenario marker, the whole suite once per UI variant (the original and a "redesign").
+
+const sha = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
+
+function expectSuccess(o: GenerationOutcome): VideoSuccess {
+  if (o.kind !== 'success') assert.fail(`expected success, got ${JSON.stringify(o)}`);
+  return o;
+}
+
+function assertArtifacts(o: GenerationOutcome): void {
+  assert.ok(o.kind !== 'success' && o.artifactsDir, 'a failure leaves artifacts');
+  const dir = o.artifactsDir!;
+  assert.ok(fs.statSync(path.join(dir, 'screenshot.png')).size > 0, 'screenshot saved');
+  const html = fs.readFileSync(path.join(dir, 'page.html'), 'utf8');
+  assert.match(html, /<html/);
+  assert.doesNotMatch(html, /sso=/, 'no cookie in the saved HTML');
+}
+
+for (const uiDrift of [false, true] as UiDrift[]) {
+  describe(`driver against the simulator (uiDrift=${uiDrift})`, { concurrency: 4 }, () => {
+    let h: GrokHarness;
+    let n = 0;
+    /** A fresh simulator account, logged in (accounts keep rate limits apart). */
+    const account = () => {
+      const name = `u${++n}`;
+      h.sim.addUser(name, 'pw');
+      return h.loginAccount(name);
+    };
+    const req = (acct: string, prompt: string, extra: Record<string, unknown> = {}) => {
+      const jobId = `job-${crypto.randomUUID()}`;
+      return {
+        jobId,
+        itemIndex: 0,
+        account: acct,
+        postUrl: h.sim.createPost(acct).url,
+        prompt,
+        duration: 'max' as const,
+        downloadPath: h.downloadPath(jobId),
+        ...extra,
+      };
+    };
+
+    before(async () => {
+      h = await startHarness({ uiDrift, cooldownMs: 90_000 });
+    });
+    after(async () => {
+      await h?.close();
+    });
+
+    it('success: picks the longest duration, requires a percentage, downloads the served bytes', async () => {
+      const acct = account();
+      const r = req(acct, 'a red fox running #sim:slow=1');
+      const progress: Array<[number, number, string]> = [];
+      const o = expectSuccess(await h.driver.generateVideo(r, { onProgress: (c, t, m) => progress.push([c, t, m]) }));
+      const served = h.sim.asset('generated_video.mp4');
+      const file = fs.readFileSync(r.downloadPath);
+      assert.equal(o.bytes, served.length);
+      assert.equal(o.sha256, sha(served));
+      assert.equal(sha(file), o.sha256);
+      assert.equal(o.filePath, r.downloadPath);
+      assert.equal(o.hd, false);
+      assert.equal(o.reused, false);
+      assert.match(o.mediaUrl, /\/users\/[0-9a-f-]+\/generated\/[0-9a-f-]+\/generated_video\.mp4$/);
+      assert.equal(o.postUrl, r.postUrl);
+      const g = h.sim.generations.filter((x) => x.user === acct);
+      assert.equal(g.length, 1);
+      assert.equal(g[0]!.duration, '10s', 'max picks 10s over 6s');
+      assert.equal(g[0]!.resolution, '720p', 'the highest resolution by default');
+      assert.equal(g[0]!.prompt, 'a red fox running', 'markers are stripped');
+      assert.equal(g[0]!.videoIds[0], o.videoId);
+      assert.ok(progress.some(([, , m]) => /generating \d+%/.test(m)), 'percentages reported');
+      assert.ok(progress.every(([, t]) => t === 100));
+      for (let i = 1; i < progress.length; i++) assert.ok(progress[i]![0] >= progress[i - 1]![0], 'progress never goes back');
+      assert.deepEqual(progress.at(-1)!.slice(0, 1), [100]);
+
+      // Idempotency: the same item again downloads nothing and generates nothing.
+      const again = expectSuccess(await h.driver.generateVideo(r));
+      assert.equal(again.reused, true);
+      assert.equal(again.sha256, o.sha256);
+      assert.equal(h.sim.generations.filter((x) => x.user === acct).length, 1);
+    });
+
+    it('explicit duration 6s is honoured', async () => {
+      const acct = account();
+      expectSuccess(await h.driver.generateVideo(req(acct, 'short clip', { duration: '6s', resolution: '480p' })));
+      const g = h.sim.generations.find((x) => x.user === acct)!;
+      assert.equal(g.duration, '6s');
+      assert.equal(g.resolution, '480p');
+    });
+
+    it('#sim:moderate → moderated (with artifacts)', async () => {
+      const o = await h.driver.generateVideo(req(account(), 'something #sim:moderate'));
+      assert.equal(o.kind, 'moderated');
+      assert.match((o as { message: string }).message, /Content Moderated/);
+      assertArtifacts(o);
+    });
+
+    it('#sim:moderate=2 → moderated twice on the same post and prompt, then success', async () => {
+      const acct = account();
+      const r = req(acct, 'a dancing robot #sim:moderate=2');
+      assert.equal((await h.driver.generateVideo({ ...r, downloadPath: `${r.downloadPath}.1` })).kind, 'moderated');
+      assert.equal((await h.driver.generateVideo({ ...r, downloadPath: `${r.downloadPath}.2` })).kind, 'moderated');
+      expectSuccess(await h.driver.generateVideo(r));
+    });
+
+    it('#sim:ratelimit → rateLimited with the cooldown read from the message', async () => {
+      const acct = account();
+      const o = await h.driver.generateVideo(req(acct, 'x #sim:ratelimit'));
+      assert.equal(o.kind, 'rateLimited');
+      assert.match((o as { message: string }).message, /Rate limit reached/);
+      assert.equal((o as { cooldownMs: number }).cooldownMs, 90_000);
+      // The account stays limited: the next plain try is limited too.
+      const next = await h.driver.generateVideo(req(acct, 'plain'));
+      assert.equal(next.kind, 'rateLimited');
+    });
+
+    it('#sim:expired → authRequired naming the account; later runs too', async () => {
+      const acct = account();
+      const o = await h.driver.generateVideo(req(acct, 'x #sim:expired'));
+      assert.equal(o.kind, 'authRequired');
+      assert.match((o as { message: string }).message, new RegExp(`account ${acct} needs a new login`));
+      assertArtifacts(o);
+      const next = await h.driver.generateVideo(req(acct, 'plain'));
+      assert.equal(next.kind, 'authRequired', 'the login wall on opening the post');
+    });
+
+    it('no saved session → authRequired without opening a page', async () => {
+      h.sim.addUser('nobody', 'pw');
+      const o = await h.driver.generateVideo({ ...req('default', 'x'), account: 'nobody' });
+      assert.equal(o.kind, 'authRequired');
+      assert.match((o as { message: string }).message, /account nobody needs a new login/);
+    });
+
+    it('#sim:netdrop → failed retryable (network), the next try succeeds', async () => {
+      const acct = account();
+      const r = req(acct, 'waves #sim:netdrop');
+      const o = await h.driver.generateVideo(r);
+      assert.equal(o.kind, 'failed');
+      assert.equal((o as { retryable: boolean }).retryable, true);
+      assert.match((o as { reason: string }).reason, /network/);
+      assertArtifacts(o);
+      assert.ok(!fs.existsSync(r.downloadPath), 'nothing downloaded');
+      expectSuccess(await h.driver.generateVideo(r));
+    });
+
+    it('#sim:stuck → failed retryable (stuck) after the stuck timeout', async () => {
+      const started = Date.now();
+      const o = await h.driver.generateVideo(req(account(), 'x #sim:stuck'));
+      assert.equal(o.kind, 'failed');
+      assert.match((o as { reason: string }).reason, /stuck: progress stayed at 87%/);
+      assert.equal((o as { retryable: boolean }).retryable, true);
+      assert.ok(Date.now() - started < 15_000);
+    });
+
+    it('#sim:slow=2 → success after the longer generation', async () => {
+      const started = Date.now();
+      expectSuccess(await h.driver.generateVideo(req(account(), 'slow one #sim:slow=2')));
+      assert.ok(Date.now() - started >= 2000, 'waited for the whole generation');
+    });
+
+    it('server error toast → failed retryable', async () => {
+      const o = await h.driver.generateVideo(req(account(), 'x #sim:error'));
+      assert.equal(o.kind, 'failed');
+      assert.match((o as { reason: string }).reason, /Server failed to respond/);
+      assert.equal((o as { retryable: boolean }).retryable, true);
+    });
+
+    it('A/B "Which video do you prefer?" → one is chosen and downloaded', async () => {
+      const acct = account();
+      const o = expectSuccess(await h.driver.generateVideo(req(acct, 'two takes #sim:ab')));
+      const g = h.sim.generations.find((x) => x.user === acct)!;
+      assert.equal(g.outcome, 'done', 'the choice was made');
+      assert.deepEqual(g.videoIds, [o.videoId]);
+    });
+
+    it('upscale → the HD file is downloaded', async () => {
+      const r = req(account(), 'make it sharp', { upscale: true });
+      const o = expectSuccess(await h.driver.generateVideo(r));
+      assert.equal(o.hd, true);
+      assert.equal(o.files.length, 2);
+      assert.match(o.mediaUrl, /generated_video_hd\.mp4$/);
+      assert.equal(o.filePath, r.downloadPath.replace(/\.mp4$/, '_hd.mp4'));
+      assert.equal(o.sha256, sha(h.sim.asset('generated_video_hd.mp4')));
+      assert.equal(sha(fs.readFileSync(o.filePath)), o.sha256);
+      assert.equal(o.files[0]!.sha256, sha(h.sim.asset('generated_video.mp4')));
+      assert.equal(h.sim.video(o.videoId)!.hd, true);
+    });
+
+    it('deleteAfterDownload → the video is gone on the server, the file is kept', async () => {
+      const r = req(account(), 'ephemeral', { deleteAfterDownload: true });
+      const o = expectSuccess(await h.driver.generateVideo(r));
+      assert.equal(o.deleted, true);
+      assert.equal(h.sim.video(o.videoId)!.deleted, true);
+      assert.ok(fs.statSync(r.downloadPath).size > 0);
+    });
+
+    it('text → image → video when only a prompt is given', async () => {
+      const acct = account();
+      const r = req(acct, 'a lighthouse at dusk', { postUrl: undefined });
+      const o = expectSuccess(await h.driver.generateVideo(r));
+      const kinds = h.sim.generations.filter((x) => x.user === acct).map((x) => x.kind);
+      assert.deepEqual(kinds, ['image', 'video']);
+      assert.match(o.postUrl, /\/imagine\/post\/[0-9a-f-]{36}$/);
+    });
+
+    it('imagePath → upload, then the video', async () => {
+      const acct = account();
+      const img = path.join(h.dir, `upload-${acct}.jpg`);
+      fs.writeFileSync(img, h.sim.asset('image.jpg'));
+      const o = expectSuccess(await h.driver.generateVideo(req(acct, 'bring it to life', { postUrl: undefined, imagePath: img })));
+      assert.match(o.postUrl, /\/imagine\/post\//);
+      assert.deepEqual(h.sim.generations.filter((x) => x.user === acct).map((x) => x.kind), ['video']);
+    });
+
+    it('image generation → images downloaded', async () => {
+      const acct = account();
+      const jobId = `img-${acct}`;
+      const o = await h.driver.generateImage({ jobId, itemIndex: 0, account: acct, prompt: 'a teapot', count: 2, downloadPath: h.downloadPath(jobId, 'image.jpg') });
+      if (o.kind !== 'success') assert.fail(JSON.stringify(o));
+      assert.equal(o.images.length, 2);
+      const want = sha(h.sim.asset('image.jpg'));
+      for (const im of o.images) {
+        assert.equal(im.sha256, want);
+        assert.equal(sha(fs.readFileSync(im.filePath)), want);
+        assert.match(im.postUrl, /\/imagine\/post\//);
+      }
+      assert.notEqual(o.images[0]!.filePath, o.images[1]!.filePath);
+    });
+
+    it('image generation moderated → moderated', async () => {
+      const acct = account();
+      const o = await h.driver.generateImage({ jobId: 'imgmod', itemIndex: 1, account: acct, prompt: 'no #sim:moderate', downloadPath: h.downloadPath('imgmod', 'i.jpg') });
+      assert.equal(o.kind, 'moderated');
+    });
+  });
+}

@@ -1,0 +1,135 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { eq } from 'drizzle-orm';
+import { runMaster } from '../../src/master/worker';
+import { schedulerInput } from '../../src/master/schedules';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/server';
+import { loadConfig, type Config } from '../../src/shared/config';
+import { jobItems, jobs, type Job, type JobItem, type JobStatus } from '../../src/shared/db/schema';
+import { createLogger } from '../../src/shared/logger';
+import type { ActivityTimeouts } from '../../src/shared/registry';
+import { driverSettingsFromConfig, GrokDriver } from '../../src/slave/grok/driver';
+import { runSlave } from '../../src/slave/worker';
+import { createTestDatabase, type TestDatabase } from './db';
+import { startTemporal } from './temporal';
+
+export interface StackOptions {
+  simulator?: SimulatorOptions;
+  env?: Record<string, string>;
+  /** Short timeouts so crash tests finish in seconds; the registry's are days. */
+  activityTimeouts?: Partial<ActivityTimeouts>;
+  /** false: no slave in this process (a test runs its own, e.g. in a child process). */
+  slave?: boolean;
+}
+
+export interface Stack {
+  t: TestDatabase;
+  env: TestWorkflowEnvironment;
+  simulator: Simulator;
+  config: Config;
+  generator?: GrokDriver;
+  dir: string;
+  configEnv: Record<string, string>;
+  insertJob(payload: Record<string, unknown>, type?: string): Promise<number>;
+  waitForJob(id: number, statuses: JobStatus[], timeoutMs?: number): Promise<Job>;
+  /** Until the job is PROGRESS past 15 %: its video is being generated, a browser page open. */
+  untilGenerating(id: number, timeoutMs?: number): Promise<void>;
+  items(id: number): Promise<JobItem[]>;
+  stop(): Promise<void>;
+}
+
+/** Postgres, Temporal dev server, simulator, master and slave: the whole service, real parts only. */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grokflow-test-'));
+  const t = await createTestDatabase();
+  const env = await startTemporal();
+  const simulator = await startSimulator({ generationMs: 600, cooldownMs: 2000, ...options.simulator });
+  const accountsDir = path.join(dir, 'accounts');
+  fs.mkdirSync(accountsDir, { recursive: true });
+  for (const user of ['default', 'alice', 'bob']) {
+    simulator.addUser(user, 'pw');
+    fs.writeFileSync(path.join(accountsDir, `${user}.json`), JSON.stringify(simulator.storageState(user)), { mode: 0o600 });
+  }
+  const configEnv: Record<string, string> = {
+    DATABASE_URL: t.url,
+    TEMPORAL_ADDRESS: env.address,
+    GROK_BASE_URL: simulator.url,
+    ACCOUNTS_DIR: accountsDir,
+    DOWNLOADS_DIR: path.join(dir, 'downloads'),
+    ARTIFACTS_DIR: path.join(dir, 'artifacts'),
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    LOG_PRETTY: 'false',
+    PROGRESS_THROTTLE_MS: '100',
+    RATE_LIMIT_COOLDOWN_MS: '2000',
+    NOTIFY_DEBOUNCE_MS: '10',
+    SHUTDOWN_GRACE_MS: '2000',
+    ...options.env,
+  };
+  const config = loadConfig(configEnv);
+  const logger = createLogger(config);
+  const stop = new AbortController();
+  const timeouts: ActivityTimeouts = { startToClose: '2 minutes', scheduleToClose: '5 minutes', heartbeat: '5 seconds', ...options.activityTimeouts };
+
+  let masterReady!: () => void;
+  const masterUp = new Promise<void>((r) => (masterReady = r));
+  const master = runMaster(config, {
+    signal: stop.signal,
+    logger,
+    client: env.client,
+    connection: env.nativeConnection,
+    schedulerInput: (entry) => schedulerInput(entry, { activityTimeouts: timeouts }),
+    reconcileGraceMs: 2000,
+    onReady: () => masterReady(),
+  });
+  let generator: GrokDriver | undefined;
+  let slave: Promise<void> = Promise.resolve();
+  if (options.slave !== false) {
+    generator = new GrokDriver(driverSettingsFromConfig(config, { logger }));
+    let slaveReady!: () => void;
+    const slaveUp = new Promise<void>((r) => (slaveReady = r));
+    slave = runSlave(config, { signal: stop.signal, logger, connection: env.nativeConnection, generator, onReady: () => slaveReady() });
+    await Promise.race([slaveUp, slave]);
+  }
+  await Promise.race([masterUp, master]);
+
+  return {
+    t, env, simulator, config, generator, dir, configEnv,
+    async insertJob(payload, type = 'GROK_VIDEO_GENERATION') {
+      // Plain SQL, as an operator would.
+      const { rows } = await t.pool.query('INSERT INTO jobs (type, payload) VALUES ($1, $2) RETURNING id', [type, JSON.stringify(payload)]);
+      return Number(rows[0].id);
+    },
+    async waitForJob(id, statuses, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const [job] = await t.db.select().from(jobs).where(eq(jobs.id, id));
+        if (job && statuses.includes(job.status)) return job;
+        if (Date.now() > deadline) throw new Error(`job ${id} is ${job?.status} (${job?.errorMessage ?? job?.progressMessage ?? ''}) after ${timeoutMs} ms, expected ${statuses.join('|')}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async untilGenerating(id, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const [job] = await t.db.select().from(jobs).where(eq(jobs.id, id));
+        if (job?.status === 'PROGRESS' && job.progress > 15) return;
+        if (Date.now() > deadline) throw new Error(`job ${id} never got to generating: ${job?.status} ${job?.progress}%`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async items(id) {
+      return t.db.select().from(jobItems).where(eq(jobItems.jobId, id)).orderBy(jobItems.index);
+    },
+    async stop() {
+      stop.abort();
+      await Promise.allSettled([master, slave]);
+      await generator?.close();
+      await simulator.close();
+      await env.teardown();
+      await t.drop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
