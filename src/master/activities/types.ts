@@ -1,0 +1,48 @@
+import type { Client } from '@temporalio/client';
+import type { Db } from '../../shared/db/client';
+import type { Logger } from '../../shared/logger';
+import type { JobTypeName } from '../../shared/registry';
+
+/** What the master's activities are bound to: one pool, one Temporal client, one logger. */
+export interface MasterDeps {
+  db: Db;
+  client: Client;
+  logger: Logger;
+  /**
+   * How long an INQUEUE job whose workflow was never started is left alone before the
+   * reconciler redispatches it (a claim whose child start is still in flight is younger).
+   */
+  reconcileGraceMs: number;
+}
+
+export const DEFAULT_RECONCILE_GRACE_MS = 30_000;
+
+/** A job the scheduler must start a slave workflow for. Ids only: no payload enters a history. */
+export interface DispatchJob {
+  jobId: number;
+  workflowId: string;
+}
+
+export interface ClaimInput {
+  jobType: JobTypeName;
+  limit: number;
+}
+
+export interface ClaimResult {
+  /** Claimed jobs with a valid payload: to be started. */
+  jobs: DispatchJob[];
+  /** Claimed jobs whose payload was bad: already moved to ERROR. */
+  invalid: number;
+}
+
+export interface ReconcileInput {
+  jobType: JobTypeName;
+  /** At most this many never-started jobs are returned for redispatch. */
+  limit: number;
+}
+
+export interface ReconcileResult {
+  redispatch: DispatchJob[];
+  /** Jobs moved to ERROR because their workflow closed (or vanished) before they ended. */
+  failed: number;
+}

@@ -1,0 +1,134 @@
+import { Client as PgClient } from 'pg';
+import type { Logger } from '../shared/logger';
+import { isJobType, type JobTypeName } from '../shared/registry';
+
+export const JOB_EVENTS_CHANNEL = 'job_events';
+
+export interface ListenerOptions {
+  databaseUrl: string;
+  debounceMs: number;
+  logger: Logger;
+  /** Wakes a type's scheduler; called at most once per debounce window per type. */
+  wake(type: JobTypeName): Promise<void>;
+  /** Job types this master serves (others are ignored). */
+  types: readonly JobTypeName[];
+  /** Reconnect backoff bounds. */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+export interface JobListener {
+  /** Resolves once the first LISTEN is in place. */
+  ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+interface Notification {
+  id?: number;
+  type?: string;
+  status?: string;
+  /** null on INSERT; equal to `status` for a progress update. */
+  from?: string | null;
+}
+
+/**
+ * LISTEN job_events on a dedicated connection (a pool would hand it back and lose the
+ * LISTEN). A PENDING notification wakes that type's scheduler, debounced: a burst of
+ * inserts costs one wake per window. When Postgres drops the connection it reconnects with
+ * backoff and then wakes every type once, for whatever was inserted while it was away.
+ */
+export function startListener(options: ListenerOptions): JobListener {
+  const log = options.logger.child({ component: 'listener' });
+  const minBackoff = options.minBackoffMs ?? 200;
+  const maxBackoff = options.maxBackoffMs ?? 10_000;
+  const timers = new Map<JobTypeName, NodeJS.Timeout>();
+  let closed = false;
+  let client: PgClient | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let markReady!: () => void;
+  const ready = new Promise<void>((resolve) => { markReady = resolve; });
+
+  const fire = (type: JobTypeName) => {
+    timers.delete(type);
+    options.wake(type).catch((err: unknown) => log.warn({ jobType: type, err }, 'waking the scheduler failed; the cron tick stays the safety net'));
+  };
+  const schedule = (type: JobTypeName) => {
+    if (closed || timers.has(type)) return;
+    timers.set(type, setTimeout(() => fire(type), options.debounceMs));
+  };
+
+  const connect = async (attempt: number): Promise<void> => {
+    if (closed) return;
+    const c = new PgClient({ connectionString: options.databaseUrl, keepAlive: true });
+    let lost = false;
+    const onLost = (err?: Error) => {
+      if (lost) return;
+      lost = true;
+      c.removeAllListeners('notification');
+      c.end().catch(() => undefined);
+      if (closed) return;
+      log.warn({ err: err?.message }, 'LISTEN connection lost; reconnecting');
+      retry(0);
+    };
+    c.on('error', onLost);
+    c.on('end', () => onLost());
+    c.on('notification', (msg) => {
+      if (msg.channel !== JOB_EVENTS_CHANNEL || !msg.payload) return;
+      let note: Notification;
+      try {
+        note = JSON.parse(msg.payload) as Notification;
+      } catch {
+        return;
+      }
+      if (note.status === 'PENDING' && note.from !== 'PENDING' && note.type && isJobType(note.type) && options.types.includes(note.type)) schedule(note.type);
+    });
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${JOB_EVENTS_CHANNEL}`);
+    } catch (err) {
+      lost = true;
+      c.removeAllListeners();
+      c.on('error', () => undefined);
+      c.end().catch(() => undefined);
+      log.warn({ err: (err as Error).message, attempt }, 'LISTEN connect failed; retrying');
+      retry(attempt + 1);
+      return;
+    }
+    if (closed) {
+      await c.end().catch(() => undefined);
+      return;
+    }
+    client = c;
+    log.info({ channel: JOB_EVENTS_CHANNEL }, 'listening');
+    markReady();
+    // Anything inserted while we were not listening: one wake per type.
+    if (++connections > 1) for (const type of options.types) schedule(type);
+  };
+
+  let connections = 0;
+  const retry = (attempt: number) => {
+    const delay = Math.min(maxBackoff, minBackoff * 2 ** attempt) * (0.5 + Math.random() / 2);
+    retryTimer = setTimeout(() => { void connect(attempt); }, delay);
+  };
+
+  void connect(0);
+
+  return {
+    ready,
+    async close() {
+      closed = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      for (const t of timers.values()) clearTimeout(t);
+      timers.clear();
+      markReady();
+      const c = client;
+      client = undefined;
+      if (c) {
+        c.removeAllListeners('end');
+        c.removeAllListeners('error');
+        c.on('error', () => undefined);
+        await c.end().catch(() => undefined);
+      }
+    },
+  };
+}

@@ -1,0 +1,23 @@
+import { loadConfig } from '../shared/config';
+import { createDb, createPool } from '../shared/db/client';
+import { createLogger, workerIdentity } from '../shared/logger';
+import { startObservability } from '../shared/observability';
+import { runMaster } from './worker';
+import { abortOnSignals, runMain } from '../shared/processLifecycle';
+
+// `npm run master`: the schedulers and the NOTIFY listener. One is enough; two are safe.
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config, { worker: workerIdentity('master') });
+  const signal = abortOnSignals(logger);
+  const pool = createPool(config.DATABASE_URL, { max: 1 });
+  const observability = await startObservability(config, logger, createDb(pool));
+  try {
+    await runMaster(config, { signal, logger });
+  } finally {
+    await observability.close();
+    await pool.end();
+  }
+}
+
+runMain(main);

@@ -1,0 +1,148 @@
+import type { Client } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { Config } from '../shared/config';
+import { createDb, createPool, type Db } from '../shared/db/client';
+import { createLogger, workerIdentity, type Logger } from '../shared/logger';
+import { ensureSearchAttributes } from '../shared/searchAttributes';
+import { JOB_TYPE_NAMES, jobType, type JobTypeEntry, type JobTypeName } from '../shared/registry';
+import { connectClient, connectWorker } from '../shared/temporal';
+import type { SchedulerInput } from '../shared/workflowInputs';
+import { createMasterActivities, DEFAULT_RECONCILE_GRACE_MS } from './activities';
+import { startListener, type JobListener } from './listener';
+import { ensureSchedules, schedulerInput } from './schedules';
+import { createWaker, type WakeMode } from './wake';
+
+export { ensureSchedules, scheduleId, schedulerInput } from './schedules';
+export { createWaker, wakeWorkflowId, type WakeMode } from './wake';
+export { startListener, type JobListener } from './listener';
+export { createMasterActivities, type MasterActivities } from './activities';
+
+export const MASTER_WORKFLOWS_PATH = require.resolve('./workflows');
+
+export interface MasterWorkerOptions {
+  connection: NativeConnection;
+  client: Client;
+  db: Db;
+  logger: Logger;
+  identity?: string;
+  types?: readonly JobTypeName[];
+  reconcileGraceMs?: number;
+  /** Concurrent workflow tasks per worker. */
+  maxConcurrentWorkflowTaskExecutions?: number;
+}
+
+/** One Worker per master task queue of the registry (or of `types`), activities bound to db + client. */
+export async function createMasterWorkers(options: MasterWorkerOptions): Promise<Worker[]> {
+  const types = options.types ?? JOB_TYPE_NAMES;
+  const identity = options.identity ?? workerIdentity('master');
+  const activities = createMasterActivities({
+    db: options.db,
+    client: options.client,
+    logger: options.logger,
+    reconcileGraceMs: options.reconcileGraceMs ?? DEFAULT_RECONCILE_GRACE_MS,
+  });
+  const queues = [...new Set(types.map((t) => jobType(t).masterTaskQueue))];
+  return Promise.all(queues.map((taskQueue) => Worker.create({
+    connection: options.connection,
+    taskQueue,
+    identity,
+    workflowsPath: MASTER_WORKFLOWS_PATH,
+    activities,
+    ...(options.maxConcurrentWorkflowTaskExecutions ? { maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions } : {}),
+  })));
+}
+
+export interface RunMasterOptions {
+  signal?: AbortSignal;
+  logger?: Logger;
+  /** Reuse connections (tests, bench); otherwise they are opened from the config and closed at the end. */
+  client?: Client;
+  connection?: NativeConnection;
+  types?: readonly JobTypeName[];
+  /** Changes the scheduler input of every type (tests, bench). */
+  schedulerInput?: (entry: JobTypeEntry) => SchedulerInput;
+  reconcileGraceMs?: number;
+  /** false: no LISTEN, the cron tick only. */
+  listen?: boolean;
+  wake?: WakeMode;
+  /** Called once workers run, schedules exist and the listener listens. */
+  onReady?: () => void;
+}
+
+/**
+ * The master: workers for every master task queue, one Schedule per job type (the cron
+ * safety net), and the NOTIFY listener that wakes a type's scheduler at once. Resolves after
+ * a clean shutdown when `signal` aborts; rejects if a worker fails.
+ */
+export async function runMaster(config: Config, options: RunMasterOptions = {}): Promise<void> {
+  const identity = workerIdentity('master');
+  const logger = options.logger ?? createLogger(config, { worker: identity });
+  const types = options.types ?? JOB_TYPE_NAMES;
+  const input = options.schedulerInput ?? ((entry: JobTypeEntry) => schedulerInput(entry));
+  const ownClient = !options.client;
+  const ownConnection = !options.connection;
+  const client = options.client ?? (await connectClient(config));
+  const connection = options.connection ?? (await connectWorker(config));
+  await registerSearchAttributes(client, config, logger);
+  const pool = createPool(config.DATABASE_URL);
+  const db = createDb(pool);
+  let listener: JobListener | undefined;
+  try {
+    const workers = await createMasterWorkers({
+      connection, client, db, logger, identity, types,
+      reconcileGraceMs: options.reconcileGraceMs,
+    });
+    const outcomes = await ensureSchedules(client, { cron: config.SCHEDULER_CRON, types, input, logger });
+    logger.info({ schedules: outcomes, taskQueues: workers.map((w) => w.options.taskQueue) }, 'master starting');
+
+    const abort = new AbortController();
+    const onAbort = () => abort.abort();
+    if (options.signal?.aborted) abort.abort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+
+    if (options.listen !== false) {
+      listener = startListener({
+        databaseUrl: config.DATABASE_URL,
+        debounceMs: config.NOTIFY_DEBOUNCE_MS,
+        logger,
+        types,
+        wake: createWaker(client, options.wake ?? 'signal', input),
+      });
+    }
+    const running = workers.map((w) => w.run());
+    await listener?.ready;
+    options.onReady?.();
+    logger.info('master ready');
+
+    const stop = new Promise<void>((resolve) => abort.signal.addEventListener('abort', () => resolve(), { once: true }));
+    try {
+      await Promise.race([stop, ...running]);
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      logger.info('master shutting down');
+      await listener?.close();
+      listener = undefined;
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await Promise.allSettled(running);
+    }
+    // A worker that failed on its own is an error, not a shutdown.
+    for (const r of await Promise.allSettled(running)) if (r.status === 'rejected') throw r.reason;
+    logger.info('master stopped');
+  } finally {
+    await listener?.close();
+    await pool.end().catch(() => undefined);
+    if (ownConnection) await connection.close().catch(() => undefined);
+    if (ownClient) await client.connection.close().catch(() => undefined);
+  }
+}
+
+// The slave workflows set JobId, JobType and Account; a namespace without them would fail
+// every job, so the master registers them (the dev server already has them from its flags).
+async function registerSearchAttributes(client: Client, config: Config, logger: Logger): Promise<void> {
+  try {
+    const added = await ensureSearchAttributes(client.connection, config.TEMPORAL_NAMESPACE);
+    if (added.length > 0) logger.info({ added }, 'search attributes registered');
+  } catch (err) {
+    logger.warn({ err }, 'could not register the search attributes JobId, JobType, Account; register them as the README says');
+  }
+}

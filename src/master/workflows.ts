@@ -1,0 +1,158 @@
+// The master's scheduler workflow: one run (or a short continue-as-new chain) per tick of a job type. Deterministic code only:
+// everything that touches Postgres or Temporal's API is an activity.
+import {
+  condition, continueAsNew, defineSignal, log, ParentClosePolicy, proxyActivities, setHandler, startChild,
+  WorkflowIdReusePolicy, workflowInfo,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError, type Duration } from '@temporalio/common';
+import type { SchedulerInput, SlaveWorkflowInput } from '../shared/workflowInputs';
+import type { ClaimResult, DispatchJob, MasterActivities } from './activities';
+
+const { reconcileJobs, claimJobs } = proxyActivities<MasterActivities>({
+  startToCloseTimeout: '1 minute',
+  heartbeatTimeout: '20 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '5 seconds', backoffCoefficient: 2 },
+});
+
+/** "There may be new PENDING jobs": sent by the listener with signalWithStart. */
+export const wakeSignal = defineSignal('wake');
+
+export interface SchedulerResult {
+  /** Claimed with a valid payload (dispatched this run). */
+  claimed: number;
+  /** Claimed with a bad payload: moved to ERROR, not dispatched. */
+  invalid: number;
+  /** INQUEUE jobs whose workflow never started, dispatched again. */
+  redispatched: number;
+  started: number;
+  /** Workflow id already taken: counted as started, never started twice. */
+  alreadyStarted: number;
+  /** Jobs moved to ERROR by the reconciler (workflow closed or gone). */
+  failed: number;
+}
+
+/** Claims per run before it continues as new: with `batchSize` this bounds a run's history. */
+export const BATCHES_PER_RUN = 5;
+
+/** The Schedule starts runs with the registry's SchedulerInput; the rest is per run. */
+export interface SchedulerRunInput extends SchedulerInput {
+  /**
+   * false: skip the reconciler. The listener's wakes and the continuations of a tick do, so
+   * describing every in-flight job's workflow costs once per cron tick, not once per insert.
+   */
+  reconcile?: boolean;
+  /** How long a drained run waits for another wake before it ends (the listener's runs). */
+  idle?: Duration;
+}
+
+const NOTHING_CLAIMED: ClaimResult = { jobs: [], invalid: 0 };
+
+/**
+ * One tick: reconcile, then claim and start slave workflows batch after batch (the next
+ * batch is claimed while the current one's children start), waiting until every child has
+ * started. At most BATCHES_PER_RUN claims per run, so a history stays bounded (at most
+ * BATCHES_PER_RUN × batchSize children); a full last batch, or a wake that came in after
+ * the last claim began, continues as a new run at once to drain the rest. With `idle`, a
+ * drained run waits that long for another wake and claims again.
+ */
+export async function schedulerWorkflow(input: SchedulerRunInput): Promise<SchedulerResult> {
+  let claimBegun = false;
+  let wokenSinceClaim = false;
+  setHandler(wakeSignal, () => {
+    // A wake before the first claim is covered by that claim; a later one needs another.
+    if (claimBegun) wokenSinceClaim = true;
+  });
+  const claim = (limit: number): Promise<ClaimResult> => {
+    claimBegun = true;
+    wokenSinceClaim = false;
+    return limit > 0 ? claimJobs({ jobType: input.jobType, limit }) : Promise.resolve(NOTHING_CLAIMED);
+  };
+
+  const batch = Math.max(1, input.batchSize);
+  const result: SchedulerResult = { claimed: 0, invalid: 0, redispatched: 0, started: 0, alreadyStarted: 0, failed: 0 };
+  let redispatch: DispatchJob[] = [];
+  if (input.reconcile !== false) {
+    const reconciled = await reconcileJobs({ jobType: input.jobType, limit: batch });
+    redispatch = reconciled.redispatch;
+    result.redispatched = redispatch.length;
+    result.failed = reconciled.failed;
+  }
+
+  let limit = batch - redispatch.length;
+  let claims = 1;
+  let claiming = claim(limit);
+  let more = false;
+  for (;;) {
+    const claimed = await claiming;
+    result.claimed += claimed.jobs.length;
+    result.invalid += claimed.invalid;
+    // Full (bad payloads took rows too), or nothing claimed only because redispatches filled it.
+    const full = claimed.jobs.length + claimed.invalid >= limit;
+    const toStart = [...redispatch, ...claimed.jobs];
+    redispatch = [];
+    const prefetch = full && claims < BATCHES_PER_RUN;
+    if (prefetch) {
+      limit = batch;
+      claims++;
+      claiming = claim(limit);
+    }
+    for (const outcome of await dispatch(input, toStart)) {
+      if (outcome === 'started') result.started++;
+      else result.alreadyStarted++;
+    }
+    if (prefetch) continue;
+    if (full || wokenSinceClaim || (input.idle && claims >= BATCHES_PER_RUN)) {
+      // More may be waiting (or an idling run used its budget): a fresh run with a fresh
+      // history goes on at once, so an idling run is warm before the next wake.
+      more = true;
+      break;
+    }
+    // Drained. A run woken by the listener stays for the next wake: signalling a running,
+    // cached workflow costs a sticky workflow task, a cold start can cost a second.
+    if (!input.idle || !(await condition(() => wokenSinceClaim, input.idle))) break;
+    limit = batch;
+    claims++;
+    claiming = claim(limit);
+  }
+
+  if (result.started + result.alreadyStarted > 0 || result.failed > 0 || result.invalid > 0) {
+    log.info('scheduler tick', { jobType: input.jobType, ...result });
+  }
+  if (more) {
+    // More may be waiting: a fresh run (fresh history) picks them up now, not at the next tick.
+    await continueAsNew<typeof schedulerWorkflow>({ ...input, reconcile: false });
+  }
+  return result;
+}
+
+async function dispatch(input: SchedulerInput, jobs: DispatchJob[]): Promise<Array<'started' | 'already'>> {
+  if (input.dispatchMode === 'sequential') {
+    // One start after the other, in claim order (priority, then age).
+    const outcomes: Array<'started' | 'already'> = [];
+    for (const job of jobs) outcomes.push(await startSlave(input, job));
+    return outcomes;
+  }
+  return Promise.all(jobs.map((job) => startSlave(input, job)));
+}
+
+/** Starts a job's slave workflow; a workflow id already taken means it was started before. */
+async function startSlave(input: SchedulerInput, job: DispatchJob): Promise<'started' | 'already'> {
+  const args: SlaveWorkflowInput = { jobId: job.jobId, jobType: input.jobType, activityTimeouts: input.activityTimeouts };
+  try {
+    await startChild(input.slaveWorkflow, {
+      workflowId: job.workflowId,
+      taskQueue: input.slaveTaskQueue,
+      args: [args],
+      // The job outlives this tick; and a job id can never run twice.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    });
+    return 'started';
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      log.info('slave workflow already started', { jobId: job.jobId, workflowId: job.workflowId, parent: workflowInfo().workflowId });
+      return 'already';
+    }
+    throw err;
+  }
+}
