@@ -1,0 +1,135 @@
+import { and, asc, desc, eq, type SQL } from 'drizzle-orm';
+import { jobEvents, jobItems, jobs, JOB_STATUSES, type Job, type JobStatus } from '../shared/db/schema';
+import { transitionJob } from '../shared/jobs/transition';
+import { CliError, ExitCode, type CliContext } from './context';
+import { ago, duration, json, table, truncate } from './format';
+import { jobWorkflowId } from '../shared/registry';
+import { buildPayload, resolveType, type AddOptions } from './jobInput';
+
+type Out = (text: string) => void;
+
+async function findJob(ctx: CliContext, idText: string): Promise<Job> {
+  if (!/^\d+$/.test(idText)) throw new CliError(`job id must be a number, got "${idText}"`, ExitCode.Usage);
+  const [job] = await ctx.db.select().from(jobs).where(eq(jobs.id, Number(idText)));
+  if (!job) throw new CliError(`job ${idText} not found`, ExitCode.NotFound);
+  return job;
+}
+
+export async function addJob(ctx: CliContext, o: AddOptions & { priority?: string; json?: boolean }, out: Out): Promise<void> {
+  const type = resolveType(o.type);
+  const payload = buildPayload(type, o);
+  const priority = o.priority === undefined ? 0 : Number(o.priority);
+  if (!Number.isInteger(priority)) throw new CliError(`--priority must be a whole number, got "${o.priority}"`, ExitCode.Usage);
+  const [job] = await ctx.db.insert(jobs).values({ type, payload, priority, account: (payload.account as string) ?? null }).returning();
+  out(o.json ? json({ id: job!.id, type, status: job!.status, payload }) : String(job!.id));
+}
+
+export async function listJobs(ctx: CliContext, o: { status?: string; type?: string; limit: string; json?: boolean }, out: Out): Promise<void> {
+  const where: SQL[] = [];
+  if (o.status) {
+    const status = o.status.toUpperCase() as JobStatus;
+    if (!JOB_STATUSES.includes(status)) throw new CliError(`--status must be one of ${JOB_STATUSES.join(', ')}`, ExitCode.Usage);
+    where.push(eq(jobs.status, status));
+  }
+  if (o.type) where.push(eq(jobs.type, resolveType(o.type)));
+  const limit = Number(o.limit);
+  if (!Number.isInteger(limit) || limit < 1) throw new CliError('--limit must be a positive whole number', ExitCode.Usage);
+  const rows = await ctx.db.select().from(jobs).where(and(...where)).orderBy(desc(jobs.id)).limit(limit);
+  if (o.json) return out(json(rows));
+  out(table(
+    ['id', 'type', 'status', 'progress', 'account', 'created', 'took', 'message'],
+    rows.map((j) => [j.id, j.type, j.status, `${j.progress}%`, j.account, ago(j.createdAt), duration(j.durationMs), truncate(j.errorMessage ?? j.progressMessage)]),
+  ));
+}
+
+export async function showJob(ctx: CliContext, id: string, o: { json?: boolean }, out: Out): Promise<void> {
+  const job = await findJob(ctx, id);
+  const items = await ctx.db.select().from(jobItems).where(eq(jobItems.jobId, job.id)).orderBy(asc(jobItems.index));
+  const events = await ctx.db.select().from(jobEvents).where(eq(jobEvents.jobId, job.id)).orderBy(asc(jobEvents.id));
+  if (o.json) return out(json({ job, items, events }));
+  const lines = [
+    `job ${job.id}  ${job.type}  ${job.status}  ${job.progress}%`,
+    `workflow   ${job.workflowId ?? '-'}${job.runId ? ` (run ${job.runId})` : ''}`,
+    `account    ${job.account ?? '-'}`,
+    `created    ${job.createdAt.toISOString()}`,
+    `queued     ${job.queuedAt?.toISOString() ?? '-'}`,
+    `started    ${job.startedAt?.toISOString() ?? '-'}`,
+    `ended      ${job.completedAt?.toISOString() ?? '-'}${job.durationMs !== null ? ` (${duration(job.durationMs)})` : ''}`,
+    ...(job.retryOf ? [`retry of   job ${job.retryOf}`] : []),
+    ...(job.progressMessage ? [`progress   ${job.progressMessage}`] : []),
+    ...(job.errorMessage ? [`error      ${job.errorMessage}`] : []),
+    `payload    ${JSON.stringify(job.payload)}`,
+  ];
+  out(lines.join('\n'));
+  if (items.length) {
+    out('\nitems');
+    out(table(['#', 'status', 'attempts', 'moderated', 'hd', 'prompt', 'error'],
+      items.map((i) => [i.index, i.status, i.attempts, i.moderationRetries, i.hd ? 'HD' : '', truncate(i.prompt, 40), truncate(i.error, 50)])));
+  }
+  const files = items.filter((i) => i.filePath);
+  if (files.length) {
+    out('\nfiles');
+    for (const i of files) out(`  #${i.index}  ${i.filePath}  ${i.bytes ?? '?'} bytes  sha256 ${i.sha256 ?? '-'}${i.hd ? '  HD' : ''}`);
+  }
+  const errors = items.filter((i) => i.error);
+  if (errors.length) {
+    out('\nerrors');
+    for (const i of errors) out(`  #${i.index}  ${i.status}  ${i.error}`);
+  }
+  out('\nevents');
+  out(table(['at', 'from', 'to', 'detail'], events.map((e) => [e.at.toISOString(), e.fromStatus, e.toStatus, e.detail ? JSON.stringify(e.detail) : ''])));
+}
+
+export async function retryJob(ctx: CliContext, id: string, o: { json?: boolean }, out: Out): Promise<void> {
+  const job = await findJob(ctx, id);
+  if (job.status !== 'ERROR') throw new CliError(`job ${job.id} is ${job.status}; only a job in ERROR can be retried`, ExitCode.Failure);
+  const [copy] = await ctx.db
+    .insert(jobs)
+    .values({ type: job.type, payload: job.payload, priority: job.priority, account: job.account, retryOf: job.id })
+    .returning();
+  out(o.json ? json({ id: copy!.id, retryOf: job.id }) : String(copy!.id));
+}
+
+export async function cancelJob(ctx: CliContext, id: string, o: { wait?: boolean }, out: Out): Promise<void> {
+  let job = await findJob(ctx, id);
+  for (;;) {
+    if (job.status === 'COMPLETED' || job.status === 'ERROR') {
+      throw new CliError(`job ${job.id} is already ${job.status}${job.errorMessage ? ` (${job.errorMessage})` : ''}; nothing to cancel`, ExitCode.Failure);
+    }
+    if (job.status !== 'PENDING') break;
+    // Not claimed yet: nothing runs it, so end it here, unless the master claims it first.
+    const moved = await transitionJob(ctx.db, job.id, 'ERROR', { from: 'PENDING', set: { errorMessage: 'cancelled' }, detail: { by: 'cli' } });
+    if (moved.moved) return out(`job ${job.id}: cancelled`);
+    job = await findJob(ctx, id);
+  }
+  const workflowId = job.workflowId ?? jobWorkflowId(job.type, job.id);
+  const { WorkflowNotFoundError } = await import('@temporalio/client');
+  try {
+    // The slave workflow hears it, closes the browser and records ERROR "cancelled".
+    await (await ctx.temporal()).workflow.getHandle(workflowId).cancel();
+    out(`job ${job.id}: cancellation requested for workflow ${workflowId}`);
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+    // Its workflow is gone (or closed) while the job is not final: end the job here.
+    const moved = await transitionJob(ctx.db, job.id, 'ERROR', { from: job.status, set: { errorMessage: 'cancelled' }, detail: { by: 'cli', workflowId } });
+    if (!moved.moved) {
+      const now = await findJob(ctx, id);
+      if (now.status !== 'ERROR') throw new CliError(`job ${job.id} ended ${now.status} before it could be cancelled`, ExitCode.Failure);
+    } else {
+      return out(`job ${job.id}: cancelled (its workflow ${workflowId} was not running)`);
+    }
+  }
+  if (!o.wait) return;
+  const end = await waitUntilFinal(ctx, job.id);
+  if (end.status !== 'ERROR') throw new CliError(`job ${job.id} ended ${end.status} before the cancellation took effect`, ExitCode.Failure);
+  out(`job ${job.id}: ERROR ${end.errorMessage ?? ''}`.trimEnd());
+}
+
+async function waitUntilFinal(ctx: CliContext, id: number): Promise<Job> {
+  for (;;) {
+    const [job] = await ctx.db.select().from(jobs).where(eq(jobs.id, id));
+    if (!job) throw new CliError(`job ${id} not found`, ExitCode.NotFound);
+    if (job.status === 'COMPLETED' || job.status === 'ERROR') return job;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

@@ -1,0 +1,132 @@
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError } from '../shared/config';
+import { listAccounts, setAccount } from './accountsCommands';
+import { CliContext, CliError, ExitCode } from './context';
+import { addJob, cancelJob, listJobs, retryJob, showJob } from './jobsCommands';
+import { watchJobs } from './watch';
+
+function version(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('../../package.json') as { version: string }).version;
+}
+
+// Exit codes a script can rely on: 0 ok, 1 failed (or the watched job ended ERROR),
+// 2 bad usage or invalid input, 3 not found.
+const out = (text: string) => process.stdout.write(`${text}\n`);
+let context: CliContext | undefined;
+const ctx = () => (context ??= new CliContext());
+let exitCode: number = ExitCode.Ok;
+
+const program = new Command('grokflow')
+  .description('Grok Imagine generations as Temporal workflows')
+  .version(version(), '-V, --version')
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(text) })
+  .showHelpAfterError('(add --help for usage)')
+  .addHelpText('after', '\nExit codes: 0 ok, 1 failed (or the watched job ended ERROR), 2 bad usage or invalid input, 3 not found.');
+
+const jobsCmd = program.command('jobs').description('add, list, watch and control jobs');
+
+jobsCmd
+  .command('add')
+  .description('add a PENDING job (validated by the same schema the master uses)')
+  .addOption(new Option('-t, --type <type>', 'video, image or a full type name').default('video'))
+  .option('-p, --prompt <text...>', 'prompt; several give one video per prompt')
+  .option('--image-url <url>', 'a Grok Imagine post permalink to animate')
+  .option('--image-path <file>', 'a local image to upload')
+  .option('-n, --count <n>', 'how many videos/images (1-100)')
+  .addOption(new Option('--duration <d>', 'video length').choices(['max', '6s', '10s']))
+  .addOption(new Option('--resolution <r>').choices(['480p', '720p']))
+  .addOption(new Option('--mode <m>').choices(['normal', 'fun', 'spicy', 'custom']))
+  .option('-a, --account <name>', 'logged-in Grok account')
+  .option('--upscale', 'upscale to HD and download the HD file')
+  .option('--delete-after-download', 'delete the video on Grok once downloaded')
+  .option('--min-successful <n>', 'COMPLETED when at least this many items succeed')
+  .option('--priority <n>', 'higher runs first', '0')
+  .option('--payload <json>', 'the whole payload as JSON instead of flags')
+  .option('--json', 'print the job as JSON instead of its id')
+  .action(async (o) => addJob(ctx(), o, out));
+
+jobsCmd
+  .command('list')
+  .description('recent jobs as a table')
+  .option('-s, --status <status>')
+  .option('-t, --type <type>')
+  .option('-l, --limit <n>', 'how many', '20')
+  .option('--json')
+  .action(async (o) => listJobs(ctx(), o, out));
+
+jobsCmd.command('show <id>').description('a job with its items, files, events and errors').option('--json').action(async (id, o) => showJob(ctx(), id, o, out));
+
+jobsCmd
+  .command('watch [id]')
+  .description('live progress (LISTEN/NOTIFY); with an id, exits 0 when it completes and 1 when it fails')
+  .action(async (id) => {
+    const stop = new AbortController();
+    process.once('SIGINT', () => stop.abort());
+    exitCode = await watchJobs(ctx(), id, out, stop.signal);
+  });
+
+jobsCmd.command('retry <id>').description('a new PENDING job from a failed one, linked to it').option('--json').action(async (id, o) => retryJob(ctx(), id, o, out));
+jobsCmd
+  .command('cancel <id>')
+  .description('cancel a job: its workflow records ERROR "cancelled" (a PENDING job ends at once)')
+  .option('--wait', 'wait until the job has ended ERROR; exits 1 if it completed first')
+  .action(async (id, o) => cancelJob(ctx(), id, o, out));
+
+const accountsCmd = program.command('accounts').description('Grok accounts: login, cooldowns, quotas');
+accountsCmd.command('list').description('accounts with cooldowns and quota left').option('--json').action(async (o) => listAccounts(ctx(), o, out));
+accountsCmd
+  .command('set <name>')
+  .description('set an account\'s daily quota or clear its cooldown')
+  .option('--daily-quota <n>', 'items per day, or "none"')
+  .option('--clear-cooldown')
+  .action(async (name, o) => setAccount(ctx(), name, o, out));
+// `accounts login`, and `login` as the design calls it.
+for (const parent of [accountsCmd, program]) {
+  parent
+    .command('login <name>')
+    .description(parent === program
+      ? 'same as `accounts login`'
+      : 'log in to Grok (or the simulator) in a browser and save the session, mode 0600')
+    .option('--headless', 'no window (only the simulator can be logged into this way)')
+    .option('--user <user>', 'fill the sign-in form as this user, password from GROK_LOGIN_PASSWORD (the simulator)')
+    .action(async (name, o) => {
+      const { loginAccount } = await import('./login');
+      await loginAccount(ctx(), name, o, out);
+    });
+}
+
+/** One line that names what is wrong: drizzle hides the database's reason in `cause`, and a
+ * refused connection is an AggregateError with no message of its own. */
+function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? err.cause : undefined;
+  if (err.message.startsWith('Failed query') && cause) return `database: ${describeError(cause)}`;
+  if (err instanceof AggregateError && !err.message) {
+    const first = err.errors.find((e) => e instanceof Error) as Error | undefined;
+    if (first) return describeError(first);
+  }
+  const code = (err as { code?: unknown }).code;
+  if (!err.message && typeof code === 'string') return code;
+  return err.message;
+}
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+    }
+    process.stderr.write(`grokflow: ${describeError(err)}\n`);
+    if (err instanceof CliError) return err.exitCode;
+    if (err instanceof ConfigError) return ExitCode.Usage;
+    return ExitCode.Failure;
+  } finally {
+    await context?.close();
+  }
+}
+
+main(process.argv).then((code) => process.exit(code));

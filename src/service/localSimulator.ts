@@ -1,0 +1,24 @@
+import fs from 'node:fs';
+import type { Config } from '../shared/config';
+import type { GrokTarget } from '../shared/grokTarget';
+import type { Logger } from '../shared/logger';
+import { startSimulator, type Simulator } from '../simulator/server';
+import { simulatorOptions } from '../simulator/config';
+import { storageStatePath } from '../slave/grok/browser';
+
+/**
+ * The simulator for `npm start` without GROK_BASE_URL. Its sessions live in memory, so each
+ * start saves fresh storage states for its users into the simulator's own accounts folder
+ * (never ACCOUNTS_DIR, where real logins are kept).
+ */
+export async function startLocalSimulator(config: Config, target: GrokTarget, logger: Logger): Promise<Simulator> {
+  const options = simulatorOptions(config);
+  const users = options.users;
+  const simulator = await startSimulator(options);
+  fs.mkdirSync(target.accountsDir, { recursive: true, mode: 0o700 });
+  for (const user of users) {
+    fs.writeFileSync(storageStatePath(target.accountsDir, user.name), JSON.stringify(simulator.storageState(user.name)), { mode: 0o600 });
+  }
+  logger.warn({ url: simulator.url, accounts: users.map((u) => u.name) }, 'GROK_BASE_URL is unset: the Grok Imagine SIMULATOR runs in place of grok.com');
+  return simulator;
+}

@@ -1,0 +1,79 @@
+import { runMaster } from '../master/worker';
+import type { Config } from '../shared/config';
+import { createDb, createPool } from '../shared/db/client';
+import { redactUrl } from '../shared/db/migrate';
+import { grokTarget } from '../shared/grokTarget';
+import type { Logger } from '../shared/logger';
+import { startObservability } from '../shared/observability';
+import { connectClient, connectWorker, temporalAddress } from '../shared/temporal';
+import { driverSettingsFromConfig, GrokDriver } from '../slave/grok/driver';
+import { runSlave } from '../slave/worker';
+import { startDevTemporal, type DevTemporal } from './devTemporal';
+import { startLocalSimulator } from './localSimulator';
+
+export interface ServiceInfo {
+  temporalAddress: string;
+  webUiUrl?: string;
+  databaseUrl: string;
+  grokUrl: string;
+  simulated: boolean;
+  metricsUrl?: string;
+}
+
+/**
+ * Everything in one process, for `npm start`: a Temporal dev server unless TEMPORAL_ADDRESS
+ * names one, the simulator unless GROK_BASE_URL names a Grok, the master and a slave.
+ * Resolves once `signal` aborted and every part has stopped, children included.
+ */
+export async function runService(config: Config, logger: Logger, signal: AbortSignal, onReady?: (info: ServiceInfo) => void): Promise<void> {
+  const stack: Array<() => Promise<unknown>> = [];
+  try {
+    let dev: DevTemporal | undefined;
+    if (!config.TEMPORAL_ADDRESS) {
+      dev = await startDevTemporal(config, logger);
+      stack.push(() => dev!.stop());
+    }
+    const target = grokTarget(config);
+    if (target.simulated) {
+      const simulator = await startLocalSimulator(config, target, logger);
+      stack.push(() => simulator.close());
+    }
+    const pool = createPool(config.DATABASE_URL, { max: 1 });
+    stack.push(() => pool.end());
+    const observability = await startObservability(config, logger, createDb(pool));
+    stack.push(() => observability.close());
+
+    const address = temporalAddress(config);
+    const connection = await connectWorker(config);
+    stack.push(() => connection.close());
+    const client = await connectClient(config);
+    stack.push(() => client.connection.close());
+    const driver = new GrokDriver(driverSettingsFromConfig(config, { logger }));
+    stack.push(() => driver.close());
+
+    let ready = 0;
+    const bothReady = () => {
+      if (++ready < 2) return;
+      onReady?.({
+        temporalAddress: address,
+        webUiUrl: dev?.uiUrl,
+        databaseUrl: redactUrl(config.DATABASE_URL),
+        grokUrl: target.baseUrl,
+        simulated: target.simulated,
+        metricsUrl: config.METRICS_PORT ? `http://127.0.0.1:${config.METRICS_PORT}/metrics` : undefined,
+      });
+    };
+    // One part failing stops the other: a half-running service would only confuse.
+    const stop = new AbortController();
+    if (signal.aborted) stop.abort();
+    signal.addEventListener('abort', () => stop.abort(), { once: true });
+    const parts = [
+      runMaster(config, { signal: stop.signal, logger: logger.child({ role: 'master' }), client, connection, onReady: bothReady }),
+      runSlave(config, { signal: stop.signal, logger: logger.child({ role: 'slave' }), connection, generator: driver, onReady: bothReady }),
+    ];
+    const results = await Promise.allSettled(parts.map((p) => p.catch((err: unknown) => { stop.abort(); throw err; })));
+    for (const r of results) if (r.status === 'rejected') throw r.reason;
+  } finally {
+    for (const stop of stack.reverse()) await stop().catch((err: unknown) => logger.warn({ err }, 'while stopping'));
+  }
+}
