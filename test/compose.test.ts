@@ -1,0 +1,318 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { parse } from 'yaml';
+import { configSchema } from '../src/shared/config';
+import { SEARCH_ATTRIBUTES } from '../src/shared/searchAttributes';
+import { SYSTEM_CHROMIUM } from '../src/shared/chromium';
+
+// docker-compose.yml, the Dockerfile and their helper files, checked by parsing them: no
+// Docker engine (nor the compose plugin) is needed, so this runs anywhere the tests run.
+
+const root = path.resolve(__dirname, '..');
+const read = (p: string) => fs.readFileSync(path.join(root, p), 'utf8');
+
+interface Service {
+  image?: string;
+  build?: unknown;
+  command?: string[] | string;
+  entrypoint?: string[] | string;
+  container_name?: string;
+  environment?: Record<string, unknown> | string[];
+  depends_on?: Record<string, { condition?: string }> | string[];
+  ports?: (string | number | { published?: string | number; target?: number })[];
+  expose?: (string | number)[];
+  volumes?: (string | { type?: string; source?: string; target?: string; read_only?: boolean })[];
+  healthcheck?: { test?: unknown; disable?: boolean };
+  shm_size?: string | number;
+}
+
+const composeText = read('docker-compose.yml');
+const compose = parse(composeText, { merge: true }) as { services: Record<string, Service> };
+const services = compose.services;
+const service = (name: string): Service => {
+  const s = services[name];
+  assert.ok(s, `service ${name} is missing from docker-compose.yml`);
+  return s;
+};
+
+function env(s: Service): Record<string, string> {
+  const e = s.environment ?? {};
+  if (Array.isArray(e)) {
+    return Object.fromEntries(e.map((kv) => {
+      const i = kv.indexOf('=');
+      return i < 0 ? [kv, ''] : [kv.slice(0, i), kv.slice(i + 1)];
+    }));
+  }
+  return Object.fromEntries(Object.entries(e).map(([k, v]) => [k, v == null ? '' : String(v)]));
+}
+
+function dependsOn(s: Service): Record<string, string> {
+  const d = s.depends_on ?? {};
+  if (Array.isArray(d)) return Object.fromEntries(d.map((n) => [n, 'service_started']));
+  return Object.fromEntries(Object.entries(d).map(([n, v]) => [n, v?.condition ?? 'service_started']));
+}
+
+interface Mount { source: string; target: string; readOnly: boolean }
+function mounts(s: Service): Mount[] {
+  return (s.volumes ?? []).map((v) => {
+    if (typeof v === 'string') {
+      const [source, target, mode = ''] = v.split(':');
+      return { source: source!, target: target ?? source!, readOnly: mode.split(',').includes('ro') };
+    }
+    return { source: v.source ?? '', target: v.target ?? '', readOnly: !!v.read_only };
+  });
+}
+
+/** The host port a port mapping fixes, or undefined when Docker picks one. */
+function fixedHostPort(p: string | number | { published?: string | number }): string | undefined {
+  if (typeof p === 'object') return p.published === undefined ? undefined : String(p.published);
+  const parts = String(p).split(':');
+  if (parts.length === 1) return undefined; // container port only
+  const host = parts[parts.length - 2]!;
+  return host === '' ? undefined : host;
+}
+
+/** The file a bind mount of the repository points at, resolved against the compose file. */
+function repoFile(source: string): string | undefined {
+  return source.startsWith('./') || source.startsWith('../') ? path.resolve(root, source) : undefined;
+}
+
+/** The script a one-shot admin-tools service runs: the mounted file its entrypoint names. */
+function entrypointScript(s: Service): string {
+  const words = ([] as string[]).concat(s.entrypoint ?? [], s.command ?? []).join(' ').split(/\s+/);
+  const m = mounts(s).find((v) => words.includes(v.target) && repoFile(v.source));
+  assert.ok(m, 'the entrypoint runs a script mounted from the repository');
+  return fs.readFileSync(repoFile(m.source)!, 'utf8');
+}
+
+function imageParts(image: string): { name: string; tag?: string; digest?: string } {
+  const [ref, digest] = image.split('@');
+  const slash = ref!.lastIndexOf('/');
+  const colon = ref!.lastIndexOf(':');
+  return colon > slash ? { name: ref!.slice(0, colon), tag: ref!.slice(colon + 1), digest } : { name: ref!, digest };
+}
+
+/** A tag that names one release: 16.14, 1.32.1, 20.20.2-bookworm-slim — not latest, not 16. */
+function assertPinned(image: string, where: string) {
+  const { tag, digest } = imageParts(image);
+  assert.ok(tag, `${where}: image ${image} has no tag`);
+  assert.notEqual(tag, 'latest', `${where}: image ${image} uses latest`);
+  assert.match(tag, /^v?\d+\.\d+/, `${where}: image ${image} does not name a release (major.minor at least)`);
+  if (digest) assert.match(digest, /^sha256:[0-9a-f]{64}$/, `${where}: bad digest`);
+}
+
+function hostOf(address: string): { host: string; port: string } {
+  const u = new URL(address.includes('://') ? address : `grpc://${address}`);
+  return { host: u.hostname, port: u.port };
+}
+
+const APP = ['master', 'slave'] as const;
+
+describe('docker-compose.yml', () => {
+  test('has every service of the scaled deployment', () => {
+    for (const name of ['postgres', 'temporal-admin-tools', 'temporal', 'temporal-setup', 'temporal-ui', 'master', 'slave']) {
+      service(name);
+    }
+  });
+
+  test('pins every image to a release and builds the app from the Dockerfile', () => {
+    for (const [name, s] of Object.entries(services)) {
+      if (s.image === undefined) {
+        assert.ok(s.build, `${name} has neither image nor build`);
+        continue;
+      }
+      assertPinned(s.image, name);
+    }
+    for (const name of APP) {
+      const b = service(name).build;
+      const context = typeof b === 'string' ? b : (b as { context?: string } | undefined)?.context;
+      assert.equal(path.resolve(root, context ?? '.'), root, `${name} builds the project's Dockerfile`);
+    }
+    assert.match(service('postgres').image!, /^postgres:16[.-]/, 'PostgreSQL 16');
+    assert.equal(imageParts(service('temporal').image!).name, 'temporalio/server');
+    assert.equal(imageParts(service('temporal-ui').image!).name, 'temporalio/ui');
+    for (const name of ['temporal-admin-tools', 'temporal-setup']) {
+      assert.equal(imageParts(service(name).image!).name, 'temporalio/admin-tools', name);
+    }
+    // The schema job's tools must match the server they prepare the databases for.
+    assert.equal(imageParts(service('temporal-admin-tools').image!).tag, imageParts(service('temporal').image!).tag,
+      'admin-tools and server are the same release');
+  });
+
+  test('does not use the deprecated temporalio/auto-setup image', () => {
+    for (const [name, s] of Object.entries(services)) {
+      assert.doesNotMatch(s.image ?? '', /auto-setup/, name);
+    }
+    assert.doesNotMatch(composeText.replace(/^\s*#.*$/gm, ''), /temporalio\/auto-setup/);
+  });
+
+  test('slave scales: no container_name, no fixed host port', () => {
+    const slave = service('slave');
+    assert.equal(slave.container_name, undefined, 'container_name would allow a single replica');
+    for (const p of slave.ports ?? []) {
+      assert.equal(fixedHostPort(p), undefined, `slave port ${JSON.stringify(p)} fixes a host port`);
+    }
+    assert.ok(slave.shm_size, 'slave sets shm_size for Chromium');
+  });
+
+  test('start-up order: schema job, then server, then namespace, then the app', () => {
+    const d = (name: string) => dependsOn(service(name));
+    assert.equal(d('temporal-admin-tools').postgres, 'service_healthy');
+    assert.equal(d('temporal')['temporal-admin-tools'], 'service_completed_successfully');
+    assert.equal(d('temporal-setup').temporal, 'service_healthy');
+    assert.equal(d('temporal-ui').temporal, 'service_healthy');
+    for (const name of APP) {
+      assert.equal(d(name).postgres, 'service_healthy', `${name} waits for postgres`);
+      assert.equal(d(name).temporal, 'service_healthy', `${name} waits for temporal`);
+      assert.equal(d(name)['temporal-setup'], 'service_completed_successfully', `${name} waits for the namespace`);
+    }
+    // service_healthy means nothing unless the target has a health check.
+    for (const [name, s] of Object.entries(services)) {
+      for (const [target, condition] of Object.entries(dependsOn(s))) {
+        assert.ok(services[target], `${name} depends on unknown service ${target}`);
+        if (condition === 'service_healthy') {
+          const hc = services[target]!.healthcheck;
+          assert.ok(hc?.test && !hc.disable, `${name} waits for ${target} to be healthy, which has no healthcheck`);
+        }
+      }
+    }
+  });
+
+  test('master and slave set only grokflow settings, pointing at the compose services', () => {
+    const known = new Set(Object.keys(configSchema.shape));
+    for (const name of APP) {
+      const e = env(service(name));
+      for (const key of Object.keys(e)) {
+        assert.ok(known.has(key), `${name} sets ${key}, which is not a grokflow setting (src/shared/config.ts)`);
+      }
+      const db = hostOf(e.DATABASE_URL ?? '');
+      assert.equal(db.host, 'postgres', `${name}: DATABASE_URL points at the postgres service`);
+      assert.equal(db.port, '5432');
+      const pg = env(service('postgres'));
+      assert.equal(decodeURIComponent(new URL(e.DATABASE_URL!).password), pg.POSTGRES_PASSWORD, `${name}: DATABASE_URL password`);
+      const t = hostOf(e.TEMPORAL_ADDRESS ?? '');
+      assert.equal(t.host, 'temporal', `${name}: TEMPORAL_ADDRESS points at the temporal service`);
+      assert.equal(t.port, '7233');
+      assert.equal(e.TEMPORAL_NAMESPACE ?? 'default', env(service('temporal-setup')).TEMPORAL_NAMESPACE,
+        `${name} uses the namespace temporal-setup registers`);
+      assert.equal(e.CHROMIUM_PATH, SYSTEM_CHROMIUM, `${name}: CHROMIUM_PATH is where Debian's chromium installs`);
+      assert.match(e.GROK_BASE_URL ?? '', /^\$\{GROK_BASE_URL(:?-[^}]*)?\}$/, `${name}: GROK_BASE_URL passes the host's through`);
+      // Every value must pass the app's own validation (interpolations read as unset).
+      const literal = Object.fromEntries(Object.entries(e).filter(([, v]) => v !== '' && !v.includes('${')));
+      const parsed = configSchema.safeParse(literal);
+      assert.ok(parsed.success, `${name}: ${parsed.error?.message}`);
+      assert.ok(parsed.data.METRICS_PORT > 0, `${name}: metrics on`);
+      assert.ok((service(name).expose ?? []).map(String).includes(String(parsed.data.METRICS_PORT)), `${name} exposes METRICS_PORT`);
+    }
+  });
+
+  test('master and slave run their npm scripts and mount their folders', () => {
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    for (const name of APP) {
+      const s = service(name);
+      const cmd = ([] as string[]).concat(s.command ?? []).join(' ');
+      assert.equal(cmd, `npm run ${name}`, `${name} command`);
+      assert.ok(scripts[name], `package.json has a ${name} script`);
+      const e = env(s);
+      const byTarget = new Map(mounts(s).map((m) => [m.target, m]));
+      for (const key of ['ACCOUNTS_DIR', 'DOWNLOADS_DIR'] as const) {
+        assert.ok(e[key]?.startsWith('/'), `${name}: ${key} is an absolute path`);
+        assert.ok(byTarget.has(e[key]!), `${name}: ${key} (${e[key]}) is a mounted volume`);
+      }
+      if (name === 'slave') assert.ok(byTarget.get(e.ACCOUNTS_DIR!)!.readOnly, 'slaves mount the accounts read-only');
+    }
+  });
+
+  test('temporal server reads PostgreSQL settings that match the schema job', () => {
+    const server = env(service('temporal'));
+    assert.equal(server.DB, 'postgres12');
+    assert.ok(services[server.POSTGRES_SEEDS!], 'POSTGRES_SEEDS names a compose service');
+    assert.equal(server.DB_PORT, '5432');
+    const pg = env(service('postgres'));
+    assert.equal(server.POSTGRES_USER, pg.POSTGRES_USER);
+    assert.equal(server.POSTGRES_PWD, pg.POSTGRES_PASSWORD);
+    const job = env(service('temporal-admin-tools'));
+    assert.equal(job.SQL_PLUGIN, server.DB);
+    assert.equal(job.SQL_HOST, server.POSTGRES_SEEDS);
+    assert.equal(job.SQL_PASSWORD, pg.POSTGRES_PASSWORD);
+    assert.equal(job.DBNAME, server.DBNAME);
+    assert.equal(job.VISIBILITY_DBNAME, server.VISIBILITY_DBNAME);
+    assert.deepEqual([server.DBNAME, server.VISIBILITY_DBNAME], ['temporal', 'temporal_visibility']);
+    // The plain server image has no config of its own to point at: the dynamic config
+    // file it names must be mounted from the repository.
+    const dc = mounts(service('temporal')).find((m) => m.target === server.DYNAMIC_CONFIG_FILE_PATH);
+    assert.ok(dc && fs.existsSync(repoFile(dc.source)!), 'DYNAMIC_CONFIG_FILE_PATH is a file mounted from the repository');
+    assert.doesNotThrow(() => parse(fs.readFileSync(repoFile(dc.source)!, 'utf8')));
+  });
+
+  test('the schema job creates and migrates both databases', () => {
+    const script = entrypointScript(service('temporal-admin-tools'));
+    for (const step of [/temporal-sql-tool\b[^\n]*\bcreate-database\b/, /temporal-sql-tool\b[^\n]*\bsetup-schema -v 0\.0\b/, /temporal-sql-tool\b[^\n]*\bupdate-schema -d\b/]) {
+      assert.match(script, step);
+    }
+    assert.match(script, /\/etc\/temporal\/schema\/postgresql\/v12\b/);
+    assert.match(script, /prepare "\$DBNAME" temporal\b/);
+    assert.match(script, /prepare "\$VISIBILITY_DBNAME" visibility\b/);
+    assert.match(script, /^set -eu/m, 'a failing step fails the job, so the server does not start');
+  });
+
+  test('the namespace and the search attributes JobId, JobType, Account are registered', () => {
+    const s = service('temporal-setup');
+    const e = env(s);
+    assert.equal(hostOf(e.TEMPORAL_ADDRESS ?? '').host, 'temporal');
+    const wanted = Object.fromEntries((e.SEARCH_ATTRIBUTES ?? '').trim().split(/\s+/).map((p) => p.split('=')));
+    // The same names and types the master registers and the slave workflows set.
+    assert.deepEqual(wanted, Object.fromEntries(Object.entries(SEARCH_ATTRIBUTES).map(([name, a]) => [name, a.cli])));
+    const script = entrypointScript(s);
+    assert.match(script, /for pair in \$SEARCH_ATTRIBUTES/);
+    assert.match(script, /temporal operator search-attribute create\b/);
+    assert.match(script, /temporal operator namespace create\b/);
+  });
+
+  test('the Web UI talks to the temporal service on 8080', () => {
+    const ui = service('temporal-ui');
+    assert.equal(env(ui).TEMPORAL_ADDRESS, 'temporal:7233');
+    assert.ok((ui.ports ?? []).some((p) => String(typeof p === 'object' ? p.target : p).endsWith('8080')), 'ui publishes 8080');
+  });
+
+  test('every file mounted from the repository exists', () => {
+    for (const [name, s] of Object.entries(services)) {
+      for (const m of mounts(s)) {
+        const file = repoFile(m.source);
+        // ./accounts is the user's: `grokflow accounts login` creates it.
+        if (!file || path.relative(root, file) === 'accounts') continue;
+        assert.ok(fs.existsSync(file), `${name} mounts ${m.source}, which does not exist`);
+      }
+    }
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = read('Dockerfile');
+  const lines = dockerfile.split('\n').filter((l) => !/^\s*#/.test(l)).join('\n').replace(/\\\n/g, ' ');
+
+  test('starts from a pinned Node 20 bookworm-slim image', () => {
+    const from = [...lines.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]!);
+    assert.ok(from.length > 0, 'a FROM line');
+    for (const image of from) assertPinned(image, 'Dockerfile');
+    assert.match(from[from.length - 1]!, /^node:20\.\d+\.\d+-bookworm-slim(@sha256:[0-9a-f]{64})?$/);
+  });
+
+  test("installs Debian's chromium, the dependencies, and runs as a non-root user", () => {
+    assert.match(lines, /apt-get install[^\n]*\schromium(\s|$)/m);
+    assert.match(lines, /\bfonts-/);
+    assert.match(lines, /^RUN[^\n]*\bnpm ci\b/m);
+    const users = [...lines.matchAll(/^USER\s+(\S+)/gm)].map((m) => m[1]!);
+    assert.ok(users.length > 0, 'a USER line');
+    assert.ok(!['root', '0', '0:0'].includes(users[users.length - 1]!), 'the last USER is not root');
+  });
+
+  test('.dockerignore keeps host state and secrets out of the image', () => {
+    const ignored = new Set(read('.dockerignore').split('\n').map((l) => l.trim().replace(/^\/|\/$/g, '')).filter((l) => l && !l.startsWith('#')));
+    for (const p of ['node_modules', '.tools', '.data', 'downloads', 'artifacts', 'accounts', '.git']) {
+      assert.ok(ignored.has(p), `.dockerignore lists ${p}`);
+    }
+  });
+});
