@@ -19,6 +19,14 @@ const VIDEO = 'GROK_VIDEO_GENERATION';
 const sha256 = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
 const run = promisify(execFile);
 const HISTORIES = path.join(__dirname, 'fixtures', 'histories');
+/** Every string and byte field of a value, as text: protobuf messages hide their bytes from JSON.stringify. */
+function textOf(v: unknown, out: string[] = []): string[] {
+  if (typeof v === 'string' || typeof v === 'number') out.push(String(v));
+  else if (v instanceof Uint8Array) out.push(Buffer.from(v).toString('utf8'));
+  else if (v instanceof Date) out.push(v.toISOString());
+  else if (v && typeof v === 'object') for (const x of Object.values(v)) textOf(x, out);
+  return out;
+}
 
 describe('slave: jobs from INSERT to COMPLETED or ERROR', () => {
   let s: Stack;
@@ -64,6 +72,14 @@ describe('slave: jobs from INSERT to COMPLETED or ERROR', () => {
     // The history just recorded replays against the current workflow code.
     const history = await s.env.client.workflow.getHandle(job.workflowId!).fetchHistory();
     await Worker.runReplayHistory({ workflowsPath: require.resolve('../src/slave/workflows') }, history);
+
+    // Secrets stay out of Temporal and Postgres: no session cookie in the history (inputs,
+    // results, heartbeats), the job row or its events.
+    const state = JSON.parse(fs.readFileSync(path.join(s.configEnv.ACCOUNTS_DIR!, 'default.json'), 'utf8')) as { cookies: Array<{ value: string }> };
+    assert.ok(state.cookies.length > 0);
+    const stored = textOf([history, job, events]).join('\n');
+    assert.ok(textOf(history).join('\n').includes('1 × video:'), 'the search sees inside payloads (the memo)');
+    for (const c of state.cookies) assert.ok(!stored.includes(c.value), 'a session cookie reached the history or the database');
     if (process.env.RECORD_HISTORIES) {
       // How the committed fixture was made: the CLI's JSON, as `temporal workflow show` prints it.
       const { stdout } = await run(toolPath('temporal'), ['workflow', 'show', '--address', s.env.address, '--workflow-id', job.workflowId!, '--output', 'json']);
