@@ -5,19 +5,25 @@ import type { Logger } from '../shared/logger';
 import { startSimulator, type Simulator } from '../simulator/server';
 import { simulatorOptions } from '../simulator/config';
 import { storageStatePath } from '../slave/grok/browser';
+import { loginSimulatorUsers } from '../slave/simulatorLogin';
 
 /**
  * The simulator for `npm start` without GROK_BASE_URL. Its sessions live in memory, so each
- * start saves fresh storage states for its users into the simulator's own accounts folder
- * (never ACCOUNTS_DIR, where real logins are kept).
+ * start logs its users in afresh, into the simulator's own accounts folder (never
+ * ACCOUNTS_DIR, where real logins are kept): storage states written directly, or in
+ * profile mode a sign-in inside each profile, the only place that mode reads a session from.
  */
 export async function startLocalSimulator(config: Config, target: GrokTarget, logger: Logger): Promise<Simulator> {
   const options = simulatorOptions(config);
   const users = options.users;
   const simulator = await startSimulator(options);
   fs.mkdirSync(target.accountsDir, { recursive: true, mode: 0o700 });
-  for (const user of users) {
-    fs.writeFileSync(storageStatePath(target.accountsDir, user.name), JSON.stringify(simulator.storageState(user.name)), { mode: 0o600 });
+  if (config.AUTH_MODE === 'profile') {
+    await loginSimulatorUsers(config, { ...target, baseUrl: simulator.url }, logger);
+  } else {
+    for (const user of users) {
+      fs.writeFileSync(storageStatePath(target.accountsDir, user.name), JSON.stringify(simulator.storageState(user.name)), { mode: 0o600 });
+    }
   }
   logger.warn({ url: simulator.url, accounts: users.map((u) => u.name) }, 'GROK_BASE_URL is unset: the Grok Imagine SIMULATOR runs in place of grok.com');
   return simulator;
