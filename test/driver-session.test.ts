@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { strFromU8, unzipSync } from 'fflate';
 import { GrokDriver } from '../src/slave/grok/driver';
 import { login, LoginError } from '../src/slave/grok/login';
 import { startHarness, type GrokHarness } from './helpers/browser';
@@ -92,6 +93,13 @@ describe('driver: per-run rate limit, default cooldown, aggressive drift, traces
     const dir = (second as { artifactsDir?: string }).artifactsDir;
     assert.ok(dir, 'artifacts saved');
     assert.ok(fs.statSync(path.join(dir, 'trace.zip')).size > 0, 'trace saved');
+
+    // The trace recorded the requests, but not the session they carried.
+    const files = unzipSync(fs.readFileSync(path.join(dir, 'trace.zip')));
+    const text = Object.values(files).map((b) => strFromU8(b)).join('\n');
+    assert.ok(text.includes('"name":"Cookie","value":"[redacted by grokflow]"'), 'requests with their Cookie header, redacted');
+    const state = JSON.parse(fs.readFileSync(path.join(h.accountsDir, 'default.json'), 'utf8')) as { cookies: Array<{ value: string }> };
+    for (const c of state.cookies) assert.ok(!text.includes(c.value), 'a session cookie value is in the trace');
   });
 });
 

@@ -1,12 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Session } from './browser';
+import { scrubTrace } from './traceScrub';
 
 /**
  * Saves a screenshot, the page HTML and (when tracing) a Playwright trace of a failed run
  * under `<artifactsDir>/<jobId>/item-<index>-<time>-<kind>/`. Never throws; returns the
  * folder, or undefined if nothing could be saved. Cookies and storage state are never
- * written here (the HTML of a page does not contain HttpOnly cookies).
+ * written here: the HTML of a page does not contain HttpOnly cookies, and the trace is
+ * scrubbed of cookies and auth headers.
  */
 export async function saveArtifacts(
   session: Session,
@@ -36,7 +38,10 @@ export async function saveArtifacts(
   }
   await Promise.all(tasks);
   if (session.tracing && !session.closed) {
-    await session.context.tracing.stop({ path: path.join(dir, 'trace.zip') }).catch(() => undefined);
+    const trace = path.join(dir, 'trace.zip');
+    await session.context.tracing.stop({ path: trace }).catch(() => undefined);
+    // A trace that cannot be scrubbed is deleted, never kept with the session in it.
+    if (fs.existsSync(trace)) await scrubTrace(trace).catch(() => fs.promises.rm(trace, { force: true }));
   }
   return dir;
 }
