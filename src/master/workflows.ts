@@ -101,15 +101,18 @@ export async function schedulerWorkflow(input: SchedulerRunInput): Promise<Sched
       else result.alreadyStarted++;
     }
     if (prefetch) continue;
-    if (full || wokenSinceClaim || (input.idle && claims >= BATCHES_PER_RUN)) {
+    if (full || ((wokenSinceClaim || input.idle) && claims >= BATCHES_PER_RUN)) {
       // More may be waiting (or an idling run used its budget): a fresh run with a fresh
       // history goes on at once, so an idling run is warm before the next wake.
       more = true;
       break;
     }
-    // Drained. A run woken by the listener stays for the next wake: signalling a running,
-    // cached workflow costs a sticky workflow task, a cold start can cost a second.
-    if (!input.idle || !(await condition(() => wokenSinceClaim, input.idle))) break;
+    // Drained, or woken during the claim: while the budget lasts, this run claims again
+    // itself. Continuing as new for that would cost up to a second: the server holds back
+    // the next run of a run younger than `history.continueAsNewMinInterval` (1 s). A run
+    // woken by the listener stays for the next wake: signalling a running, cached workflow
+    // costs a sticky workflow task, a cold start can cost a second too.
+    if (!wokenSinceClaim && (!input.idle || !(await condition(() => wokenSinceClaim, input.idle)))) break;
     limit = batch;
     claims++;
     claiming = claim(limit);
