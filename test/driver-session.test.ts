@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { strFromU8, unzipSync } from 'fflate';
 import { GrokDriver } from '../src/slave/grok/driver';
 import { login, LoginError } from '../src/slave/grok/login';
+import { REDACTED } from '../src/slave/grok/traceScrub';
 import { startHarness, type GrokHarness } from './helpers/browser';
 
 // Abort, per-run rate limits, aggressive UI drift, artifacts with traces, and the login helper.
@@ -97,7 +98,7 @@ describe('driver: per-run rate limit, default cooldown, aggressive drift, traces
     // The trace recorded the requests, but not the session they carried.
     const files = unzipSync(fs.readFileSync(path.join(dir, 'trace.zip')));
     const text = Object.values(files).map((b) => strFromU8(b)).join('\n');
-    assert.ok(text.includes('"name":"Cookie","value":"[redacted by grokflow]"'), 'requests with their Cookie header, redacted');
+    assert.ok(text.includes(`"name":"Cookie","value":${JSON.stringify(REDACTED)}`), 'requests with their Cookie header, redacted');
     const state = JSON.parse(fs.readFileSync(path.join(h.accountsDir, 'default.json'), 'utf8')) as { cookies: Array<{ value: string }> };
     for (const c of state.cookies) assert.ok(!text.includes(c.value), 'a session cookie value is in the trace');
   });

@@ -48,6 +48,10 @@ export async function scrubTrace(file: string): Promise<void> {
     if (/\.(trace|network)$/.test(name)) files[name] = strToU8(scrubEvents(strFromU8(bytes)));
   }
   const tmp = `${file}.tmp`;
-  await fs.promises.writeFile(tmp, await zipAsync(files), { mode: 0o600 });
-  await fs.promises.rename(tmp, file);
+  try {
+    await fs.promises.writeFile(tmp, await zipAsync(files), { mode: 0o600 });
+    await fs.promises.rename(tmp, file);
+  } finally {
+    await fs.promises.rm(tmp, { force: true });
+  }
 }
