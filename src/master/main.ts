@@ -10,10 +10,11 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config, { worker: workerIdentity('master') });
   const signal = abortOnSignals(logger);
-  const pool = createPool(config.DATABASE_URL, { max: 1 });
-  const observability = await startObservability(config, logger, createDb(pool));
+  const pool = createPool(config.DATABASE_URL);
+  const db = createDb(pool);
+  const observability = await startObservability(config, logger, db);
   try {
-    await runMaster(config, { signal, logger });
+    await runMaster(config, { signal, logger, db });
   } finally {
     await observability.close();
     await pool.end();

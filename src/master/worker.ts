@@ -58,6 +58,8 @@ export interface RunMasterOptions {
   /** Reuse connections (tests, bench); otherwise they are opened from the config and closed at the end. */
   client?: Client;
   connection?: NativeConnection;
+  /** Reuse the process's database (shared with the metrics gauge); otherwise a pool is opened here and closed at the end. */
+  db?: Db;
   types?: readonly JobTypeName[];
   /** Changes the scheduler input of every type (tests, bench). */
   schedulerInput?: (entry: JobTypeEntry) => SchedulerInput;
@@ -84,8 +86,8 @@ export async function runMaster(config: Config, options: RunMasterOptions = {}):
   const client = options.client ?? (await connectClient(config));
   const connection = options.connection ?? (await connectWorker(config));
   await registerSearchAttributes(client, config, logger);
-  const pool = createPool(config.DATABASE_URL);
-  const db = createDb(pool);
+  const pool = options.db ? undefined : createPool(config.DATABASE_URL);
+  const db = options.db ?? createDb(pool!);
   let listener: JobListener | undefined;
   try {
     const workers = await createMasterWorkers({
@@ -130,7 +132,7 @@ export async function runMaster(config: Config, options: RunMasterOptions = {}):
     logger.info('master stopped');
   } finally {
     await listener?.close();
-    await pool.end().catch(() => undefined);
+    await pool?.end().catch(() => undefined);
     if (ownConnection) await connection.close().catch(() => undefined);
     if (ownClient) await client.connection.close().catch(() => undefined);
   }

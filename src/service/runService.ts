@@ -38,9 +38,11 @@ export async function runService(config: Config, logger: Logger, signal: AbortSi
       const simulator = await startLocalSimulator(config, target, logger);
       stack.push(() => simulator.close());
     }
-    const pool = createPool(config.DATABASE_URL, { max: 1 });
+    // One pool for the master, the slave and the metrics gauge.
+    const pool = createPool(config.DATABASE_URL);
     stack.push(() => pool.end());
-    const observability = await startObservability(config, logger, createDb(pool));
+    const db = createDb(pool);
+    const observability = await startObservability(config, logger, db);
     stack.push(() => observability.close());
 
     const address = temporalAddress(config);
@@ -68,8 +70,8 @@ export async function runService(config: Config, logger: Logger, signal: AbortSi
     if (signal.aborted) stop.abort();
     signal.addEventListener('abort', () => stop.abort(), { once: true });
     const parts = [
-      runMaster(config, { signal: stop.signal, logger: logger.child({ role: 'master' }), client, connection, onReady: bothReady }),
-      runSlave(config, { signal: stop.signal, logger: logger.child({ role: 'slave' }), connection, generator: driver, onReady: bothReady }),
+      runMaster(config, { signal: stop.signal, logger: logger.child({ role: 'master' }), client, connection, db, onReady: bothReady }),
+      runSlave(config, { signal: stop.signal, logger: logger.child({ role: 'slave' }), connection, db, generator: driver, onReady: bothReady }),
     ];
     const results = await Promise.allSettled(parts.map((p) => p.catch((err: unknown) => { stop.abort(); throw err; })));
     for (const r of results) if (r.status === 'rejected') throw r.reason;

@@ -18,11 +18,12 @@ async function main(): Promise<void> {
     logger.warn({ grok: target.baseUrl }, 'GROK_BASE_URL is unset: driving the Grok Imagine SIMULATOR, not grok.com');
     await loginSimulatorUsers(config, target, logger);
   }
-  const pool = createPool(config.DATABASE_URL, { max: 1 });
-  const observability = await startObservability(config, logger, createDb(pool));
+  const pool = createPool(config.DATABASE_URL);
+  const db = createDb(pool);
+  const observability = await startObservability(config, logger, db);
   const driver = new GrokDriver(driverSettingsFromConfig(config, { logger }));
   try {
-    await runSlave(config, { signal, logger, generator: driver });
+    await runSlave(config, { signal, logger, db, generator: driver });
   } finally {
     await driver.close();
     await observability.close();

@@ -47,6 +47,8 @@ export interface RunSlaveOptions {
   logger?: Logger;
   /** Reuse a connection (tests, bench); otherwise one is opened from the config and closed at the end. */
   connection?: NativeConnection;
+  /** Reuse the process's database (shared with the metrics gauge); otherwise a pool is opened here and closed at the end. */
+  db?: Db;
   generator: Generator;
   onReady?: () => void;
 }
@@ -59,9 +61,9 @@ export interface RunSlaveOptions {
 export async function runSlave(config: Config, options: RunSlaveOptions): Promise<void> {
   const logger = options.logger ?? createLogger(config, { worker: workerIdentity('slave') });
   const connection = options.connection ?? (await connectWorker(config));
-  const pool = createPool(config.DATABASE_URL);
+  const pool = options.db ? undefined : createPool(config.DATABASE_URL);
   try {
-    const workers = await createSlaveWorkers({ config, connection, db: createDb(pool), logger, generator: options.generator });
+    const workers = await createSlaveWorkers({ config, connection, db: options.db ?? createDb(pool!), logger, generator: options.generator });
     const running = workers.map((w) => w.run());
     options.onReady?.();
     logger.info({ taskQueues: workers.map((w) => w.options.taskQueue), concurrency: config.SLAVE_CONCURRENT_ACTIVITIES }, 'slave ready');
@@ -76,7 +78,7 @@ export async function runSlave(config: Config, options: RunSlaveOptions): Promis
     for (const r of ended) if (r.status === 'rejected') throw r.reason;
     logger.info('slave stopped');
   } finally {
-    await pool.end().catch(() => undefined);
+    await pool?.end().catch(() => undefined);
     if (!options.connection) await connection.close().catch(() => undefined);
   }
 }

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { freeLoopbackPort } from '../src/shared/freePort';
+import { jobWorkflowId } from '../src/shared/registry';
+import { createTestDatabase, type TestDatabase } from './helpers/db';
+import { startTemporal } from './helpers/temporal';
+
+// `npm run master` as a split deployment runs it: its own process against a Temporal server
+// and Postgres, with its metrics endpoint; no slave, so a claimed job stays INQUEUE.
+
+describe('master process (`npm run master`)', () => {
+  let t: TestDatabase;
+  let env: TestWorkflowEnvironment;
+  before(async () => {
+    [t, env] = await Promise.all([createTestDatabase(), startTemporal()]);
+  });
+  after(async () => {
+    await env?.teardown();
+    await t?.drop();
+  });
+
+  test('claims a row inserted with SQL, serves the jobs gauge, logs as JSON with its identity, exits 0 on SIGTERM', async () => {
+    const metricsPort = await freeLoopbackPort();
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'src', 'master', 'main.ts')], {
+      env: {
+        PATH: process.env.PATH, DATABASE_URL: t.url, TEMPORAL_ADDRESS: env.address, METRICS_PORT: String(metricsPort),
+        NOTIFY_DEBOUNCE_MS: '10', LOG_LEVEL: 'info', LOG_PRETTY: 'false',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!out.includes('"master ready"')) {
+        assert.equal(child.exitCode, null, `the master exited early:\n${out}`);
+        assert.ok(Date.now() < deadline, `not ready after 60 s:\n${out}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+
+      const { rows } = await t.pool.query(`INSERT INTO jobs (type, payload) VALUES ('GROK_VIDEO_GENERATION', '{"prompt": "a heron at dawn"}') RETURNING id`);
+      const id = Number(rows[0].id);
+      let status = '';
+      for (const until = Date.now() + 20_000; status !== 'INQUEUE' && Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
+        status = (await t.pool.query('SELECT status FROM jobs WHERE id = $1', [id])).rows[0].status as string;
+      }
+      assert.equal(status, 'INQUEUE');
+      const slave = await env.client.workflow.getHandle(jobWorkflowId('GROK_VIDEO_GENERATION', id)).describe();
+      assert.equal(slave.taskQueue, 'grok_video_generation', 'its slave workflow started on the slave queue');
+
+      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      assert.match(metrics, /grokflow_jobs\{type="GROK_VIDEO_GENERATION",status="INQUEUE"\} 1/);
+
+      const lines = out.split('\n').filter((l) => l.startsWith('{'));
+      assert.ok(lines.length > 0, 'JSON log lines');
+      for (const l of lines) assert.match((JSON.parse(l) as { worker?: string }).worker ?? '', /^master@.+:\d+$/, l);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0, out);
+  });
+});
