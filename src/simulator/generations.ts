@@ -1,0 +1,225 @@
+import crypto from 'node:crypto';
+import type http from 'node:http';
+import { parseScenario, type Scenario } from './scenarios';
+import { videoView, type SimulatorState, type UserRecord } from './state';
+import type { GenerationRecord, ResolvedOptions, VideoRecord } from './types';
+
+// The generation engine: starts a generation (or refuses it: rate limit, expired session),
+// settles its outcome from the clock and its scenario, and streams its progress as NDJSON.
+
+function humanize(ms: number): string {
+  const s = Math.max(1, Math.ceil(ms / 1000));
+  if (s < 120) return `${s} second${s === 1 ? '' : 's'}`;
+  const m = Math.ceil(s / 60);
+  if (m < 120) return `${m} minutes`;
+  return `${Math.ceil(m / 60)} hours`;
+}
+
+export class Generations {
+  private readonly byId = new Map<string, GenerationRecord>();
+  /** Every generation in the order it started. */
+  readonly list: GenerationRecord[] = [];
+  /** Tries per account + kind + clean prompt, for `moderate=N`, `ratelimit` and `netdrop`. */
+  private readonly tries = new Map<string, number>();
+  private readonly streams = new Set<http.ServerResponse>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(
+    private readonly state: SimulatorState,
+    private readonly options: ResolvedOptions,
+    private readonly baseScenario: Scenario,
+  ) {}
+
+  get(id: string): GenerationRecord | undefined {
+    return this.byId.get(id);
+  }
+
+  start(
+    user: UserRecord,
+    token: string,
+    kind: 'video' | 'image',
+    rawPrompt: string,
+    extra: { postId?: string; duration?: string; resolution?: string },
+  ): { status: number; body: unknown } {
+    const { options } = this;
+    const { prompt, scenario } = parseScenario(rawPrompt, this.baseScenario);
+    const now = Date.now();
+    if (scenario.expired) {
+      // The session is logged out on the server: every page now shows the login wall.
+      this.state.endSessions(user.name, token);
+      return { status: 401, body: { error: 'unauthenticated', message: 'Session expired' } };
+    }
+    const limited = () => ({
+      status: 429,
+      body: {
+        error: 'rate_limited',
+        message: options.announceCooldown ? `Rate limit reached. Try again in ${humanize(user.cooldownUntil - Date.now())}.` : 'Rate limit reached',
+      },
+    });
+    if (user.cooldownUntil > now) return limited();
+    // Counted per account + kind + clean prompt, not per post: a driver that starts over
+    // from text makes a new image post on every try, and the count must still advance.
+    const key = `${user.name}|${kind}|${prompt}`;
+    const attempt = (this.tries.get(key) ?? 0) + 1;
+    this.tries.set(key, attempt);
+    // ratelimit: the first try hits the limit; a try after the cooldown goes through.
+    const marked = scenario.ratelimit && attempt === 1;
+    if (marked || (options.rateLimitAfter !== undefined && user.generations >= options.rateLimitAfter)) {
+      user.cooldownUntil = now + options.cooldownMs;
+      user.generations = 0;
+      return limited();
+    }
+    user.generations++;
+    // moderate=N: the first N tries are moderated; netdrop: only the first try drops.
+    if (scenario.moderate !== undefined && attempt > scenario.moderate) scenario.moderate = undefined;
+    if (scenario.netdrop && attempt > 1) scenario.netdrop = false;
+    const g: GenerationRecord = {
+      id: crypto.randomUUID(),
+      kind,
+      user: user.name,
+      postId: extra.postId,
+      rawPrompt,
+      prompt,
+      duration: extra.duration,
+      resolution: extra.resolution,
+      scenario,
+      startedAt: now,
+      durationMs: scenario.slowMs ?? options.generationMs,
+      outcome: 'running',
+      videoIds: [],
+      imageIds: [],
+    };
+    this.byId.set(g.id, g);
+    this.list.push(g);
+    return { status: 200, body: { generationId: g.id } };
+  }
+
+  /** The A/B choice: `choice` 1 keeps video B, anything else video A; the other is deleted. */
+  choose(g: GenerationRecord, choice: number | undefined): VideoRecord {
+    const { videos, posts } = this.state;
+    const chosen = g.videoIds[choice === 1 ? 1 : 0]!;
+    const other = g.videoIds.find((id) => id !== chosen);
+    if (other) videos.get(other)!.deleted = true;
+    g.videoIds = [chosen];
+    g.outcome = 'done';
+    posts.get(g.postId!)!.videoId = chosen;
+    return videos.get(chosen)!;
+  }
+
+  stream(g: GenerationRecord, user: UserRecord, token: string, res: http.ServerResponse): void {
+    res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+    this.streams.add(res);
+    const tick = Math.max(40, Math.min(250, Math.floor(g.durationMs / 25)));
+    let last = -1;
+    const stop = () => {
+      clearInterval(timer);
+      this.timers.delete(timer);
+      this.streams.delete(res);
+    };
+    const step = () => {
+      if (!this.state.sessions.has(token)) {
+        res.end(JSON.stringify({ type: 'unauthenticated' }) + '\n');
+        stop();
+        return;
+      }
+      const fin = this.settle(g, user);
+      if (fin) {
+        if (last < 100 && fin.type !== 'moderated' && fin.type !== 'error') res.write(JSON.stringify({ type: 'progress', progress: 100 }) + '\n');
+        res.end(JSON.stringify(fin) + '\n');
+        stop();
+        return;
+      }
+      const p = this.progressOf(g);
+      if (g.scenario.netdrop && p >= 40) {
+        // The connection drops mid-generation: no final event, just a dead socket.
+        g.outcome = 'dropped';
+        stop();
+        res.socket?.destroy();
+        return;
+      }
+      if (g.scenario.stuck && p >= this.options.stuckAt) g.outcome = 'stuck';
+      if (p !== last) {
+        last = p;
+        res.write(JSON.stringify({ type: 'progress', progress: p }) + '\n');
+      } else {
+        res.write('\n'); // keep-alive
+      }
+    };
+    const timer = setInterval(step, tick);
+    this.timers.add(timer);
+    res.on('close', stop);
+    step();
+  }
+
+  /** Number of open streaming connections. */
+  openStreams(): number {
+    return this.streams.size;
+  }
+
+  /** Stops every stream's timer and drops its connection (the server is closing). */
+  stopStreams(): void {
+    for (const t of this.timers) clearInterval(t);
+    for (const r of this.streams) r.destroy();
+  }
+
+  /** Settles a generation's outcome once its time has come; returns the final event or undefined. */
+  private settle(g: GenerationRecord, user: UserRecord): Record<string, unknown> | undefined {
+    const elapsed = Date.now() - g.startedAt;
+    const frac = elapsed / g.durationMs;
+    const s = g.scenario;
+    if (g.outcome === 'moderated') return { type: 'moderated' };
+    if (g.outcome === 'error') return { type: 'error' };
+    if (g.outcome === 'done' || g.outcome === 'choose') return this.finalEvent(g);
+    if (s.moderate !== undefined && frac >= 0.5) {
+      g.outcome = 'moderated';
+      return { type: 'moderated' };
+    }
+    if (s.error && frac >= 0.3) {
+      g.outcome = 'error';
+      return { type: 'error' };
+    }
+    if (s.stuck || s.netdrop) return undefined;
+    if (frac < 1) return undefined;
+    const { state } = this;
+    if (g.kind === 'image') {
+      for (let i = 0; i < this.options.imagesPerGeneration; i++) {
+        const post = state.createPost(user.name);
+        g.imageIds.push(state.newImage(user.name, post.postId).imageId);
+      }
+      g.outcome = 'done';
+    } else if (s.ab) {
+      g.videoIds.push(state.newVideo(user, g.postId!, g.id).videoId, state.newVideo(user, g.postId!, g.id).videoId);
+      g.outcome = 'choose';
+    } else {
+      const v = state.newVideo(user, g.postId!, g.id);
+      g.videoIds.push(v.videoId);
+      state.posts.get(g.postId!)!.videoId = v.videoId;
+      g.outcome = 'done';
+    }
+    return this.finalEvent(g);
+  }
+
+  private finalEvent(g: GenerationRecord): Record<string, unknown> {
+    const { users, images, videos } = this.state;
+    if (g.kind === 'image') {
+      const uid = users.get(g.user)!.id;
+      return {
+        type: 'done',
+        images: g.imageIds.map((id) => ({
+          imageId: id,
+          url: `/users/${uid}/generated/${id}/image.jpg`,
+          postUrl: `/imagine/post/${images.get(id)!.postId}`,
+        })),
+      };
+    }
+    if (g.outcome === 'choose') return { type: 'choose', videos: g.videoIds.map((id) => videoView(videos.get(id)!)) };
+    return { type: 'done', video: videoView(videos.get(g.videoIds[0]!)!) };
+  }
+
+  private progressOf(g: GenerationRecord): number {
+    const frac = (Date.now() - g.startedAt) / g.durationMs;
+    let p = Math.min(99, Math.floor(frac * 100));
+    if (g.scenario.stuck) p = Math.min(p, this.options.stuckAt);
+    return Math.max(0, p);
+  }
+}

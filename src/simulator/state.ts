@@ -1,0 +1,111 @@
+import crypto from 'node:crypto';
+import type http from 'node:http';
+import { parseCookies } from './http';
+import type { ResolvedOptions, VideoRecord } from './types';
+
+// The simulator's in-memory world: accounts, sessions, posts and the media they hold.
+
+export const SESSION_COOKIE = 'sso';
+
+export interface UserRecord {
+  id: string;
+  name: string;
+  password: string;
+  generations: number;
+  cooldownUntil: number;
+}
+
+export interface Session {
+  user: string;
+  expiresAt: number;
+}
+
+export interface PostRecord {
+  postId: string;
+  user: string;
+  image: { kind: 'asset' } | { kind: 'upload'; bytes: Buffer; contentType: string };
+  /** The latest chosen video shown on the page. */
+  videoId?: string;
+}
+
+/** Who a request is signed in as, and with which session token. */
+export interface SignedIn {
+  user: UserRecord;
+  token: string;
+}
+
+export interface ImageRecord {
+  imageId: string;
+  user: string;
+  postId: string;
+}
+
+export const videoUrl = (v: VideoRecord, hd = false) =>
+  `/users/${v.userId}/generated/${v.videoId}/${hd ? 'generated_video_hd.mp4' : 'generated_video.mp4'}`;
+export const videoView = (v: VideoRecord) => ({ videoId: v.videoId, url: videoUrl(v, v.hd), hd: v.hd });
+
+export class SimulatorState {
+  readonly users = new Map<string, UserRecord>();
+  readonly sessions = new Map<string, Session>();
+  readonly posts = new Map<string, PostRecord>();
+  readonly videos = new Map<string, VideoRecord>();
+  readonly images = new Map<string, ImageRecord>();
+
+  constructor(private readonly options: ResolvedOptions) {}
+
+  addUser(name: string, password: string): void {
+    this.users.set(name, { id: crypto.randomUUID(), name, password, generations: 0, cooldownUntil: 0 });
+  }
+
+  newSession(user: string): { token: string; session: Session } {
+    if (!this.users.has(user)) throw new Error(`simulator: no user ${user}`);
+    const token = crypto.randomBytes(24).toString('base64url');
+    const session = { user, expiresAt: Date.now() + this.options.sessionTtlMs };
+    this.sessions.set(token, session);
+    return { token, session };
+  }
+
+  /** Ends every session of `user`, and the session `token` whoever holds it. */
+  endSessions(user: string, token?: string): void {
+    for (const [t, s] of this.sessions) if (s.user === user || t === token) this.sessions.delete(t);
+  }
+
+  currentUser(req: http.IncomingMessage): SignedIn | undefined {
+    const token = parseCookies(req.headers.cookie)[SESSION_COOKIE];
+    if (!token) return undefined;
+    const s = this.sessions.get(token);
+    if (!s) return undefined;
+    if (s.expiresAt <= Date.now()) {
+      this.sessions.delete(token);
+      return undefined;
+    }
+    const user = this.users.get(s.user);
+    return user ? { user, token } : undefined;
+  }
+
+  createPost(user: string, image: PostRecord['image'] = { kind: 'asset' }): PostRecord {
+    const post: PostRecord = { postId: crypto.randomUUID(), user, image };
+    this.posts.set(post.postId, post);
+    return post;
+  }
+
+  newVideo(user: UserRecord, postId: string, generationId: string): VideoRecord {
+    const v: VideoRecord = { videoId: crypto.randomUUID(), userId: user.id, user: user.name, postId, generationId, hd: false, deleted: false };
+    this.videos.set(v.videoId, v);
+    return v;
+  }
+
+  newImage(user: string, postId: string): ImageRecord {
+    const im: ImageRecord = { imageId: crypto.randomUUID(), user, postId };
+    this.images.set(im.imageId, im);
+    return im;
+  }
+
+  /** An upscale has no timer of its own: the video turns HD the first time it is looked at after `upscaleMs`. */
+  isHd(v: VideoRecord): boolean {
+    if (!v.hd && v.upscaleStartedAt !== undefined && Date.now() - v.upscaleStartedAt >= (this.options.upscaleMs ?? this.options.generationMs / 2)) {
+      v.hd = true;
+    }
+    return v.hd;
+  }
+}

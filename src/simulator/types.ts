@@ -1,0 +1,105 @@
+import type { UiDrift } from './pages';
+import type { Scenario } from './scenarios';
+
+// The simulator's public shapes; server.ts re-exports them, so importers keep using that path.
+
+export interface SimulatorUser {
+  name: string;
+  password: string;
+}
+
+export interface SimulatorOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  host?: string;
+  /** Time of one generation (video or image); default 3000 ms. */
+  generationMs?: number;
+  /** How long an account stays rate limited; default 15 min. */
+  cooldownMs?: number;
+  /** Generations per account before it is rate limited (then it cools down); default unlimited. */
+  rateLimitAfter?: number;
+  /** Whether the rate-limit message says how long to wait (default true). */
+  announceCooldown?: boolean;
+  /** Renames incidental ids/classes and reorders the DOM; 'aggressive' renames the contract ones too. */
+  uiDrift?: UiDrift;
+  /** Markers applied to every prompt of this run, e.g. '#sim:ab'. */
+  scenario?: string;
+  /** Show the A/B choice on every successful video generation. */
+  abTest?: boolean;
+  /** Where a stuck generation stops, in percent (default 87). */
+  stuckAt?: number;
+  /** Session lifetime (default 30 days). */
+  sessionTtlMs?: number;
+  /** Images per text→image generation (default 4). */
+  imagesPerGeneration?: number;
+  /** Time an upscale takes (default generationMs / 2). */
+  upscaleMs?: number;
+  users?: SimulatorUser[];
+}
+
+export interface GenerationRecord {
+  id: string;
+  kind: 'video' | 'image';
+  user: string;
+  postId?: string;
+  /** The prompt as typed, markers included. */
+  rawPrompt: string;
+  /** The prompt with the markers stripped: what was "generated". */
+  prompt: string;
+  duration?: string;
+  resolution?: string;
+  scenario: Scenario;
+  startedAt: number;
+  durationMs: number;
+  outcome: 'running' | 'done' | 'choose' | 'moderated' | 'error' | 'dropped' | 'stuck';
+  videoIds: string[];
+  imageIds: string[];
+}
+
+export interface VideoRecord {
+  videoId: string;
+  userId: string;
+  user: string;
+  postId: string;
+  generationId: string;
+  hd: boolean;
+  upscaleStartedAt?: number;
+  deleted: boolean;
+}
+
+export interface StorageStateCookie {
+  name: string;
+  value: string;
+  domain: string;
+  path: string;
+  expires: number;
+  httpOnly: boolean;
+  secure: boolean;
+  sameSite: 'Strict' | 'Lax' | 'None';
+}
+
+export interface Simulator {
+  url: string;
+  port: number;
+  options: Readonly<Required<Pick<SimulatorOptions, 'generationMs' | 'cooldownMs' | 'stuckAt'>>> & SimulatorOptions;
+  close(): Promise<void>;
+  addUser(name: string, password: string): void;
+  /** A fresh session for a user: the cookie a browser would hold after signing in. */
+  createSession(user: string): StorageStateCookie;
+  /** A Playwright storage state (cookies only) logged in as `user`. */
+  storageState(user: string): { cookies: StorageStateCookie[]; origins: [] };
+  /** Ends every session of a user (the next page shows the login wall). */
+  expireSessions(user: string): void;
+  /** Creates an image post owned by `user`; returns its permalink. */
+  createPost(user: string): { postId: string; url: string };
+  generations: readonly GenerationRecord[];
+  video(videoId: string): VideoRecord | undefined;
+  /** The bytes served for a video (SD or HD) — what a download must equal. */
+  asset(name: 'generated_video.mp4' | 'generated_video_hd.mp4' | 'image.jpg'): Buffer;
+  /** Number of open streaming connections (for leak checks). */
+  openStreams(): number;
+}
+
+/** The options with their defaults filled in: what the rest of the simulator reads. */
+export type ResolvedOptions = SimulatorOptions &
+  Required<Pick<SimulatorOptions, 'generationMs' | 'cooldownMs' | 'stuckAt' | 'announceCooldown' | 'sessionTtlMs' | 'imagesPerGeneration'>>;
