@@ -10,7 +10,9 @@ export const FAST_TIMEOUTS: Partial<DriverTimeouts> = {
   navigationMs: 15_000,
   actionMs: 5_000,
   progressStartMs: 8_000,
-  stuckMs: 1_500,
+  // Well above a poll under load: 4 Chromium tests at once on 2 cores can starve a page
+  // for over a second (a 1.5 s limit failed an A/B test that way).
+  stuckMs: 4_000,
   generationMs: 30_000,
   upscaleMs: 15_000,
   downloadMs: 15_000,
