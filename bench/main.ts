@@ -1,4 +1,5 @@
 import Table from 'cli-table3';
+import { runAbortBench } from './abort';
 import { runDispatchBench } from './dispatch';
 import { runSessionsBench } from './sessions';
 import { runSlaveBench } from './slave';
@@ -11,6 +12,7 @@ type Row = Record<string, unknown>;
 const BENCHES: Record<string, { title: string; run: () => Promise<Row[]> }> = {
   dispatch: { title: 'Master: INSERT → INQUEUE latency and dispatch throughput', run: () => runDispatchBench() },
   sessions: { title: 'Driver: concurrent generations in one browser (memory per session)', run: async () => (await runSessionsBench()) as unknown as Row[] },
+  abort: { title: 'Driver: abort mid-generation closes the context', run: async () => (await runAbortBench()) as unknown as Row[] },
   slave: { title: 'Slave: job overhead, terminate latency, throughput', run: async () => (await runSlaveBench()) as unknown as Row[] },
 };
 
