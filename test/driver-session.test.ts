@@ -134,7 +134,7 @@ describe('login helper', () => {
 
   it('a wrong password fails with a LoginError that does not echo the password', async () => {
     await assert.rejects(
-      login('alice', h.sim.url, { headless: true, accountsDir: h.accountsDir, credentials: { username: 'alice', password: 'hunter2-wrong' }, timeoutMs: 5000 }),
+      login('alice', h.sim.url, { headless: true, accountsDir: h.accountsDir, credentials: { username: 'alice', password: 'hunter2-wrong' }, timeoutMs: 20_000 }),
       (err: unknown) => err instanceof LoginError && /sign-in refused/.test(err.message) && !err.message.includes('hunter2'),
     );
   });

@@ -154,12 +154,11 @@ for (const uiDrift of [false, true] as UiDrift[]) {
     });
 
     it('#sim:stuck → failed retryable (stuck) after the stuck timeout', async () => {
-      const started = Date.now();
       const o = await h.driver.generateVideo(req(account(), 'x #sim:stuck'));
       assert.equal(o.kind, 'failed');
       assert.match((o as { reason: string }).reason, /stuck: progress stayed at 87%/);
+      // The stuck check, not the 30 s generation timeout ("timeout: generation took over…").
       assert.equal((o as { retryable: boolean }).retryable, true);
-      assert.ok(Date.now() - started < 15_000);
     });
 
     it('#sim:slow=2 → success after the longer generation', async () => {

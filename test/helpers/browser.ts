@@ -8,8 +8,8 @@ import { startSimulator, type Simulator, type SimulatorOptions } from '../../src
 
 export const FAST_TIMEOUTS: Partial<DriverTimeouts> = {
   navigationMs: 15_000,
-  actionMs: 5_000,
-  progressStartMs: 8_000,
+  actionMs: 10_000,
+  progressStartMs: 15_000,
   // Well above a poll under load: 4 Chromium tests at once on 2 cores can starve a page
   // for over a second (a 1.5 s limit failed an A/B test that way).
   stuckMs: 4_000,
