@@ -30,7 +30,7 @@ export async function handle(site: Site, req: http.IncomingMessage, res: http.Se
   const wall = () => html(res, 200, layout({ title: 'Grok', n, body: loginWallBody(n, p) }));
 
   if (p === '/static/imagine.js') return send(res, 200, assets['imagine.js'], 'text/javascript; charset=utf-8');
-  if (p === '/' ) {
+  if (p === '/') {
     res.writeHead(302, { location: '/imagine' });
     res.end();
     return;
