@@ -1,8 +1,7 @@
 import { Context } from '@temporalio/activity';
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../shared/db/client';
 import { jobs } from '../shared/db/schema';
-import { eq } from 'drizzle-orm';
 
 export interface ItemProgress {
   item: number;

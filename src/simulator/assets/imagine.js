@@ -118,13 +118,18 @@
       optionsMenu.hidden = true; optionsBtn.setAttribute('aria-expanded', 'false');
       moreMenu.hidden = true; moreBtn.setAttribute('aria-expanded', 'false');
     }
-    optionsBtn.addEventListener('click', function (e) {
-      e.stopPropagation();
-      var open = optionsMenu.hidden;
-      closeMenus();
-      optionsMenu.hidden = !open;
-      optionsBtn.setAttribute('aria-expanded', String(open));
-    });
+    // A menu button opens its menu (closing any other) or closes it when already open.
+    function toggles(btn, menu) {
+      btn.addEventListener('click', function (e) {
+        e.stopPropagation();
+        var open = menu.hidden;
+        closeMenus();
+        menu.hidden = !open;
+        btn.setAttribute('aria-expanded', String(open));
+      });
+    }
+    toggles(optionsBtn, optionsMenu);
+    toggles(moreBtn, moreMenu);
     Array.prototype.forEach.call(optionsMenu.querySelectorAll('[role=menuitemradio]'), function (item) {
       item.addEventListener('click', function (e) {
         e.stopPropagation();
@@ -136,13 +141,6 @@
         optionsBtn.firstChild.textContent = state.duration + ' · ' + state.resolution;
         closeMenus();
       });
-    });
-    moreBtn.addEventListener('click', function (e) {
-      e.stopPropagation();
-      var open = moreMenu.hidden;
-      closeMenus();
-      moreMenu.hidden = !open;
-      moreBtn.setAttribute('aria-expanded', String(open));
     });
     document.addEventListener('click', closeMenus);
 
