@@ -11,7 +11,7 @@ import { startProgress } from '../progress';
 import { cooldownsTotal, generationSeconds, itemsTotal, moderationRetriesTotal } from '../../shared/metrics';
 import { cooldownRemainingMs, quotaOf, recordAuthError, startCooldown } from './accounts';
 import type { Generator, SlaveDeps } from './deps';
-import { failOpenItems, isFinal, ITEM_DONE, jobPayload, loadItems, loadJob, setItem } from './jobs';
+import { failOpenItems, isFinal, ITEM_DONE, jobAccount, jobPayload, loadItems, loadJob, setItem } from './jobs';
 
 type ItemOutcome = FailureOutcome | ({ kind: 'success'; hd: boolean } & DownloadedFile);
 
@@ -45,7 +45,7 @@ export function generateItemActivity({ db, config, logger, generator }: SlaveDep
 
     // Validated against the registry schema of job.type; for an image job the video fields are absent.
     const payload = jobPayload(job) as Partial<VideoPayload>;
-    const account = job.account ?? payload.account ?? config.DEFAULT_ACCOUNT;
+    const account = jobAccount(payload, config);
     const log = logger.child({ jobId, workflowId: ctx.info.workflowExecution?.workflowId, item: index, account, attempt: ctx.info.attempt });
 
     // A cooling account is waited out by Temporal, not by an open browser.

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { ApplicationFailure } from '@temporalio/activity';
 import { and, asc, eq, inArray, notInArray } from 'drizzle-orm';
+import type { Config } from '../../shared/config';
 import type { Db } from '../../shared/db/client';
 import { jobItems, jobs, type Job, type JobItem } from '../../shared/db/schema';
 import { PayloadError, parsePayload } from '../../shared/payloads';
@@ -20,13 +21,19 @@ export function isFinal(job: Pick<Job, 'status'>): boolean {
   return FINAL_STATUSES.includes(job.status);
 }
 
-/** The job's payload, validated; a bad one is a non-retryable InvalidInput naming the field. */
+/** The account a job runs on (startJob records it in jobs.account for the CLI and quotas). */
+export function jobAccount(payload: CommonPayload, config: Pick<Config, 'DEFAULT_ACCOUNT'>): string {
+  return payload.account ?? config.DEFAULT_ACCOUNT;
+}
+
+/** The payload fields every job type shares. */
 export interface CommonPayload {
   account?: string;
   minSuccessful?: number;
   imagePath?: string;
 }
 
+/** The job's payload, validated; a bad one is a non-retryable InvalidInput naming the field. */
 export function jobPayload(job: Job): CommonPayload {
   try {
     const payload = parsePayload(jobType(job.type).payloadSchema, job.payload) as CommonPayload;

@@ -6,7 +6,7 @@ import { FailureType } from '../failures';
 import { itemsTotal } from '../../shared/metrics';
 import { quotaOf } from './accounts';
 import type { SlaveDeps } from './deps';
-import { failOpenItems, isFinal, jobPayload, loadItems, loadJob, setItem } from './jobs';
+import { failOpenItems, isFinal, jobAccount, jobPayload, loadItems, loadJob, setItem } from './jobs';
 
 export interface JobPlan {
   itemIndexes: number[];
@@ -31,7 +31,7 @@ export function lifecycleActivities({ db, config, logger }: SlaveDeps) {
       const job = await loadJob(db, jobId);
       if (isFinal(job)) throw ApplicationFailure.nonRetryable(`job ${jobId} is already ${job.status}`, FailureType.Stopped);
       const payload = jobPayload(job);
-      const account = payload.account ?? config.DEFAULT_ACCOUNT;
+      const account = jobAccount(payload, config);
       const items = jobType(job.type).items(payload as never);
 
       if (job.status === 'INQUEUE') {
