@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, type SQL } from 'drizzle-orm';
 import { jobEvents, jobItems, jobs, JOB_STATUSES, type Job, type JobStatus } from '../shared/db/schema';
-import { transitionJob } from '../shared/jobs/transition';
+import { FINAL_STATUSES, transitionJob } from '../shared/jobs/transition';
 import { CliError, ExitCode, type CliContext } from './context';
 import { ago, duration, json, table, truncate } from './format';
 import { jobWorkflowId } from '../shared/registry';
@@ -93,7 +93,7 @@ export async function retryJob(ctx: CliContext, id: string, o: { json?: boolean 
 export async function cancelJob(ctx: CliContext, id: string, o: { wait?: boolean }, out: Out): Promise<void> {
   let job = await findJob(ctx, id);
   for (;;) {
-    if (job.status === 'COMPLETED' || job.status === 'ERROR') {
+    if (FINAL_STATUSES.includes(job.status)) {
       throw new CliError(`job ${job.id} is already ${job.status}${job.errorMessage ? ` (${job.errorMessage})` : ''}; nothing to cancel`, ExitCode.Failure);
     }
     if (job.status !== 'PENDING') break;
@@ -129,7 +129,7 @@ async function waitUntilFinal(ctx: CliContext, id: number): Promise<Job> {
   for (;;) {
     const [job] = await ctx.db.select().from(jobs).where(eq(jobs.id, id));
     if (!job) throw new CliError(`job ${id} not found`, ExitCode.NotFound);
-    if (job.status === 'COMPLETED' || job.status === 'ERROR') return job;
+    if (FINAL_STATUSES.includes(job.status)) return job;
     await new Promise((r) => setTimeout(r, 250));
   }
 }
