@@ -50,8 +50,13 @@ describe('master process (`npm run master`)', () => {
         status = (await t.pool.query('SELECT status FROM jobs WHERE id = $1', [id])).rows[0].status as string;
       }
       assert.equal(status, 'INQUEUE');
-      const slave = await env.client.workflow.getHandle(jobWorkflowId('GROK_VIDEO_GENERATION', id)).describe();
-      assert.equal(slave.taskQueue, 'grok_video_generation', 'its slave workflow started on the slave queue');
+      // INQUEUE is written by the claim; the child starts right after it.
+      const handle = env.client.workflow.getHandle(jobWorkflowId('GROK_VIDEO_GENERATION', id));
+      let slave = await handle.describe().catch(() => undefined);
+      for (const until = Date.now() + 20_000; !slave && Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
+        slave = await handle.describe().catch(() => undefined);
+      }
+      assert.equal(slave?.taskQueue, 'grok_video_generation', 'its slave workflow started on the slave queue');
 
       const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
       assert.match(metrics, /grokflow_jobs\{type="GROK_VIDEO_GENERATION",status="INQUEUE"\} 1/);
