@@ -9,7 +9,7 @@ import { ensureGoTool, ensureTemporalSchema } from '../setup/goTools';
 import { CLUSTER_TOOLS, PROJECT_ROOT, toolPath, TOOLS_BIN } from '../setup/tools';
 import { freeLoopbackPort } from '../shared/freePort';
 import { SEARCH_ATTRIBUTES } from '../shared/searchAttributes';
-import { composeService, composeServices, hostPath, serviceArgv, serviceEnv, type ComposeService } from './compose';
+import { composeService, composeServices, hostArgv, hostPath, serviceEnv, type ComposeService } from './compose';
 import { spawnLogged, tail, type ClusterProcess } from './process';
 
 // docker-compose.yml's topology as plain processes on this machine: Temporal's schemas made
@@ -95,13 +95,6 @@ async function freeLowPort(taken: string[]): Promise<number> {
 /** `${VAR:-default}` and `${VAR}` as compose resolves them, from `env`. */
 function interpolate(value: string, env: NodeJS.ProcessEnv): string {
   return value.replace(/\$\{(\w+)(?::?-([^}]*))?\}/g, (_, name: string, fallback?: string) => env[name] || (fallback ?? ''));
-}
-
-/** The service's argv with container paths turned into the repository's files, and node into this node. */
-function hostArgv(s: ComposeService): string[] {
-  const argv = serviceArgv(s).map((a) => (a.startsWith('/') ? hostPath(s, a) : a));
-  if (argv[0] === 'node') argv[0] = process.execPath;
-  return argv;
 }
 
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {

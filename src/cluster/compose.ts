@@ -63,3 +63,10 @@ export function hostPath(s: ComposeService, containerPath: string): string {
   if (containerPath.startsWith('/app/')) return path.join(PROJECT_ROOT, containerPath.slice('/app/'.length));
   throw new Error(`${containerPath} is neither mounted from the repository nor under /app`);
 }
+
+/** The service's argv run on this machine: container paths made repository files, `node` this node. */
+export function hostArgv(s: ComposeService): string[] {
+  const argv = serviceArgv(s).map((a) => (a.startsWith('/') ? hostPath(s, a) : a));
+  if (argv[0] === 'node') argv[0] = process.execPath;
+  return argv;
+}
