@@ -22,7 +22,7 @@ import { startTemporal } from '../test/helpers/temporal';
 const TYPE: JobTypeName = 'GROK_VIDEO_GENERATION';
 const PAYLOAD = JSON.stringify({ imageUrl: 'https://grok.com/imagine/post/0b3c8f2e-1d4a-4c6b-9e7f-2a1b3c4d5e6f', prompt: 'bench' });
 /** With the listener, the cron must never be the one that claims: once a year. */
-const QUIET_CRON = '0 0 1 1 *';
+export const QUIET_CRON = '0 0 1 1 *';
 const CRON_ONLY = { cron: '@every 5s', periodMs: 5000 };
 const LISTENER_SAMPLES = 40;
 const CRON_SAMPLES = 12;
@@ -34,7 +34,7 @@ interface MasterRun {
   stop(): Promise<void>;
 }
 
-async function startMaster(t: TestDatabase, address: string, opts: { listen: boolean; wake?: WakeMode; cron: string }): Promise<MasterRun> {
+export async function startMaster(t: TestDatabase, address: string, opts: { listen: boolean; wake?: WakeMode; cron: string }): Promise<MasterRun> {
   const config = loadConfig({
     DATABASE_URL: t.url, TEMPORAL_ADDRESS: address, SCHEDULER_CRON: opts.cron, LOG_LEVEL: 'silent',
   });
@@ -107,6 +107,19 @@ async function describeAll(client: Client, ids: number[]): Promise<WorkflowExecu
 }
 
 /**
+ * `n` PENDING rows inserted at once, a master already running: seconds from the INSERT to
+ * the last child workflow's start (Temporal's own start times), and each job's pickup time.
+ */
+export async function bulkDispatch(t: TestDatabase, client: Client, n: number): Promise<{ seconds: number; pickups: number[]; children: WorkflowExecutionDescription[] }> {
+  const ids = await insert(t, n);
+  const { rows: [created] } = await t.pool.query<{ at: Date }>('SELECT min(created_at) AS at FROM jobs WHERE id = ANY($1)', [ids]);
+  const pickups = await pickupMs(t, ids, 180_000);
+  const children = await describeAll(client, ids);
+  const lastStart = Math.max(...children.map((c) => c.startTime.getTime()));
+  return { seconds: (lastStart - created!.at.getTime()) / 1000, pickups, children };
+}
+
+/**
  * The wake workflow's runs from `runId` on, following continue-as-new; without `runId`, from
  * the first run of the latest run's chain.
  */
@@ -168,12 +181,7 @@ export async function runDispatchBench(): Promise<BenchRow[]> {
         // The wake workflow's run at this moment (idling since the first phase, or none): the
         // bulk is served by it and its continuations.
         const before = await client.workflow.getHandle(wakeWorkflowId(TYPE)).describe().catch(() => undefined);
-        const ids = await insert(t, BULK);
-        const { rows: [created] } = await t.pool.query<{ at: Date }>('SELECT min(created_at) AS at FROM jobs WHERE id = ANY($1)', [ids]);
-        const pickups = await pickupMs(t, ids, 120_000);
-        const children = await describeAll(client, ids);
-        const lastStart = Math.max(...children.map((c) => c.startTime.getTime()));
-        const seconds = (lastStart - created!.at.getTime()) / 1000;
+        const { seconds, pickups, children } = await bulkDispatch(t, client, BULK);
         const queues = new Set(children.map((c) => c.taskQueue));
 
         // The scheduler runs that dispatched the bulk: the history of each stays bounded.

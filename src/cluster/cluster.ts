@@ -232,9 +232,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const masters: ClusterProcess[] = [];
     const slaves: ClusterProcess[] = [];
     // The first master creates and migrates the database; the others find it done.
-    masters.push(await startApp('master'));
+    const masterCount = options.masters ?? 2;
+    if (masterCount > 0) masters.push(await startApp('master'));
     await Promise.all([
-      ...Array.from({ length: (options.masters ?? 2) - 1 }, () => startApp('master').then((p) => masters.push(p))),
+      ...Array.from({ length: Math.max(0, masterCount - 1) }, () => startApp('master').then((p) => masters.push(p))),
       ...Array.from({ length: options.slaves ?? 3 }, () => startApp('slave').then((p) => slaves.push(p))),
     ]);
 
