@@ -18,7 +18,7 @@ const BULK = 1000;
 
 export async function runClusterBench(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  const t = await startTestCluster({ masters: 1, slaves: 0, generationMs: GENERATION_MS, logLevel: 'warn' });
+  const t = await startTestCluster({ masters: 1, slaves: 0, generationMs: GENERATION_MS });
   try {
     const perMinute: number[] = [];
     for (let slaves = 1; slaves <= 3; slaves++) {
@@ -47,7 +47,7 @@ export async function runClusterBench(): Promise<BenchRow[]> {
   quietTemporal();
   const seconds: Record<string, number> = {};
   {
-    const c = await startCluster({ masters: 0, slaves: 0, logLevel: 'warn' });
+    const c = await startCluster({ masters: 0, slaves: 0 });
     const db = await createTestDatabase();
     const connection = await Connection.connect({ address: c.temporalAddress });
     try {

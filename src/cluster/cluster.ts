@@ -33,9 +33,7 @@ export interface ClusterOptions {
   users?: string;
   /** Extra grokflow settings for the masters and slaves. */
   env?: Record<string, string>;
-  /** LOG_LEVEL of every grokflow process (default info). */
-  logLevel?: string;
-  /** stop() drops the three databases unless this is true. */
+  /** stop() drops the three databases (and the temporary folder) unless this is true. */
   keepDatabases?: boolean;
 }
 
@@ -101,6 +99,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   await ensureClusterTools();
   const services = composeServices();
   const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'grokflow-cluster-'));
+  // A folder of our own goes with the databases; one the caller named stays.
+  const removeDir = () => {
+    if (!options.dir && !options.keepDatabases) fs.rmSync(dir, { recursive: true, force: true });
+  };
   const logsDir = path.join(dir, 'logs');
   fs.mkdirSync(logsDir, { recursive: true });
   const pg = new URL(options.postgresUrl ?? process.env.TEST_DATABASE_SERVER ?? 'postgres://postgres@127.0.0.1:5432');
@@ -191,7 +193,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const simulatorService = composeService('simulator', services);
     const simulatorPort = String(await freeLoopbackPort());
     const users = options.users ?? 'default:secret';
-    const logLevel = options.logLevel ?? 'info';
+    // info at least: the cluster knows a program is up from its "… ready" log line.
+    const logLevel = 'info';
     const simulator = run('simulator', simulatorService, {
       ...resolved(serviceEnv(simulatorService)),
       SIMULATOR_HOST: '127.0.0.1',
@@ -264,6 +267,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       async stop() {
         await stopAll();
         await dropDatabases();
+        removeDir();
       },
     };
     return cluster;
