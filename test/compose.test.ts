@@ -8,7 +8,7 @@ import { configSchema } from '../src/shared/config';
 import { SEARCH_ATTRIBUTES } from '../src/shared/searchAttributes';
 import { SYSTEM_CHROMIUM } from '../src/shared/chromium';
 import { TEMPORAL_SERVER_VERSION } from '../src/setup/tools';
-import { composeService, hostArgv } from '../src/cluster/compose';
+import { composeService, hostArgv, serviceEnv } from '../src/cluster/compose';
 import { freeLoopbackPort } from '../src/shared/freePort';
 import { descendants, survivors } from './helpers/processes';
 import { startStack, type Stack } from './helpers/stack';
@@ -44,16 +44,8 @@ const service = (name: string): Service => {
   return s;
 };
 
-function env(s: Service): Record<string, string> {
-  const e = s.environment ?? {};
-  if (Array.isArray(e)) {
-    return Object.fromEntries(e.map((kv) => {
-      const i = kv.indexOf('=');
-      return i < 0 ? [kv, ''] : [kv.slice(0, i), kv.slice(i + 1)];
-    }));
-  }
-  return Object.fromEntries(Object.entries(e).map(([k, v]) => [k, v == null ? '' : String(v)]));
-}
+/** A service's environment as strings (the parsing `npm run cluster` uses too). */
+const env = (s: Service): Record<string, string> => serviceEnv(s);
 
 function dependsOn(s: Service): Record<string, string> {
   const d = s.depends_on ?? {};
