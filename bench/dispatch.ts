@@ -1,4 +1,4 @@
-import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription, type WorkflowHandle } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import Table from 'cli-table3';
 import pino from 'pino';
@@ -94,13 +94,26 @@ async function latency(t: TestDatabase, samples: number, gapMs: () => number, ti
   return out;
 }
 
+/** INQUEUE is written by the claim, the child starts just after: wait for it, as a loaded server may lag. */
+async function describeStarted(client: Client, workflowId: string, timeoutMs = 120_000): Promise<WorkflowExecutionDescription> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await client.workflow.getHandle(workflowId).describe();
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError) || Date.now() > deadline) throw err;
+      await sleep(100);
+    }
+  }
+}
+
 async function describeAll(client: Client, ids: number[]): Promise<WorkflowExecutionDescription[]> {
   const out: WorkflowExecutionDescription[] = [];
   let next = 0;
   await Promise.all(Array.from({ length: 16 }, async () => {
     while (next < ids.length) {
       const id = ids[next++]!;
-      out.push(await client.workflow.getHandle(jobWorkflowId(TYPE, id)).describe());
+      out.push(await describeStarted(client, jobWorkflowId(TYPE, id)));
     }
   }));
   return out;
