@@ -8,7 +8,7 @@ import { Client } from 'pg';
 import { ensureGoTool, ensureTemporalSchema } from '../setup/goTools';
 import { CLUSTER_TOOLS, PROJECT_ROOT, toolPath, TOOLS_BIN } from '../setup/tools';
 import { freeLoopbackPort } from '../shared/freePort';
-import { SEARCH_ATTRIBUTES } from '../shared/searchAttributes';
+import { searchAttributeSpecs } from '../shared/searchAttributes';
 import { composeService, composeServices, hostArgv, hostPath, serviceEnv, type ComposeService } from './compose';
 import { spawnLogged, tail, type ClusterProcess } from './process';
 
@@ -164,7 +164,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       ...setupEnv,
       TEMPORAL_ADDRESS: temporalAddress,
       // From src/shared/searchAttributes.ts, the list the code uses (compose repeats it).
-      SEARCH_ATTRIBUTES: Object.entries(SEARCH_ATTRIBUTES).map(([name, a]) => `${name}=${a.cli}`).join(' '),
+      SEARCH_ATTRIBUTES: searchAttributeSpecs().join(' '),
       TRIES: '60',
     },
   };
