@@ -178,12 +178,14 @@ describe('web console', () => {
     await shot(page, 'add-invalid');
 
     // Valid: a PENDING row, then cancelled from its page while it runs.
+    const post = s.simulator.createPost('default').url;
     await page.locator('input[name=count]').fill('1');
     await page.locator('textarea[name=prompts]').fill('a long one #sim:slow=120');
+    await page.locator('input[name=imageUrl]').fill(post);
     await page.getByRole('button', { name: 'Add the job' }).click();
     await page.waitForURL(/\/jobs\/\d+$/);
     const added = Number(new URL(page.url()).pathname.split('/').pop());
-    assert.deepEqual((await job(added)).payload, { prompt: 'a long one #sim:slow=120', count: 1 });
+    assert.deepEqual((await job(added)).payload, { prompt: 'a long one #sim:slow=120', count: 1, imageUrl: post });
     await s.untilGenerating(added, 120_000);
     await page.reload();
     await page.getByRole('button', { name: 'Cancel' }).click();
@@ -255,7 +257,7 @@ describe('web console', () => {
     assert.equal((await page.locator(`tr[data-job="${id}"] .message`).textContent())!.trim().slice(0, 20), evil.slice(0, 20));
     await page.goto(`${web.url}/jobs/${id}`);
     assert.equal((await page.locator('article.item .prompt').textContent())!.trim(), evil);
-    assert.ok((await page.locator('pre.payload').textContent())!.includes(evil));
+    assert.ok((await page.locator('pre.payload').textContent())!.includes(JSON.stringify(evil).slice(1, -1)));
     await shot(page, 'escaped');
     for (const p of [`${web.url}/`, `${web.url}/jobs/${id}`, `${web.url}/accounts`]) {
       await page.goto(p);
@@ -359,7 +361,8 @@ describe('web console', () => {
     const env: NodeJS.ProcessEnv = { ...process.env, ...s.configEnv, WEB_PORT: String(port), TEMPORAL_ADDRESS: s.env.address };
     delete env.NODE_TEST_CONTEXT;
     delete env.NODE_OPTIONS;
-    const child = spawn('npm', ['run', '--silent', 'web'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so "Ctrl-C" reaches npm and the console under it, as from a terminal.
+    const child = spawn('npm', ['run', '--silent', 'web'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -374,12 +377,16 @@ describe('web console', () => {
       const res = await fetch(`http://127.0.0.1:${port}/jobs/${videoJob}`);
       assert.equal(res.status, 200);
       assert.match(await res.text(), /a red fox running through snow/);
-      child.kill('SIGINT');
-      // npm forwards the signal; the console closes and exits 0.
+      process.kill(-child.pid!, 'SIGINT');
       const code = await exited;
       assert.ok(code === 0 || code === null, `exit ${code}: ${out}`);
+      assert.match(out, /"msg":"web console stopped"/);
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
     }
 
     const refused = spawn('npm', ['run', '--silent', 'web'], { cwd: ROOT, env: { ...env, WEB_HOST: '0.0.0.0' }, stdio: ['ignore', 'pipe', 'pipe'] });

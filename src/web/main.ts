@@ -26,6 +26,7 @@ async function main(): Promise<void> {
     process.stdout.write(`grokflow web console: ${web.url}\n`);
     await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
     await web.close();
+    logger.info('web console stopped');
   } finally {
     await client?.connection.close().catch(() => undefined);
     await pool.end();

@@ -1,10 +1,11 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
 import type { Client } from '@temporalio/client';
-import Fastify, { type FastifyBaseLogger, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply } from 'fastify';
 import { CliError, ExitCode } from '../cli/context';
 import { cancelJob, createJob, retryJob } from '../cli/jobActions';
 import { projectPath, type Config } from '../shared/config';
@@ -51,13 +52,15 @@ export async function startWeb(config: Config, deps: WebDeps, port = config.WEB_
   const token = webToken(config);
   const log = deps.logger.child({ component: 'web' });
   const roots: FileRoots = { downloads: projectPath(config.DOWNLOADS_DIR), artifacts: projectPath(config.ARTIFACTS_DIR) };
+  // The slaves create them on their first file; made here, a console started first serves them too.
+  for (const root of Object.values(roots)) fs.mkdirSync(root, { recursive: true });
   const ui = deps.temporalUiUrl ?? temporalUiUrl(config);
   const temporalUi = ui ? { url: ui, namespace: config.TEMPORAL_NAMESPACE } : undefined;
   const accountsDir = grokTarget(config).accountsDir;
   const hub = new JobEventHub(config.DATABASE_URL, log);
   await hub.start();
 
-  const app = Fastify({ loggerInstance: log as FastifyBaseLogger, disableRequestLogging: true, forceCloseConnections: true });
+  const app = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true });
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody);
   await app.register(fastifyCsrf, { cookieOpts: { httpOnly: true, sameSite: 'strict', path: '/', secure: 'auto' } });
@@ -68,6 +71,12 @@ export async function startWeb(config: Config, deps: WebDeps, port = config.WEB_
     }
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
+  });
+  // Anything else is ours to log, not the browser's to read (a database error names tables).
+  app.setErrorHandler(async (err: Error & { statusCode?: number }, req, reply) => {
+    if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).type('text/plain').send(`${err.message}\n`);
+    log.error({ err, url: req.url.split('?')[0] }, 'request failed');
+    return reply.code(500).type('text/plain').send('internal error: see the console\'s log\n');
   });
   registerAuth(app, token);
   await app.register(fastifyStatic, { root: path.join(__dirname, 'public'), prefix: '/static/', index: false, list: false });
@@ -144,7 +153,7 @@ export async function startWeb(config: Config, deps: WebDeps, port = config.WEB_
   const boundPort = typeof address === 'object' && address ? address.port : port;
   const host = config.WEB_HOST.includes(':') ? `[${config.WEB_HOST}]` : config.WEB_HOST;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${boundPort}`;
-  log.info({ url, token: token ? 'required' : 'none (loopback)' }, 'web console listening');
+  log.info({ url, access: token ? 'WEB_TOKEN' : 'open (loopback)' }, 'web console listening');
   return {
     url,
     async close() {
