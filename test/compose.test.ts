@@ -277,6 +277,27 @@ describe('docker-compose.yml', () => {
     assert.ok((ui.ports ?? []).some((p) => String(typeof p === 'object' ? p.target : p).endsWith('8080')), 'ui publishes 8080');
   });
 
+  test('the web console: grokflow settings only, a token it must be given, the files it shows mounted read-only', () => {
+    const web = service('web');
+    assert.equal(([] as string[]).concat(web.command ?? []).join(' '), 'npm run web');
+    const e = env(web);
+    const known = new Set(Object.keys(configSchema.shape));
+    for (const key of Object.keys(e)) assert.ok(known.has(key), `web sets ${key}, which is not a grokflow setting`);
+    assert.equal(e.WEB_HOST, '0.0.0.0');
+    // Beyond loopback the console refuses to start without a token: compose asks for it up front.
+    assert.match(e.WEB_TOKEN ?? '', /^\$\{WEB_TOKEN:\?[^}]+\}$/);
+    const literal = Object.fromEntries(Object.entries(e).filter(([, v]) => v !== '' && !v.includes('${')));
+    const parsed = configSchema.safeParse(literal);
+    assert.ok(parsed.success, `web: ${parsed.error?.message}`);
+    assert.ok((web.ports ?? []).some((p) => String(p).endsWith(`:${parsed.data!.WEB_PORT}`)), 'web publishes WEB_PORT');
+    const byTarget = new Map(mounts(web).map((m) => [m.target, m]));
+    for (const key of ['DOWNLOADS_DIR', 'ARTIFACTS_DIR'] as const) {
+      const m = byTarget.get(e[key]!);
+      assert.ok(m?.readOnly, `web mounts ${key} (${e[key]}) read-only`);
+      assert.ok(mounts(service('slave')).some((s) => s.source === m.source), `web reads the ${key} volume the slaves write`);
+    }
+  });
+
   test('every file mounted from the repository exists', () => {
     for (const [name, s] of Object.entries(services)) {
       for (const m of mounts(s)) {

@@ -358,7 +358,8 @@ describe('web console', () => {
 
   test('`npm run web` serves the console alone and refuses a public address without a token', async () => {
     const port = await freeLoopbackPort();
-    const env: NodeJS.ProcessEnv = { ...process.env, ...s.configEnv, WEB_PORT: String(port), TEMPORAL_ADDRESS: s.env.address };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...s.configEnv, WEB_PORT: String(port), TEMPORAL_ADDRESS: s.env.address, LOG_LEVEL: 'info' };
+    const { rows } = await s.t.pool.query(`INSERT INTO jobs (type, payload, status) VALUES ('GROK_IMAGE_GENERATION', '{"prompt":"a quiet harbour"}', 'ERROR') RETURNING id`);
     delete env.NODE_TEST_CONTEXT;
     delete env.NODE_OPTIONS;
     // Its own process group, so "Ctrl-C" reaches npm and the console under it, as from a terminal.
@@ -374,9 +375,9 @@ describe('web console', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
       assert.match(out, new RegExp(`grokflow web console: http://127\\.0\\.0\\.1:${port}`));
-      const res = await fetch(`http://127.0.0.1:${port}/jobs/${videoJob}`);
+      const res = await fetch(`http://127.0.0.1:${port}/jobs/${rows[0].id}`);
       assert.equal(res.status, 200);
-      assert.match(await res.text(), /a red fox running through snow/);
+      assert.match(await res.text(), /a quiet harbour/);
       process.kill(-child.pid!, 'SIGINT');
       const code = await exited;
       assert.ok(code === 0 || code === null, `exit ${code}: ${out}`);
