@@ -226,11 +226,11 @@ describe('web console', () => {
       const row = page.locator(`tr[data-account="${a.name}"]`);
       assert.equal((await row.locator('.left').textContent())!.trim(), a.quotaLeft === null ? 'unlimited' : String(a.quotaLeft), a.name);
       assert.equal((await row.locator('.in-flight').textContent())!.trim(), String(a.inFlight), a.name);
-      assert.equal((await row.locator('.error').textContent())!.trim(), a.lastAuthError ?? '', a.name);
+      assert.equal((await row.locator('.last-error').textContent())!.trim(), a.lastAuthError ?? '', a.name);
       assert.match((await row.locator('.used').textContent())!, new RegExp(`^${a.usedToday}`), a.name);
     }
     assert.match((await page.locator('tr[data-account="alice"] .cooldown').textContent())!, /^(59\d|600) s$/);
-    assert.ok((await page.locator('tr[data-account="bob"] .error').textContent())!.length > 0, 'bob shows its login error');
+    assert.ok((await page.locator('tr[data-account="bob"] .last-error').textContent())!.length > 0, 'bob shows its login error');
     const html = await page.content();
     const state = fs.readFileSync(path.join(s.configEnv.ACCOUNTS_DIR!, 'default.json'), 'utf8');
     for (const cookie of (JSON.parse(state) as { cookies: Array<{ value: string }> }).cookies) {

@@ -16,7 +16,7 @@ export async function accountsPage(db: Db, accountsDir: string): Promise<Html> {
     <td class="used">${a.usedToday}${a.dailyQuota === null ? '' : ` of ${a.dailyQuota}`}</td>
     <td class="left">${a.quotaLeft === null ? 'unlimited' : a.quotaLeft}</td>
     <td class="in-flight">${a.inFlight}</td>
-    <td class="error">${a.lastAuthError ?? ''}</td>
+    <td class="last-error">${a.lastAuthError ?? ''}</td>
   </tr>`)}</tbody>
 </table>
 ${view.length ? '' : html`<p class="empty">No accounts yet: <code>npx grokflow accounts login &lt;name&gt;</code>.</p>`}`;
