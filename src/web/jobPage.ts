@@ -55,6 +55,10 @@ function itemCard(item: JobItem, roots: FileRoots, failures: FailureArtifacts[])
 function cost(result: unknown): string | undefined {
   const c = (result as { cost?: unknown } | null)?.cost;
   if (c === undefined || c === null) return undefined;
+  // `{ "usd": 0.42 }` reads as 0.42 USD; anything else as it was stored.
+  if (typeof c === 'object' && Object.values(c).every((v) => typeof v === 'number')) {
+    return Object.entries(c).map(([currency, amount]) => `${amount} ${currency.toUpperCase()}`).join(', ');
+  }
   return typeof c === 'object' ? JSON.stringify(c) : String(c);
 }
 
