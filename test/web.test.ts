@@ -10,6 +10,7 @@ import { CHROMIUM_ARGS, SYSTEM_CHROMIUM } from '../src/shared/chromium';
 import { jobs } from '../src/shared/db/schema';
 import { freeLoopbackPort } from '../src/shared/freePort';
 import { createLogger } from '../src/shared/logger';
+import { WEB_LISTENER_NAME } from '../src/web/events';
 import { startWeb, type WebConsole } from '../src/web/server';
 import { ROOT, runCli } from './helpers/cli';
 import { startStack, type Stack } from './helpers/stack';
@@ -66,6 +67,7 @@ describe('web console', () => {
   test('a job inserted with SQL appears, its progress climbs without a reload, and it reaches COMPLETED', async () => {
     const page = await context.newPage();
     await page.goto(web.url);
+    await page.locator('body[data-live="connected"]').waitFor();
     await page.evaluate(() => { (window as unknown as { sameDocument: boolean }).sameDocument = true; });
     const completedBefore = Number(await page.locator('[data-count="COMPLETED"]').textContent());
     videoJob = await s.insertJob({ prompt: 'a red fox running through snow #sim:slow=6', upscale: true });
@@ -89,6 +91,25 @@ describe('web console', () => {
     assert.deepEqual(climbing, [...climbing].sort((a, b) => a - b), 'progress only climbs');
     assert.equal(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument), true, 'the page was never reloaded');
     assert.equal(Number(await page.locator('[data-count="COMPLETED"]').textContent()), completedBefore + 1, 'the COMPLETED count moved live');
+    await page.close();
+  });
+
+  test('Postgres dropping the LISTEN connection: the page reloads by itself once the console listens again, and stays live', async () => {
+    const page = await context.newPage();
+    await page.goto(web.url);
+    await page.locator('body[data-live="connected"]').waitFor();
+    const listeners = async () => (await s.t.pool.query(
+      'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1', [WEB_LISTENER_NAME])).rows as Array<{ pid: number }>;
+    const [before] = await listeners();
+    assert.ok(before, 'the console listens on a connection of its own');
+    const reloaded = page.waitForEvent('load', { timeout: 60_000 });
+    await s.t.pool.query('SELECT pg_terminate_backend($1)', [before.pid]);
+    await reloaded;
+    await page.locator('body[data-live="connected"]').waitFor({ timeout: 60_000 });
+    const [after] = await listeners();
+    assert.ok(after && after.pid !== before.pid, 'a new LISTEN connection');
+    const { rows } = await s.t.pool.query(`INSERT INTO jobs (type, payload, status) VALUES ('GROK_IMAGE_GENERATION', '{"prompt":"after the drop"}', 'ERROR') RETURNING id`);
+    await page.locator(`tr[data-job="${rows[0].id}"]`).waitFor({ timeout: 30_000 });
     await page.close();
   });
 
@@ -293,6 +314,13 @@ describe('web console', () => {
       assert.ok(r.status >= 400 && r.status < 500, `${probe}: ${r.status}`);
       assert.ok(!r.body.includes('sim_session') && !r.body.includes(state.slice(0, 40)) && !r.body.includes('root:x:0') && !r.body.includes('"grokflow"'), `${probe} leaked: ${r.body.slice(0, 200)}`);
     }
+    // A symbolic link inside the downloads folder that points out of it is not followed.
+    const linkDir = path.join(s.configEnv.DOWNLOADS_DIR!, 'linked');
+    fs.mkdirSync(linkDir, { recursive: true });
+    fs.symlinkSync(path.join(s.configEnv.ACCOUNTS_DIR!, 'default.json'), path.join(linkDir, 'leak.mp4'));
+    const viaLink = await rawGet(web.url, '/files/downloads/linked/leak.mp4');
+    assert.equal(viaLink.status, 404);
+    assert.ok(!viaLink.body.includes('sim_session'));
     // A file path in the database that points elsewhere gets no link and is not served.
     const { rows } = await s.t.pool.query(`INSERT INTO jobs (type, payload, status) VALUES ('GROK_VIDEO_GENERATION', '{"prompt":"x"}', 'ERROR') RETURNING id`);
     const id = Number(rows[0].id);

@@ -3,6 +3,9 @@ import { Client as PgClient } from 'pg';
 import { JOB_EVENTS_CHANNEL, parseJobNotification, type JobNotification } from '../shared/jobs/notifications';
 import type { Logger } from '../shared/logger';
 
+/** The LISTEN connection's application_name, to find it in pg_stat_activity. */
+export const WEB_LISTENER_NAME = 'grokflow-web-listen';
+
 type Subscriber = { job?: number; send(note: JobNotification): void; end(): void };
 
 /**
@@ -15,8 +18,15 @@ export class JobEventHub {
   private client?: PgClient;
   private closed = false;
   private timer?: NodeJS.Timeout;
+  private markListening!: () => void;
+  /** Resolves while the LISTEN is in place; replaced by a pending one when it drops. */
+  listening: Promise<void> = this.pending();
 
   constructor(private readonly databaseUrl: string, private readonly log: Logger) {}
+
+  private pending(): Promise<void> {
+    return new Promise<void>((resolve) => { this.markListening = resolve; });
+  }
 
   /** Resolves once the first LISTEN is in place. */
   async start(): Promise<void> {
@@ -25,12 +35,13 @@ export class JobEventHub {
 
   private async connect(attempt = 0): Promise<void> {
     if (this.closed) return;
-    const c = new PgClient({ connectionString: this.databaseUrl, keepAlive: true });
+    const c = new PgClient({ connectionString: this.databaseUrl, keepAlive: true, application_name: WEB_LISTENER_NAME });
     let lost = false;
     const onLost = (err?: Error) => {
       if (lost || this.closed) return;
       lost = true;
       this.client = undefined;
+      this.listening = this.pending();
       c.end().catch(() => undefined);
       this.log.warn({ err: err?.message }, 'LISTEN connection lost; reconnecting');
       for (const s of this.subscribers) s.end();
@@ -47,6 +58,8 @@ export class JobEventHub {
       await c.connect();
       await c.query(`LISTEN ${JOB_EVENTS_CHANNEL}`);
       this.client = c;
+      this.markListening();
+      if (attempt > 0) this.log.info('LISTEN connection back');
     } catch (err) {
       lost = true;
       c.end().catch(() => undefined);
@@ -69,6 +82,7 @@ export class JobEventHub {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.markListening();
     if (this.timer) clearTimeout(this.timer);
     for (const s of this.subscribers) s.end();
     this.subscribers.clear();
@@ -88,6 +102,8 @@ export function registerEvents(app: FastifyInstance, hub: JobEventHub): void {
   app.get('/events', async (req, reply) => {
     const jobText = (req.query as { job?: string }).job;
     const job = jobText !== undefined && /^\d+$/.test(jobText) ? Number(jobText) : undefined;
+    // A page that reconnects while Postgres is away waits here, so it misses nothing after its reload.
+    await hub.listening;
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {

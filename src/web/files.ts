@@ -25,9 +25,25 @@ export function registerFiles(app: FastifyInstance, roots: FileRoots): void {
       index: false,
       list: false,
       dotfiles: 'deny',
+      allowedPath: (pathname, root) => insideRealRoot(root as string, pathname),
       // A failure's page.html is Grok's page: sandboxed, it can run nothing in the console's origin.
       setHeaders: (res) => res.setHeader('content-security-policy', "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'"),
     });
+  }
+}
+
+/**
+ * send already refuses `..`; this also refuses a symbolic link under the root that points
+ * outside it (send follows links). Missing files are refused here too: a 404 either way.
+ */
+function insideRealRoot(root: string, pathname: string): boolean {
+  try {
+    const realRoot = fs.realpathSync(root);
+    const real = fs.realpathSync(path.join(root, pathname));
+    const rel = path.relative(realRoot, real);
+    return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+  } catch {
+    return false;
   }
 }
 

@@ -57,9 +57,13 @@
   if (single && ['COMPLETED', 'ERROR'].includes(single.dataset.jobStatus)) return;
   const source = new EventSource(single ? `/events?job=${single.dataset.liveJob}` : '/events');
   let lost = false;
-  source.addEventListener('error', () => { lost = true; });
+  // data-live says whether the page is following the jobs (for a glance, and for tests).
+  source.addEventListener('error', () => { lost = true; document.body.dataset.live = 'reconnecting'; });
   // Back after a drop: events may have been missed, so show the current state.
-  source.addEventListener('open', () => { if (lost) location.reload(); });
+  source.addEventListener('open', () => {
+    if (lost) return location.reload();
+    document.body.dataset.live = 'connected';
+  });
   let queue = Promise.resolve();
   source.addEventListener('message', (m) => {
     const e = JSON.parse(m.data);
