@@ -222,8 +222,11 @@ describe('web console', () => {
     await page.waitForURL((u) => /\/jobs\/\d+$/.test(u.pathname) && !u.pathname.endsWith(`/${failedJob}`));
     const copy = Number(new URL(page.url()).pathname.split('/').pop());
     assert.equal((await job(copy)).retryOf, failedJob);
-    assert.equal(await page.locator(`a[href="/jobs/${failedJob}"]`).count(), 1, 'the retry links to the job it retries');
     await s.waitForJob(copy, ['COMPLETED', 'ERROR'], 120_000);
+    // The page follows the new job live (reloading on each status change): wait for its end.
+    await page.locator('h1 .badge.s-ERROR, h1 .badge.s-COMPLETED').waitFor({ timeout: 30_000 });
+    await page.locator(`a[href="/jobs/${failedJob}"]`).waitFor({ timeout: 30_000 });
+    assert.match((await page.locator('.summary').textContent())!, new RegExp(`retry of\\s*job ${failedJob}`), 'the retry links to the job it retries');
     await shot(page, 'retried');
 
     // The same POST from elsewhere, without the page's token: refused, nothing written.
