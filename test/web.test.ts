@@ -110,6 +110,7 @@ describe('web console', () => {
     assert.ok(after && after.pid !== before.pid, 'a new LISTEN connection');
     const { rows } = await s.t.pool.query(`INSERT INTO jobs (type, payload, status) VALUES ('GROK_IMAGE_GENERATION', '{"prompt":"after the drop"}', 'ERROR') RETURNING id`);
     await page.locator(`tr[data-job="${rows[0].id}"]`).waitFor({ timeout: 30_000 });
+    await shot(page, 'listen-reconnected');
     await page.close();
   });
 
@@ -411,6 +412,10 @@ describe('web console', () => {
       const res = await fetch(`http://127.0.0.1:${port}/jobs/${rows[0].id}`);
       assert.equal(res.status, 200);
       assert.match(await res.text(), /a quiet harbour/);
+      const page = await context.newPage();
+      await page.goto(`http://127.0.0.1:${port}/jobs/${rows[0].id}`);
+      await shot(page, 'npm-run-web');
+      await page.close();
       process.kill(-child.pid!, 'SIGINT');
       const code = await exited;
       assert.ok(code === 0 || code === null, `exit ${code}: ${out}`);
