@@ -91,10 +91,6 @@ export function registerAuth(app: FastifyInstance, token: string | undefined): v
     reply.setCookie(SESSION_COOKIE, sessionValue(token), { httpOnly: true, sameSite: 'strict', secure: 'auto', path: '/' });
     return reply.redirect(next, 303);
   });
-  app.post('/logout', { preHandler: csrfUnlessBearer(app) }, async (_req, reply) => {
-    reply.clearCookie(SESSION_COOKIE, { path: '/' });
-    return reply.redirect('/login', 303);
-  });
 }
 
 /** Only a path on this server: `next` must not send a logged-in user elsewhere. */
