@@ -310,7 +310,7 @@ describe('grokflow CLI on Postgres alone (no workers)', () => {
 
     expectExit(await cli('accounts', 'set', 'carol', '--clear-cooldown', '--daily-quota', 'none'), 0);
     const view = JSON.parse((await cli('accounts', 'list', '--json')).stdout) as Array<{ name: string; cooldownSeconds: number; quotaLeft: number | null; loggedIn: boolean }>;
-    assert.deepEqual(view.find((a) => a.name === 'carol'), { name: 'carol', loggedIn: false, cooldownSeconds: 0, dailyQuota: null, usedToday: 0, quotaLeft: null, lastAuthError: null });
+    assert.deepEqual(view.find((a) => a.name === 'carol'), { name: 'carol', loggedIn: false, cooldownSeconds: 0, dailyQuota: null, usedToday: 0, quotaLeft: null, inFlight: 0, lastAuthError: null });
     assert.equal(view.find((a) => a.name === 'bob')?.loggedIn, true);
 
     const [nothing, negative, word, badName] = await Promise.all([

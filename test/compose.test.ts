@@ -110,6 +110,8 @@ function hostOf(address: string): { host: string; port: string } {
 const APP = ['master', 'slave'] as const;
 /** The services that run grokflow's own programs (the image built from the Dockerfile). */
 const PROGRAMS = ['simulator', 'master', 'slave'] as const;
+/** Programs whose container command must be node itself (the stop test runs PROGRAMS). */
+const NODE_COMMANDS = [...PROGRAMS, 'web'] as const;
 
 describe('docker-compose.yml', () => {
   test('has every service of the scaled deployment', () => {
@@ -214,7 +216,7 @@ describe('docker-compose.yml', () => {
   test('every program runs node directly (what its npm script runs), under init', () => {
     // npm receiving SIGTERM exits without passing it on: node must be the command itself.
     const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
-    for (const name of PROGRAMS) {
+    for (const name of NODE_COMMANDS) {
       const s = service(name);
       assert.equal(s.entrypoint, undefined, `${name} keeps the image's entrypoint`);
       assert.ok(Array.isArray(s.command), `${name}: command in exec form (no shell in between)`);
@@ -288,6 +290,26 @@ describe('docker-compose.yml', () => {
     const ui = service('temporal-ui');
     assert.equal(env(ui).TEMPORAL_ADDRESS, 'temporal:7233');
     assert.ok((ui.ports ?? []).some((p) => String(typeof p === 'object' ? p.target : p).endsWith('8080')), 'ui publishes 8080');
+  });
+
+  test('the web console: grokflow settings only, a token it must be given, the files it shows mounted read-only', () => {
+    const web = service('web');
+    const e = env(web);
+    const known = new Set(Object.keys(configSchema.shape));
+    for (const key of Object.keys(e)) assert.ok(known.has(key), `web sets ${key}, which is not a grokflow setting`);
+    assert.equal(e.WEB_HOST, '0.0.0.0');
+    // Beyond loopback the console refuses to start without a token: compose asks for it up front.
+    assert.match(e.WEB_TOKEN ?? '', /^\$\{WEB_TOKEN:\?[^}]+\}$/);
+    const literal = Object.fromEntries(Object.entries(e).filter(([, v]) => v !== '' && !v.includes('${')));
+    const parsed = configSchema.safeParse(literal);
+    assert.ok(parsed.success, `web: ${parsed.error?.message}`);
+    assert.ok((web.ports ?? []).some((p) => String(p).endsWith(`:${parsed.data!.WEB_PORT}`)), 'web publishes WEB_PORT');
+    const byTarget = new Map(mounts(web).map((m) => [m.target, m]));
+    for (const key of ['DOWNLOADS_DIR', 'ARTIFACTS_DIR'] as const) {
+      const m = byTarget.get(e[key]!);
+      assert.ok(m?.readOnly, `web mounts ${key} (${e[key]}) read-only`);
+      assert.ok(mounts(service('slave')).some((s) => s.source === m.source), `web reads the ${key} volume the slaves write`);
+    }
   });
 
   test('every file mounted from the repository exists', () => {

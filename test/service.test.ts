@@ -25,7 +25,7 @@ describe('npm start', () => {
   });
 
   test('starts everything, completes a job inserted with SQL, and stops cleanly on Ctrl-C', async () => {
-    const [temporalPort, uiPort, simPort, metricsPort] = await Promise.all([freeLoopbackPort(), freeLoopbackPort(), freeLoopbackPort(), freeLoopbackPort()]);
+    const [temporalPort, uiPort, simPort, metricsPort, webPort] = await Promise.all([freeLoopbackPort(), freeLoopbackPort(), freeLoopbackPort(), freeLoopbackPort(), freeLoopbackPort()]);
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -35,6 +35,7 @@ describe('npm start', () => {
       SIMULATOR_PORT: String(simPort),
       SIMULATOR_GENERATION_MS: '500',
       METRICS_PORT: String(metricsPort),
+      WEB_PORT: String(webPort),
       GROKFLOW_DATA_DIR: path.join(dir, 'data'),
       DOWNLOADS_DIR: path.join(dir, 'downloads'),
       ARTIFACTS_DIR: path.join(dir, 'artifacts'),
@@ -55,6 +56,7 @@ describe('npm start', () => {
       }
       assert.match(out, new RegExp(`Web UI http://127\\.0\\.0\\.1:${uiPort}`));
       assert.match(out, /SIMULATOR/);
+      assert.match(out, new RegExp(`Web console\\s+http://127\\.0\\.0\\.1:${webPort}`));
       assert.match(out, /INSERT INTO jobs/);
 
       const { rows } = await t.pool.query(`INSERT INTO jobs (type, payload) VALUES ('GROK_VIDEO_GENERATION', '{"prompt": "a red fox running through snow"}') RETURNING id`);
@@ -71,8 +73,11 @@ describe('npm start', () => {
       const { rows: items } = await t.pool.query('SELECT file_path FROM job_items WHERE job_id = $1', [id]);
       assert.ok(fs.existsSync(items[0].file_path), 'the video was downloaded');
 
-      // The Web UI and the metrics endpoint answer.
+      // The Web UI, the web console and the metrics endpoint answer.
       assert.equal((await fetch(`http://127.0.0.1:${uiPort}/`)).status, 200);
+      const consolePage = await fetch(`http://127.0.0.1:${webPort}/jobs/${id}`);
+      assert.equal(consolePage.status, 200);
+      assert.match(await consolePage.text(), /a red fox running through snow/);
       const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
       assert.match(metrics, /grokflow_items_total\{type="GROK_VIDEO_GENERATION",outcome="completed"\} 1/);
       assert.match(metrics, /grokflow_jobs\{type="GROK_VIDEO_GENERATION",status="COMPLETED"\} 1/);
@@ -89,7 +94,7 @@ describe('npm start', () => {
       assert.match(out, /"msg":"grokflow stopped"/);
       assert.doesNotMatch(out, /second signal/);
       assert.deepEqual(await survivors(tree), [], 'no process of npm start is left');
-      for (const port of [temporalPort, uiPort, simPort, metricsPort]) {
+      for (const port of [temporalPort, uiPort, simPort, metricsPort, webPort]) {
         const free = await new Promise<boolean>((resolve) => {
           const s = net.createServer().once('error', () => resolve(false)).listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
         });

@@ -1,27 +1,16 @@
 import { and, asc, desc, eq, type SQL } from 'drizzle-orm';
 import { jobEvents, jobItems, jobs, JOB_STATUSES, type Job, type JobStatus } from '../shared/db/schema';
-import { FINAL_STATUSES, transitionJob } from '../shared/jobs/transition';
+import { FINAL_STATUSES } from '../shared/jobs/transition';
 import { CliError, ExitCode, type CliContext } from './context';
 import { ago, duration, json, table, truncate } from './format';
-import { jobWorkflowId } from '../shared/registry';
-import { buildPayload, resolveType, type AddOptions } from './jobInput';
+import { cancelJob as cancelJobRow, createJob, findJob, retryJob as retryJobRow } from './jobActions';
+import { resolveType, type AddOptions } from './jobInput';
 
 type Out = (text: string) => void;
 
-async function findJob(ctx: CliContext, idText: string): Promise<Job> {
-  if (!/^\d+$/.test(idText)) throw new CliError(`job id must be a number, got "${idText}"`, ExitCode.Usage);
-  const [job] = await ctx.db.select().from(jobs).where(eq(jobs.id, Number(idText)));
-  if (!job) throw new CliError(`job ${idText} not found`, ExitCode.NotFound);
-  return job;
-}
-
 export async function addJob(ctx: CliContext, o: AddOptions & { priority?: string; json?: boolean }, out: Out): Promise<void> {
-  const type = resolveType(o.type);
-  const payload = buildPayload(type, o);
-  const priority = o.priority === undefined ? 0 : Number(o.priority);
-  if (!Number.isInteger(priority)) throw new CliError(`--priority must be a whole number, got "${o.priority}"`, ExitCode.Usage);
-  const [job] = await ctx.db.insert(jobs).values({ type, payload, priority, account: (payload.account as string) ?? null }).returning();
-  out(o.json ? json({ id: job!.id, type, status: job!.status, payload }) : String(job!.id));
+  const job = await createJob(ctx.db, o);
+  out(o.json ? json({ id: job.id, type: job.type, status: job.status, payload: job.payload }) : String(job.id));
 }
 
 export async function listJobs(ctx: CliContext, o: { status?: string; type?: string; limit: string; json?: boolean }, out: Out): Promise<void> {
@@ -43,7 +32,7 @@ export async function listJobs(ctx: CliContext, o: { status?: string; type?: str
 }
 
 export async function showJob(ctx: CliContext, id: string, o: { json?: boolean }, out: Out): Promise<void> {
-  const job = await findJob(ctx, id);
+  const job = await findJob(ctx.db, id);
   const items = await ctx.db.select().from(jobItems).where(eq(jobItems.jobId, job.id)).orderBy(asc(jobItems.index));
   const events = await ctx.db.select().from(jobEvents).where(eq(jobEvents.jobId, job.id)).orderBy(asc(jobEvents.id));
   if (o.json) return out(json({ job, items, events }));
@@ -81,45 +70,14 @@ export async function showJob(ctx: CliContext, id: string, o: { json?: boolean }
 }
 
 export async function retryJob(ctx: CliContext, id: string, o: { json?: boolean }, out: Out): Promise<void> {
-  const job = await findJob(ctx, id);
-  if (job.status !== 'ERROR') throw new CliError(`job ${job.id} is ${job.status}; only a job in ERROR can be retried`, ExitCode.Failure);
-  const [copy] = await ctx.db
-    .insert(jobs)
-    .values({ type: job.type, payload: job.payload, priority: job.priority, account: job.account, retryOf: job.id })
-    .returning();
-  out(o.json ? json({ id: copy!.id, retryOf: job.id }) : String(copy!.id));
+  const copy = await retryJobRow(ctx.db, id);
+  out(o.json ? json({ id: copy.id, retryOf: copy.retryOf }) : String(copy.id));
 }
 
 export async function cancelJob(ctx: CliContext, id: string, o: { wait?: boolean }, out: Out): Promise<void> {
-  let job = await findJob(ctx, id);
-  for (;;) {
-    if (FINAL_STATUSES.includes(job.status)) {
-      throw new CliError(`job ${job.id} is already ${job.status}${job.errorMessage ? ` (${job.errorMessage})` : ''}; nothing to cancel`, ExitCode.Failure);
-    }
-    if (job.status !== 'PENDING') break;
-    // Not claimed yet: nothing runs it, so end it here, unless the master claims it first.
-    const moved = await transitionJob(ctx.db, job.id, 'ERROR', { from: 'PENDING', set: { errorMessage: 'cancelled' }, detail: { by: 'cli' } });
-    if (moved.moved) return out(`job ${job.id}: cancelled`);
-    job = await findJob(ctx, id);
-  }
-  const workflowId = job.workflowId ?? jobWorkflowId(job.type, job.id);
-  const { WorkflowNotFoundError } = await import('@temporalio/client');
-  try {
-    // The slave workflow hears it, closes the browser and records ERROR "cancelled".
-    await (await ctx.temporal()).workflow.getHandle(workflowId).cancel();
-    out(`job ${job.id}: cancellation requested for workflow ${workflowId}`);
-  } catch (err) {
-    if (!(err instanceof WorkflowNotFoundError)) throw err;
-    // Its workflow is gone (or closed) while the job is not final: end the job here.
-    const moved = await transitionJob(ctx.db, job.id, 'ERROR', { from: job.status, set: { errorMessage: 'cancelled' }, detail: { by: 'cli', workflowId } });
-    if (!moved.moved) {
-      const now = await findJob(ctx, id);
-      if (now.status !== 'ERROR') throw new CliError(`job ${job.id} ended ${now.status} before it could be cancelled`, ExitCode.Failure);
-    } else {
-      return out(`job ${job.id}: cancelled (its workflow ${workflowId} was not running)`);
-    }
-  }
-  if (!o.wait) return;
+  const { job, ended, message } = await cancelJobRow(ctx, id, 'cli');
+  out(message);
+  if (ended || !o.wait) return;
   const end = await waitUntilFinal(ctx, job.id);
   if (end.status !== 'ERROR') throw new CliError(`job ${job.id} ended ${end.status} before the cancellation took effect`, ExitCode.Failure);
   out(`job ${job.id}: ERROR ${end.errorMessage ?? ''}`.trimEnd());

@@ -2,16 +2,8 @@ import cliProgress from 'cli-progress';
 import { eq, inArray } from 'drizzle-orm';
 import { Client } from 'pg';
 import { jobs, type JobStatus } from '../shared/db/schema';
+import { JOB_EVENTS_CHANNEL, parseJobNotification, type JobNotification as JobEvent } from '../shared/jobs/notifications';
 import { CliError, ExitCode, type CliContext } from './context';
-
-interface JobEvent {
-  id: number;
-  type: string;
-  status: JobStatus;
-  from: JobStatus | null;
-  progress: number;
-  message: string | null;
-}
 
 const FINAL: JobStatus[] = ['COMPLETED', 'ERROR'];
 
@@ -62,13 +54,11 @@ export async function watchJobs(ctx: CliContext, id: string | undefined, out: (l
     listener.on('end', () => lost(new CliError('the database closed the connection', ExitCode.Failure)));
     // Subscribe first, then read the current state, so no change falls between the two.
     listener.on('notification', (n) => {
-      try {
-        enqueue(JSON.parse(n.payload!) as JobEvent);
-      } catch {
-        // Not ours (another writer on the channel): ignore.
-      }
+      // Not ours (another writer on the channel): ignored.
+      const e = parseJobNotification(n.payload);
+      if (e) enqueue(e);
     });
-    await listener.query('LISTEN job_events');
+    await listener.query(`LISTEN ${JOB_EVENTS_CHANNEL}`);
 
     const current = await ctx.db
       .select()

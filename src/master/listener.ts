@@ -1,8 +1,7 @@
 import { Client as PgClient } from 'pg';
 import type { Logger } from '../shared/logger';
+import { JOB_EVENTS_CHANNEL, parseJobNotification } from '../shared/jobs/notifications';
 import { isJobType, type JobTypeName } from '../shared/registry';
-
-export const JOB_EVENTS_CHANNEL = 'job_events';
 
 export interface ListenerOptions {
   databaseUrl: string;
@@ -21,14 +20,6 @@ export interface JobListener {
   /** Resolves once the first LISTEN is in place. */
   ready: Promise<void>;
   close(): Promise<void>;
-}
-
-interface Notification {
-  id?: number;
-  type?: string;
-  status?: string;
-  /** null on INSERT; equal to `status` for a progress update. */
-  from?: string | null;
 }
 
 /**
@@ -73,13 +64,8 @@ export function startListener(options: ListenerOptions): JobListener {
     c.on('error', onLost);
     c.on('end', () => onLost());
     c.on('notification', (msg) => {
-      if (msg.channel !== JOB_EVENTS_CHANNEL || !msg.payload) return;
-      let note: Notification;
-      try {
-        note = JSON.parse(msg.payload) as Notification;
-      } catch {
-        return;
-      }
+      const note = msg.channel === JOB_EVENTS_CHANNEL ? parseJobNotification(msg.payload) : undefined;
+      if (!note) return;
       if (note.status === 'PENDING' && note.from !== 'PENDING' && note.type && isJobType(note.type) && options.types.includes(note.type)) schedule(note.type);
     });
     try {

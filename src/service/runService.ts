@@ -8,6 +8,8 @@ import { startObservability } from '../shared/observability';
 import { connectClient, connectWorker, temporalAddress } from '../shared/temporal';
 import { driverSettingsFromConfig, GrokDriver } from '../slave/grok/driver';
 import { runSlave } from '../slave/worker';
+import { webToken } from '../web/auth';
+import { startWeb } from '../web/server';
 import { startDevTemporal, type DevTemporal } from './devTemporal';
 import { startLocalSimulator } from './localSimulator';
 
@@ -18,6 +20,7 @@ export interface ServiceInfo {
   grokUrl: string;
   simulated: boolean;
   metricsUrl?: string;
+  webUrl?: string;
 }
 
 /**
@@ -27,6 +30,8 @@ export interface ServiceInfo {
  */
 export async function runService(config: Config, logger: Logger, signal: AbortSignal, onReady?: (info: ServiceInfo) => void): Promise<void> {
   const stack: Array<() => Promise<unknown>> = [];
+  // A console that would refuse to start (no WEB_TOKEN beyond loopback) stops us before anything runs.
+  if (config.WEB_PORT) webToken(config);
   try {
     let dev: DevTemporal | undefined;
     if (!config.TEMPORAL_ADDRESS) {
@@ -52,6 +57,10 @@ export async function runService(config: Config, logger: Logger, signal: AbortSi
     stack.push(() => client.connection.close());
     const driver = new GrokDriver(driverSettingsFromConfig(config, { logger }));
     stack.push(() => driver.close());
+    const web = config.WEB_PORT
+      ? await startWeb(config, { db, logger, temporal: async () => client, temporalUiUrl: config.TEMPORAL_UI_URL ?? dev?.uiUrl })
+      : undefined;
+    if (web) stack.push(() => web.close());
 
     let ready = 0;
     const bothReady = () => {
@@ -63,6 +72,7 @@ export async function runService(config: Config, logger: Logger, signal: AbortSi
         grokUrl: target.baseUrl,
         simulated: target.simulated,
         metricsUrl: config.METRICS_PORT ? `http://127.0.0.1:${config.METRICS_PORT}/metrics` : undefined,
+        webUrl: web?.url,
       });
     };
     // One part failing stops the other: a half-running service would only confuse.

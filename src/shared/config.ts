@@ -40,6 +40,10 @@ export const configSchema = z.object({
   NOTIFY_DEBOUNCE_MS: z.coerce.number().int().min(0).default(50),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(30000),
   METRICS_PORT: port.default(9464).describe('0 turns the metrics endpoint off'),
+  WEB_HOST: z.string().min(1).default('127.0.0.1').describe('the web console listens here; beyond loopback it needs WEB_TOKEN'),
+  WEB_PORT: port.default(8080).describe('0 turns the web console off'),
+  WEB_TOKEN: z.string().min(16, 'must be at least 16 characters').optional().describe('required when WEB_HOST is not a loopback address'),
+  TEMPORAL_UI_URL: z.url().optional().describe('the Temporal Web UI the console links to; unset: the embedded dev server\'s'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   LOG_PRETTY: bool.optional().describe('default: pretty when stdout is a terminal'),
 });
