@@ -10,6 +10,8 @@ export const GO_TOOLS = {
   temporal: { module: 'github.com/temporalio/cli/cmd/temporal', version: 'v1.5.1', ldflags: '', required: true },
   // The new Go linker refuses an old dependency's linkname; this flag is the known way round.
   tctl: { module: 'github.com/temporalio/tctl/cmd/tctl', version: 'v1.18.4', ldflags: '-checklinkname=0', required: false },
+  // An S3-compatible server (POSIX backend) the storage tests run against; optional otherwise.
+  versitygw: { module: 'github.com/versity/versitygw/cmd/versitygw', version: 'v1.8.0', ldflags: '', required: false },
 } as const;
 
 export type GoTool = keyof typeof GO_TOOLS;

@@ -9,11 +9,14 @@ import { FailureType } from '../failures';
 import type { DownloadedFile, FailureOutcome } from '../grok/types';
 import { startProgress } from '../progress';
 import { cooldownsTotal, generationSeconds, itemsTotal, moderationRetriesTotal } from '../../shared/metrics';
+import { ObjectStore, StorageError } from '../../shared/storage/objectStore';
 import { cooldownRemainingMs, quotaOf, recordAuthError, startCooldown } from './accounts';
 import type { Generator, SlaveDeps } from './deps';
 import { failOpenItems, isFinal, ITEM_DONE, jobAccount, jobPayload, loadItems, loadJob, setItem } from './jobs';
+import { keepLocalCopy, pauseBeforeUpload, removeLocalCopies, storeItemFiles } from './storeFiles';
 
-type ItemOutcome = FailureOutcome | ({ kind: 'success'; hd: boolean } & DownloadedFile);
+// `files`: every file of the item (a video's SD file, then its HD twin when upscaled).
+type ItemOutcome = FailureOutcome | ({ kind: 'success'; hd: boolean; files?: DownloadedFile[] } & DownloadedFile);
 
 // An image item is one image: the driver may return several when asked, this job asks for one.
 function firstImage(outcome: Awaited<ReturnType<Generator['generateImage']>>): ItemOutcome {
@@ -34,6 +37,7 @@ const STOP_MESSAGES: Record<string, string> = { NOT_FOUND: 'terminated', CANCELL
 
 /** The heartbeating activity: one video or image of a job, from prompt to downloaded file. */
 export function generateItemActivity({ db, config, logger, generator }: SlaveDeps) {
+  const store = config.OUTPUT_URL ? new ObjectStore(config) : undefined;
   return async function generateItem({ jobId, index }: { jobId: number; index: number }): Promise<ItemResult> {
     const ctx = Context.current();
     const job = await loadJob(db, jobId);
@@ -89,16 +93,36 @@ export function generateItemActivity({ db, config, logger, generator }: SlaveDep
         if (ctx.cancellationSignal.aborted) break;
 
         switch (outcome.kind) {
-          case 'success':
+          case 'success': {
+            const all = outcome.files ?? [outcome];
+            const downloaded = all.map((f, i) => ({ ...f, hd: outcome.hd && i === all.length - 1 }));
+            let files;
+            try {
+              if (store) {
+                progress.update(99, 'storing');
+                await pauseBeforeUpload(config, log);
+              }
+              files = await storeItemFiles({ db, store, logger: log }, jobId, downloaded);
+            } catch (err) {
+              if (!(err instanceof StorageError)) throw err;
+              await setItem(db, jobId, index, { error: err.message });
+              log.error({ retryable: err.retryable }, err.message);
+              throw ApplicationFailure.create({ type: FailureType.StorageFailed, message: err.message, nonRetryable: !err.retryable });
+            }
+            const main = files[files.length - 1]!;
             await setItem(db, jobId, index, {
               status: 'COMPLETED', mediaUrl: outcome.mediaUrl, filePath: outcome.filePath, sha256: outcome.sha256,
-              bytes: outcome.bytes, hd: outcome.hd, error: null,
+              bytes: outcome.bytes, hd: outcome.hd, objectUrl: main.url, files, error: null,
             });
+            if (store && !keepLocalCopy(config)) {
+              await setItem(db, jobId, index, { filePath: null, files: await removeLocalCopies(files) });
+            }
             await progress.stop({ percent: 100, message: 'downloaded' });
             itemsTotal.inc({ type: job.type, outcome: 'completed' });
             generationSeconds.observe({ type: job.type }, (Date.now() - startedAt) / 1000);
-            log.info({ file: outcome.filePath, bytes: outcome.bytes, sha256: outcome.sha256 }, 'item completed');
+            log.info({ file: outcome.filePath, object: main.url ?? undefined, bytes: outcome.bytes, sha256: outcome.sha256 }, 'item completed');
             return { index, status: 'COMPLETED' };
+          }
           case 'moderated':
             if (moderationRetries >= config.MODERATION_MAX_RETRIES) {
               await setItem(db, jobId, index, { status: 'CONTENT_MODERATED', error: outcome.message });
