@@ -17,7 +17,7 @@ export async function deliverJobCallback(jobId: number): Promise<boolean> {
   if (!plan) return false;
   const { deliverCallback } = proxyActivities<SlaveActivities>({
     // The request's own timeout plus room for the database writes around it.
-    startToCloseTimeout: plan.attemptTimeoutMs + 30_000,
+    startToCloseTimeout: plan.attemptTimeoutMs + 10_000,
     scheduleToCloseTimeout: plan.retryForMs,
     retry: {
       initialInterval: plan.initialIntervalMs,

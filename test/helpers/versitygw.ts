@@ -64,7 +64,7 @@ export async function startVersitygw(): Promise<Versitygw> {
           metaSha256: head.Metadata?.sha256, etag: head.ETag, lastModified: head.LastModified,
         });
       }
-      return out.sort((a, b) => a.key.localeCompare(b.key));
+      return out.sort((a, b) => (a.key < b.key ? -1 : 1));
     },
     async stop() {
       client.destroy();
