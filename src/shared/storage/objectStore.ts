@@ -89,7 +89,10 @@ export class ObjectStore {
       const head = await this.client.send(new HeadObjectCommand({ Bucket: this.location.bucket, Key: key }));
       return head.Metadata?.sha256;
     } catch (err) {
-      if (err instanceof NotFound || (err instanceof S3ServiceException && err.$metadata.httpStatusCode === 404)) return undefined;
+      const status = err instanceof S3ServiceException ? err.$metadata.httpStatusCode : undefined;
+      // 403: S3 answers a HEAD of a missing key so when the key may not list the bucket; the
+      // upload that follows tells a refused key from a missing object.
+      if (err instanceof NotFound || status === 404 || status === 403) return undefined;
       throw err;
     }
   }
