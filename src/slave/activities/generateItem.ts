@@ -6,17 +6,16 @@ import { transitionJob } from '../../shared/jobs/transition';
 import { projectPath } from '../../shared/config';
 import type { VideoPayload } from '../../shared/payloads';
 import { FailureType } from '../failures';
-import type { DownloadedFile, FailureOutcome } from '../grok/types';
+import type { FailureOutcome } from '../grok/types';
 import { startProgress } from '../progress';
 import { cooldownsTotal, generationSeconds, itemsTotal, moderationRetriesTotal } from '../../shared/metrics';
-import { ObjectStore, StorageError } from '../../shared/storage/objectStore';
+import { ObjectStore } from '../../shared/storage/objectStore';
 import { cooldownRemainingMs, quotaOf, recordAuthError, startCooldown } from './accounts';
 import type { Generator, SlaveDeps } from './deps';
 import { failOpenItems, isFinal, ITEM_DONE, jobAccount, jobPayload, loadItems, loadJob, setItem } from './jobs';
-import { keepLocalCopy, pauseBeforeUpload, removeLocalCopies, storeItemFiles } from './storeFiles';
+import { keepLocalCopy, removeLocalCopies, storeItem, type ItemSuccess } from './storeFiles';
 
-// `files`: every file of the item (a video's SD file, then its HD twin when upscaled).
-type ItemOutcome = FailureOutcome | ({ kind: 'success'; hd: boolean; files?: DownloadedFile[] } & DownloadedFile);
+type ItemOutcome = FailureOutcome | ItemSuccess;
 
 // An image item is one image: the driver may return several when asked, this job asks for one.
 function firstImage(outcome: Awaited<ReturnType<Generator['generateImage']>>): ItemOutcome {
@@ -94,21 +93,7 @@ export function generateItemActivity({ db, config, logger, generator }: SlaveDep
 
         switch (outcome.kind) {
           case 'success': {
-            const all = outcome.files ?? [outcome];
-            const downloaded = all.map((f, i) => ({ ...f, hd: outcome.hd && i === all.length - 1 }));
-            let files;
-            try {
-              if (store) {
-                progress.update(99, 'storing');
-                await pauseBeforeUpload(config, log);
-              }
-              files = await storeItemFiles({ db, store, logger: log }, jobId, downloaded);
-            } catch (err) {
-              if (!(err instanceof StorageError)) throw err;
-              await setItem(db, jobId, index, { error: err.message });
-              log.error({ retryable: err.retryable }, err.message);
-              throw ApplicationFailure.create({ type: FailureType.StorageFailed, message: err.message, nonRetryable: !err.retryable });
-            }
+            const files = await storeItem({ db, config, store, logger: log }, { jobId, index, outcome, onStoring: () => progress.update(99, 'storing') });
             const main = files[files.length - 1]!;
             await setItem(db, jobId, index, {
               status: 'COMPLETED', mediaUrl: outcome.mediaUrl, filePath: outcome.filePath, sha256: outcome.sha256,

@@ -1,11 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/activity';
 import type { Config } from '../../shared/config';
 import type { Db } from '../../shared/db/client';
 import type { Logger } from '../../shared/logger';
 import { databaseIdentity } from '../../shared/storage/identity';
-import type { ObjectStore } from '../../shared/storage/objectStore';
+import { StorageError, type ObjectStore } from '../../shared/storage/objectStore';
+import { FailureType } from '../failures';
 import type { DownloadedFile } from '../grok/types';
+import { setItem } from './jobs';
+
+/** A generated item, as the driver returned it; `files`: a video's SD file, then its HD twin when upscaled. */
+export type ItemSuccess = { kind: 'success'; hd: boolean; files?: DownloadedFile[] } & DownloadedFile;
 
 /** One file of an item as recorded in job_items.files: where it is and what it holds. */
 export interface ItemFile {
@@ -43,6 +49,30 @@ export async function storeItemFiles(
   return stored;
 }
 
+/**
+ * The item's files, stored when OUTPUT_URL is set. A storage failure is the item's error and
+ * a StorageFailed failure: retried by Temporal, unless the storage refused the credentials.
+ */
+export async function storeItem(
+  deps: { db: Db; config: Config; store?: ObjectStore; logger: Logger },
+  { jobId, index, outcome, onStoring }: { jobId: number; index: number; outcome: ItemSuccess; onStoring(): void },
+): Promise<ItemFile[]> {
+  const all = outcome.files ?? [outcome];
+  const downloaded = all.map((f, i) => ({ ...f, hd: outcome.hd && i === all.length - 1 }));
+  try {
+    if (deps.store) {
+      onStoring();
+      await pauseBeforeUpload(deps.config, deps.logger);
+    }
+    return await storeItemFiles(deps, jobId, downloaded);
+  } catch (err) {
+    if (!(err instanceof StorageError)) throw err;
+    await setItem(deps.db, jobId, index, { error: err.message });
+    deps.logger.error({ retryable: err.retryable }, err.message);
+    throw ApplicationFailure.create({ type: FailureType.StorageFailed, message: err.message, nonRetryable: !err.retryable });
+  }
+}
+
 /** Whether the local files stay once stored: KEEP_LOCAL_COPY, default false with OUTPUT_URL. */
 export function keepLocalCopy(config: Pick<Config, 'OUTPUT_URL' | 'KEEP_LOCAL_COPY'>): boolean {
   return config.KEEP_LOCAL_COPY ?? !config.OUTPUT_URL;
@@ -58,7 +88,7 @@ export async function removeLocalCopies(files: ItemFile[]): Promise<ItemFile[]> 
 }
 
 /** Test hook (UPLOAD_TEST_PAUSE_MS, 0 in deployments): a window between download and upload to kill the slave in. */
-export async function pauseBeforeUpload(config: Pick<Config, 'UPLOAD_TEST_PAUSE_MS'>, logger: Logger): Promise<void> {
+async function pauseBeforeUpload(config: Pick<Config, 'UPLOAD_TEST_PAUSE_MS'>, logger: Logger): Promise<void> {
   if (config.UPLOAD_TEST_PAUSE_MS <= 0) return;
   logger.warn({ ms: config.UPLOAD_TEST_PAUSE_MS }, 'test hook: pausing before the upload');
   await new Promise((r) => setTimeout(r, config.UPLOAD_TEST_PAUSE_MS));
