@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { runCli, show } from './helpers/cli';
 import { startSlaveProcess, untilLogged, type SlaveProcess } from './helpers/slaveProcess';
 import { startStack, type Stack } from './helpers/stack';
 import { startVersitygw, type Versitygw } from './helpers/versitygw';
@@ -66,6 +67,9 @@ describe('object storage: slaves upload each item and its HD twin to OUTPUT_URL'
     assert.deepEqual(left, [], 'no local video kept');
     assert.equal(count(slave.output(), '"msg":"object uploaded"'), 4);
     assert.deepEqual((job.result as { files: Array<{ url: string }> }).files.map((f) => f.url), items.map((i) => i.objectUrl));
+    const shown = await runCli(['jobs', 'show', String(id)], { env: s.configEnv });
+    assert.equal(shown.code, 0, show(shown));
+    for (const o of objects) assert.ok(shown.stdout.includes(`s3://${gw.bucket}/${o.key}`), `jobs show lists ${o.key}:\n${shown.stdout}`);
   });
 
   test('KEEP_LOCAL_COPY=true keeps the file beside its object', async () => {
