@@ -72,16 +72,24 @@ describe('object storage: slaves upload each item and its HD twin to OUTPUT_URL'
     for (const o of objects) assert.ok(shown.stdout.includes(`s3://${gw.bucket}/${o.key}`), `jobs show lists ${o.key}:\n${shown.stdout}`);
   });
 
-  test('KEEP_LOCAL_COPY=true keeps the file beside its object', async () => {
+  test('KEEP_LOCAL_COPY=true keeps the file beside its object; image jobs are stored too', async () => {
     const slave = startSlave({ ...gw.env('kept'), KEEP_LOCAL_COPY: 'true' });
     await slave.ready;
     const id = await s.insertJob({ imageUrl: s.simulator.createPost('default').url, prompt: 'a kept fox' });
-    const job = await s.waitForJob(id, ['COMPLETED', 'ERROR'], 120_000);
-    assert.equal(job.status, 'COMPLETED', job.errorMessage ?? '');
+    const image = await s.insertJob({ prompt: 'a kept lighthouse' }, 'GROK_IMAGE_GENERATION');
+    for (const j of [id, image]) {
+      const job = await s.waitForJob(j, ['COMPLETED', 'ERROR'], 120_000);
+      assert.equal(job.status, 'COMPLETED', job.errorMessage ?? '');
+    }
     await stopSlave(slave);
     const [item] = await s.items(id);
     assert.ok(item?.filePath && fs.existsSync(item.filePath), 'the local file stays');
     assert.equal((await gw.objects(`kept/${identity}/${id}/`)).length, 1);
+    const [imageItem] = await s.items(image);
+    const [stored] = await gw.objects(`kept/${identity}/${image}/`);
+    assert.equal(stored?.key, `kept/${identity}/${image}/0.jpg`);
+    assert.equal(stored?.sha256, imageItem?.sha256);
+    assert.equal(imageItem?.objectUrl, `s3://${gw.bucket}/${stored?.key}`);
   });
 
   test('a slave killed after the download, before the upload: the retry uploads it, once, without downloading again', async () => {
