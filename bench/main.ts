@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import { runAbortBench } from './abort';
 import { runClusterBench } from './cluster';
+import { runDeliveryBench } from './delivery';
 import { runDispatchBench } from './dispatch';
 import { runSessionsBench } from './sessions';
 import { runSlaveBench } from './slave';
@@ -17,6 +18,7 @@ const BENCHES: Record<string, { title: string; run: () => Promise<Row[]>; onlyBy
   slave: { title: 'Slave: job overhead, terminate latency, throughput', run: async () => (await runSlaveBench()) as unknown as Row[] },
   // Not in the default run: it builds and starts the PostgreSQL-backed cluster (minutes).
   cluster: { title: 'Cluster (npm run cluster): jobs/min by slaves; 1,000 PENDING on PostgreSQL vs dev server', run: runClusterBench, onlyByName: true },
+  delivery: { title: 'Delivery: uploads to S3-compatible storage (versitygw), signed callbacks', run: async () => (await runDeliveryBench()) as unknown as Row[] },
 };
 
 function print(title: string, rows: Row[]): void {

@@ -6,7 +6,7 @@ import { configSchema, loadConfig } from '../src/shared/config';
 const readme = fs.readFileSync('README.md', 'utf8');
 // Rows of the configuration table: | `NAME` | default | meaning |
 const rows = new Map(
-  [...readme.matchAll(/^\| `([A-Z_]+)` \| ([^|]*) \|/gm)].map((m) => [m[1]!, m[2]!.trim()]),
+  [...readme.matchAll(/^\| `([A-Z0-9_]+)` \| ([^|]*) \|/gm)].map((m) => [m[1]!, m[2]!.trim()]),
 );
 
 describe('README', () => {

@@ -1,23 +1,17 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { alive, descendants, survivors } from './helpers/processes';
+import { startSlaveProcess, type SlaveProcess } from './helpers/slaveProcess';
 import { startStack, type Stack } from './helpers/stack';
 
 // The slave as operators run it: `npm run slave` processes, killed with -9 and stopped with
 // SIGTERM in the middle of generations. Master, Temporal, Postgres and the simulator stay up.
 
 const sha256 = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
-
-interface SlaveProcess {
-  child: ChildProcess;
-  ready: Promise<void>;
-  exited: Promise<number | null>;
-  output(): string;
-}
 
 describe('slave processes: kill -9 and SIGTERM in the middle of a generation', () => {
   let s: Stack;
@@ -31,24 +25,7 @@ describe('slave processes: kill -9 and SIGTERM in the middle of a generation', (
     await s?.stop();
   });
 
-  function startSlave(env: Record<string, string> = {}): SlaveProcess {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'src', 'slave', 'main.ts')], {
-      env: { PATH: process.env.PATH, ...s.configEnv, METRICS_PORT: '0', LOG_LEVEL: 'info', LOG_PRETTY: 'false', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(child);
-    let out = '';
-    const ready = new Promise<void>((resolve, reject) => {
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('"slave ready"')) resolve();
-      });
-      child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-      child.once('exit', (code) => reject(new Error(`slave exited with ${code} before it was ready:\n${out}`)));
-    });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    return { child, ready, exited, output: () => out };
-  }
+  const startSlave = (env: Record<string, string> = {}): SlaveProcess => startSlaveProcess(s.configEnv, env, children);
 
   test('kill -9 mid-generation: a restarted worker finishes the job, the file is downloaded once', async () => {
     const first = startSlave();

@@ -1,6 +1,8 @@
 import { and, asc, desc, eq, type SQL } from 'drizzle-orm';
-import { jobEvents, jobItems, jobs, JOB_STATUSES, type Job, type JobStatus } from '../shared/db/schema';
+import { jobDeliveries, jobEvents, jobItems, jobs, JOB_STATUSES, type Job, type JobStatus } from '../shared/db/schema';
+import { callbackUrlOf } from '../shared/payloads';
 import { FINAL_STATUSES } from '../shared/jobs/transition';
+import { jobType } from '../shared/registry';
 import { CliError, ExitCode, type CliContext } from './context';
 import { ago, duration, json, table, truncate } from './format';
 import { cancelJob as cancelJobRow, createJob, findJob, retryJob as retryJobRow } from './jobActions';
@@ -35,7 +37,8 @@ export async function showJob(ctx: CliContext, id: string, o: { json?: boolean }
   const job = await findJob(ctx.db, id);
   const items = await ctx.db.select().from(jobItems).where(eq(jobItems.jobId, job.id)).orderBy(asc(jobItems.index));
   const events = await ctx.db.select().from(jobEvents).where(eq(jobEvents.jobId, job.id)).orderBy(asc(jobEvents.id));
-  if (o.json) return out(json({ job, items, events }));
+  const deliveries = await ctx.db.select().from(jobDeliveries).where(eq(jobDeliveries.jobId, job.id)).orderBy(asc(jobDeliveries.id));
+  if (o.json) return out(json({ job, items, events, deliveries }));
   const lines = [
     `job ${job.id}  ${job.type}  ${job.status}  ${job.progress}%`,
     `workflow   ${job.workflowId ?? '-'}${job.runId ? ` (run ${job.runId})` : ''}`,
@@ -55,15 +58,24 @@ export async function showJob(ctx: CliContext, id: string, o: { json?: boolean }
     out(table(['#', 'status', 'attempts', 'moderated', 'hd', 'prompt', 'error'],
       items.map((i) => [i.index, i.status, i.attempts, i.moderationRetries, i.hd ? 'HD' : '', truncate(i.prompt, 40), truncate(i.error, 50)])));
   }
-  const files = items.filter((i) => i.filePath);
+  const files = items.filter((i) => i.filePath || i.objectUrl);
   if (files.length) {
     out('\nfiles');
-    for (const i of files) out(`  #${i.index}  ${i.filePath}  ${i.bytes ?? '?'} bytes  sha256 ${i.sha256 ?? '-'}${i.hd ? '  HD' : ''}`);
+    for (const i of files) {
+      out(`  #${i.index}  ${i.objectUrl ?? i.filePath}  ${i.bytes ?? '?'} bytes  sha256 ${i.sha256 ?? '-'}${i.hd ? '  HD' : ''}`);
+      // The stored object's twin (SD beside HD) and a local copy kept beside the object.
+      for (const f of i.files ?? []) if (f.url && f.url !== i.objectUrl) out(`      ${f.url}  ${f.bytes} bytes  sha256 ${f.sha256}${f.hd ? '  HD' : ''}`);
+      if (i.objectUrl && i.filePath) out(`      local copy ${i.filePath}`);
+    }
   }
   const errors = items.filter((i) => i.error);
   if (errors.length) {
     out('\nerrors');
     for (const i of errors) out(`  #${i.index}  ${i.status}  ${i.error}`);
+  }
+  if (deliveries.length) {
+    out('\ndeliveries');
+    out(table(['at', 'delivery', 'attempt', 'http', 'error'], deliveries.map((d) => [d.at.toISOString(), d.deliveryId, d.attempt, d.httpStatus ?? '', truncate(d.error, 60)])));
   }
   out('\nevents');
   out(table(['at', 'from', 'to', 'detail'], events.map((e) => [e.at.toISOString(), e.fromStatus, e.toStatus, e.detail ? JSON.stringify(e.detail) : ''])));
@@ -90,4 +102,18 @@ async function waitUntilFinal(ctx: CliContext, id: number): Promise<Job> {
     if (FINAL_STATUSES.includes(job.status)) return job;
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** Sends an ended job's callback again, with a new delivery id; Temporal retries it. */
+export async function redeliverJob(ctx: CliContext, id: string, o: { json?: boolean }, out: Out): Promise<void> {
+  const job = await findJob(ctx.db, id);
+  if (!callbackUrlOf(job.payload)) throw new CliError(`job ${job.id} has no callbackUrl in its payload`, ExitCode.Failure);
+  if (!FINAL_STATUSES.includes(job.status)) throw new CliError(`job ${job.id} is ${job.status}; its callback goes when it ends`, ExitCode.Failure);
+  const workflowId = `callback(${job.id})-${Date.now()}`;
+  await (await ctx.temporal()).workflow.start('deliverJobCallbackWorkflow', {
+    taskQueue: jobType(job.type).slaveTaskQueue,
+    workflowId,
+    args: [{ jobId: job.id }],
+  });
+  out(o.json ? json({ id: job.id, workflowId }) : `job ${job.id}: callback redelivery started (workflow ${workflowId})`);
 }

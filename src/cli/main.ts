@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../shared/config';
 import { listAccounts, setAccount } from './accountsCommands';
 import { CliContext, CliError, ExitCode } from './context';
-import { addJob, cancelJob, listJobs, retryJob, showJob } from './jobsCommands';
+import { addJob, cancelJob, listJobs, redeliverJob, retryJob, showJob } from './jobsCommands';
 import { watchJobs } from './watch';
 
 function version(): string {
@@ -55,6 +55,12 @@ jobsCmd
   .option('-l, --limit <n>', 'how many', '20')
   .option('--json')
   .action(async (o) => listJobs(ctx(), o, out));
+
+jobsCmd
+  .command('redeliver <id>')
+  .description("send an ended job's callback again (a new delivery id; Temporal retries it)")
+  .option('--json')
+  .action(async (id, o) => redeliverJob(ctx(), id, o, out));
 
 jobsCmd.command('show <id>').description('a job with its items, files, events and errors').option('--json').action(async (id, o) => showJob(ctx(), id, o, out));
 

@@ -72,6 +72,15 @@ export async function setup(print: (line: string) => void = console.log, options
         }]
       : []),
     {
+      // The S3-compatible server the storage tests use (OUTPUT_URL=s3://...); optional to run.
+      name: 'versitygw',
+      optional: true,
+      async run() {
+        const t = await ensureGoTool('versitygw');
+        return `${t.action} ${t.path}`;
+      },
+    },
+    {
       name: 'postgres',
       async run() {
         const where = redactUrl(config.DATABASE_URL);

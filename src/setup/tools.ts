@@ -18,6 +18,8 @@ export const GO_TOOLS = {
   // The same release as the temporalio/server and admin-tools images in docker-compose.yml.
   'temporal-server': { module: 'go.temporal.io/server/cmd/server', version: TEMPORAL_SERVER_VERSION, ldflags: '', required: false },
   'temporal-sql-tool': { module: 'go.temporal.io/server/cmd/tools/sql', version: TEMPORAL_SERVER_VERSION, ldflags: '', required: false },
+  // An S3-compatible server (POSIX backend) the storage tests run against; optional otherwise.
+  versitygw: { module: 'github.com/versity/versitygw/cmd/versitygw', version: 'v1.8.0', ldflags: '', required: false },
 } as const;
 
 /** The tools `npm run cluster` needs on top of the default set-up. */

@@ -29,6 +29,23 @@ export const configSchema = z.object({
   ACCOUNTS_DIR: z.string().default('accounts'),
   DEFAULT_ACCOUNT: z.string().min(1).default('default'),
   DOWNLOADS_DIR: z.string().default('downloads'),
+  // Delivery (README "Delivery"): object storage for the files, a signed webhook at the end.
+  OUTPUT_URL: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 's3://bucket[/prefix]').optional().describe('unset: files stay in DOWNLOADS_DIR'),
+  S3_ENDPOINT: z.url().optional().describe('an S3-compatible server; unset: AWS S3'),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_FORCE_PATH_STYLE: bool.default(false),
+  AWS_ACCESS_KEY_ID: z.string().min(1).optional().describe('unset: the AWS SDK default credential chain'),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  KEEP_LOCAL_COPY: bool.optional().describe('default: false with OUTPUT_URL (the local file goes once stored)'),
+  // Test hook only: a slave waits this long between the download and the upload, so a test
+  // can kill it exactly there. 0 (the default) in every real deployment.
+  UPLOAD_TEST_PAUSE_MS: z.coerce.number().int().min(0).default(0),
+  WEBHOOK_SECRET: z.string().min(1).optional().describe('signs callbacks; required for payloads with callbackUrl'),
+  WEBHOOK_ALLOW_PRIVATE: bool.default(false).describe('allow callbacks to loopback, private and link-local addresses'),
+  WEBHOOK_TIMEOUT_MS: positiveInt.default(10_000),
+  WEBHOOK_RETRY_INITIAL_MS: positiveInt.default(5_000),
+  WEBHOOK_RETRY_MAX_MS: positiveInt.default(3_600_000),
+  WEBHOOK_RETRY_FOR_MS: positiveInt.default(86_400_000),
   ARTIFACTS_DIR: z.string().default('artifacts'),
   PLAYWRIGHT_TRACE: bool.default(false),
   SLAVE_CONCURRENT_ACTIVITIES: positiveInt.default(5),

@@ -5,6 +5,14 @@ const POST_URL = /\/imagine\/post\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 
 const prompt = z.string().trim().min(1, 'must not be empty').max(4000);
 const account = z.string().refine(isAccountName, ACCOUNT_NAME_RULE);
+/** Where the job's result is POSTed when it ends (README "Delivery"). */
+export const callbackUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' });
+
+/** A payload's callbackUrl, read on its own so a job whose payload is otherwise bad still gets its callback. */
+export function callbackUrlOf(payload: unknown): string | undefined {
+  const parsed = callbackUrlSchema.safeParse((payload as { callbackUrl?: unknown } | null)?.callbackUrl);
+  return parsed.success ? parsed.data : undefined;
+}
 
 export const videoPayloadSchema = z
   .strictObject({
@@ -20,6 +28,7 @@ export const videoPayloadSchema = z
     upscale: z.boolean().default(false),
     deleteAfterDownload: z.boolean().default(false),
     minSuccessful: z.int().min(0).max(100).optional(),
+    callbackUrl: callbackUrlSchema.optional(),
   })
   .superRefine((p, ctx) => {
     if (p.imageUrl && p.imagePath) {
@@ -42,6 +51,7 @@ export const imagePayloadSchema = z.strictObject({
   count: z.int().min(1).max(100).default(1),
   account: account.optional(),
   minSuccessful: z.int().min(0).max(100).optional(),
+  callbackUrl: callbackUrlSchema.optional(),
 });
 
 export type VideoPayload = z.output<typeof videoPayloadSchema>;

@@ -11,6 +11,10 @@ export const FailureType = {
   RateLimited: 'RateLimited',
   /** Timeout, network, server error toast, stuck generation: retried with backoff. */
   GenerationFailed: 'GenerationFailed',
+  /** OUTPUT_URL's storage failed: retried, unless it refused the credentials. */
+  StorageFailed: 'StorageFailed',
+  /** The callback receiver answered a final 4xx, or its address is not allowed. */
+  WebhookRejected: 'WebhookRejected',
   /** The activity was stopped from outside (terminate, cancel); the job is already ended. */
   Stopped: 'Stopped',
 } as const;

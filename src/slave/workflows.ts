@@ -5,7 +5,10 @@ import {
 import { AccountKey, JobIdKey, JobTypeKey } from '../shared/searchAttributeKeys';
 import type { SlaveWorkflowInput } from '../shared/workflowInputs';
 import type { SlaveActivities } from './activities';
+import { deliverOnJobEnd } from './delivery';
 import { FailureType, NON_RETRYABLE } from './failures';
+
+export { deliverJobCallbackWorkflow } from './delivery';
 
 // One workflow per job type, both the same shape: start the job, generate its items (each a
 // heartbeating activity), end the job. Postgres holds the job's state; the workflow holds ids.
@@ -67,15 +70,18 @@ async function runGenerationJob(input: SlaveWorkflowInput): Promise<JobResult> {
       }
     });
     const end = await bookkeeping.finishJob({ jobId });
+    await deliverOnJobEnd(jobId);
     if (end.status === 'ERROR') throw ApplicationFailure.nonRetryable(end.message, 'JobFailed');
     return { jobId, status: 'COMPLETED', completed: end.completed, requested: end.requested };
   } catch (err) {
     if (isCancellation(err)) {
       await CancellationScope.nonCancellable(() => bookkeeping.failJob({ jobId, message: 'cancelled' }));
+      await deliverOnJobEnd(jobId);
       throw err;
     }
     if (!(err instanceof ApplicationFailure && err.type === 'JobFailed')) {
       await bookkeeping.failJob({ jobId, message: describe(err) });
+      await deliverOnJobEnd(jobId);
     }
     throw err;
   }

@@ -61,6 +61,10 @@ export const jobItems = pgTable(
     sha256: text('sha256'),
     bytes: bigint('bytes', { mode: 'number' }),
     hd: boolean('hd').notNull().default(false),
+    /** s3://bucket/key of the item's file when OUTPUT_URL is set (the HD one when upscaled). */
+    objectUrl: text('object_url'),
+    /** Every file of the item (SD and its HD twin): path, object URL, sha256, bytes. */
+    files: jsonb('files').$type<Array<{ hd: boolean; path: string | null; url: string | null; sha256: string; bytes: number }>>(),
     error: text('error'),
     ...timestamps,
   },
@@ -80,6 +84,22 @@ export const jobEvents = pgTable(
   (t) => [index('job_events_job_idx').on(t.jobId, t.at)],
 );
 
+/** Each attempt to POST a job's callback (webhook): what the receiver answered, or why not. */
+export const jobDeliveries = pgTable(
+  'job_deliveries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    jobId: bigint('job_id', { mode: 'number' }).notNull().references(() => jobs.id, { onDelete: 'cascade' }),
+    /** X-Grokflow-Delivery: the same for every attempt of one delivery. */
+    deliveryId: text('delivery_id').notNull(),
+    attempt: integer('attempt').notNull(),
+    httpStatus: integer('http_status'),
+    error: text('error'),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('job_deliveries_job_idx').on(t.jobId, t.at)],
+);
+
 export const accounts = pgTable('accounts', {
   name: text('name').primaryKey(),
   // A path only: the storage state's content never leaves its 0600 file.
@@ -94,3 +114,4 @@ export type Job = typeof jobs.$inferSelect;
 export type JobItem = typeof jobItems.$inferSelect;
 export type JobEvent = typeof jobEvents.$inferSelect;
 export type Account = typeof accounts.$inferSelect;
+export type JobDelivery = typeof jobDeliveries.$inferSelect;

@@ -6,14 +6,16 @@ import { transitionJob } from '../../shared/jobs/transition';
 import { projectPath } from '../../shared/config';
 import type { VideoPayload } from '../../shared/payloads';
 import { FailureType } from '../failures';
-import type { DownloadedFile, FailureOutcome } from '../grok/types';
+import type { FailureOutcome } from '../grok/types';
 import { startProgress } from '../progress';
 import { cooldownsTotal, generationSeconds, itemsTotal, moderationRetriesTotal } from '../../shared/metrics';
+import { ObjectStore } from '../../shared/storage/objectStore';
 import { cooldownRemainingMs, quotaOf, recordAuthError, startCooldown } from './accounts';
 import type { Generator, SlaveDeps } from './deps';
 import { failOpenItems, isFinal, ITEM_DONE, jobAccount, jobPayload, loadItems, loadJob, setItem } from './jobs';
+import { keepLocalCopy, removeLocalCopies, storeItem, type ItemSuccess } from './storeFiles';
 
-type ItemOutcome = FailureOutcome | ({ kind: 'success'; hd: boolean } & DownloadedFile);
+type ItemOutcome = FailureOutcome | ItemSuccess;
 
 // An image item is one image: the driver may return several when asked, this job asks for one.
 function firstImage(outcome: Awaited<ReturnType<Generator['generateImage']>>): ItemOutcome {
@@ -34,6 +36,7 @@ const STOP_MESSAGES: Record<string, string> = { NOT_FOUND: 'terminated', CANCELL
 
 /** The heartbeating activity: one video or image of a job, from prompt to downloaded file. */
 export function generateItemActivity({ db, config, logger, generator }: SlaveDeps) {
+  const store = config.OUTPUT_URL ? new ObjectStore(config) : undefined;
   return async function generateItem({ jobId, index }: { jobId: number; index: number }): Promise<ItemResult> {
     const ctx = Context.current();
     const job = await loadJob(db, jobId);
@@ -89,16 +92,22 @@ export function generateItemActivity({ db, config, logger, generator }: SlaveDep
         if (ctx.cancellationSignal.aborted) break;
 
         switch (outcome.kind) {
-          case 'success':
+          case 'success': {
+            const files = await storeItem({ db, config, store, logger: log }, { jobId, index, outcome, onStoring: () => progress.update(99, 'storing') });
+            const main = files[files.length - 1]!;
             await setItem(db, jobId, index, {
               status: 'COMPLETED', mediaUrl: outcome.mediaUrl, filePath: outcome.filePath, sha256: outcome.sha256,
-              bytes: outcome.bytes, hd: outcome.hd, error: null,
+              bytes: outcome.bytes, hd: outcome.hd, objectUrl: main.url, files, error: null,
             });
+            if (store && !keepLocalCopy(config)) {
+              await setItem(db, jobId, index, { filePath: null, files: await removeLocalCopies(files) });
+            }
             await progress.stop({ percent: 100, message: 'downloaded' });
             itemsTotal.inc({ type: job.type, outcome: 'completed' });
             generationSeconds.observe({ type: job.type }, (Date.now() - startedAt) / 1000);
-            log.info({ file: outcome.filePath, bytes: outcome.bytes, sha256: outcome.sha256 }, 'item completed');
+            log.info({ file: outcome.filePath, object: main.url ?? undefined, bytes: outcome.bytes, sha256: outcome.sha256 }, 'item completed');
             return { index, status: 'COMPLETED' };
+          }
           case 'moderated':
             if (moderationRetries >= config.MODERATION_MAX_RETRIES) {
               await setItem(db, jobId, index, { status: 'CONTENT_MODERATED', error: outcome.message });

@@ -74,7 +74,7 @@ export function lifecycleActivities({ db, config, logger }: SlaveDeps) {
         moderated: counts.CONTENT_MODERATED,
         failed: counts.FAILED,
         moderationRetries: items.reduce((n, i) => n + i.moderationRetries, 0),
-        files: completed.map((i) => ({ index: i.index, path: i.filePath, sha256: i.sha256, bytes: i.bytes, hd: i.hd })),
+        files: completed.map((i) => ({ index: i.index, path: i.filePath, url: i.objectUrl, sha256: i.sha256, bytes: i.bytes, hd: i.hd })),
       };
       const moved = await transitionJob(db, jobId, ok ? 'COMPLETED' : 'ERROR', {
         from: 'PROGRESS',

@@ -1,0 +1,50 @@
+import { CancellationScope, log, patched, proxyActivities } from '@temporalio/workflow';
+import type { SlaveActivities } from './activities';
+import { FailureType } from './failures';
+
+// Workflow code: the job's callback (webhook), every proxy of it defined here. Temporal does
+// the retrying: exponential from WEBHOOK_RETRY_INITIAL_MS up to WEBHOOK_RETRY_MAX_MS apart,
+// for WEBHOOK_RETRY_FOR_MS (24 h by default); a final 4xx or a refused address stops it.
+
+const planning = proxyActivities<SlaveActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+
+/** Sends the ended job's callback when its payload has one; returns whether it was delivered. */
+export async function deliverJobCallback(jobId: number): Promise<boolean> {
+  const plan = await planning.prepareDelivery({ jobId });
+  if (!plan) return false;
+  const { deliverCallback } = proxyActivities<SlaveActivities>({
+    // The request's own timeout plus room for the database writes around it.
+    startToCloseTimeout: plan.attemptTimeoutMs + 10_000,
+    scheduleToCloseTimeout: plan.retryForMs,
+    retry: {
+      initialInterval: plan.initialIntervalMs,
+      backoffCoefficient: 2,
+      maximumInterval: plan.maximumIntervalMs,
+      nonRetryableErrorTypes: [FailureType.WebhookRejected, FailureType.InvalidInput],
+    },
+  });
+  await deliverCallback({ jobId, deliveryId: plan.deliveryId });
+  return true;
+}
+
+/**
+ * At the end of a job's workflow: the callback, never changing the job (already ended in
+ * Postgres) and not stopped by a cancel that came with the end. Behind a patch so histories
+ * recorded before callbacks existed still replay.
+ */
+export async function deliverOnJobEnd(jobId: number): Promise<void> {
+  if (!patched('job-callback')) return;
+  try {
+    await CancellationScope.nonCancellable(() => deliverJobCallback(jobId));
+  } catch (err) {
+    log.warn('callback not delivered', { jobId, error: (err as Error).message });
+  }
+}
+
+/** `grokflow jobs redeliver <id>`: the callback again, with a new delivery id. */
+export async function deliverJobCallbackWorkflow({ jobId }: { jobId: number }): Promise<{ delivered: boolean }> {
+  return { delivered: await deliverJobCallback(jobId) };
+}
