@@ -32,6 +32,7 @@ export const configSchema = z.object({
   ARTIFACTS_DIR: z.string().default('artifacts'),
   PLAYWRIGHT_TRACE: bool.default(false),
   SLAVE_CONCURRENT_ACTIVITIES: positiveInt.default(5),
+  SLAVE_BOOKKEEPING_CONCURRENCY: positiveInt.default(10).describe('status changes one slave runs at once, apart from generations'),
   ITEM_CONCURRENCY: positiveInt.default(1),
   RATE_LIMIT_COOLDOWN_MS: z.coerce.number().int().positive().default(15 * 60_000).describe('used when Grok does not say how long'),
   MODERATION_MAX_RETRIES: z.coerce.number().int().min(0).default(3),
