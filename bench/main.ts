@@ -1,5 +1,6 @@
 import Table from 'cli-table3';
 import { runAbortBench } from './abort';
+import { runBookkeepingBench } from './bookkeeping';
 import { runDispatchBench } from './dispatch';
 import { runSessionsBench } from './sessions';
 import { runSlaveBench } from './slave';
@@ -14,6 +15,7 @@ const BENCHES: Record<string, { title: string; run: () => Promise<Row[]> }> = {
   sessions: { title: 'Driver: concurrent generations in one browser (memory per session)', run: async () => (await runSessionsBench()) as unknown as Row[] },
   abort: { title: 'Driver: abort mid-generation closes the context', run: async () => (await runAbortBench()) as unknown as Row[] },
   slave: { title: 'Slave: job overhead, terminate latency, throughput', run: async () => (await runSlaveBench()) as unknown as Row[] },
+  bookkeeping: { title: 'Slave: status changes while every generation slot is busy', run: async () => (await runBookkeepingBench()) as unknown as Row[] },
 };
 
 function print(title: string, rows: Row[]): void {
