@@ -14,6 +14,7 @@ function banner(info: ServiceInfo): string {
     `   PostgreSQL    ${info.databaseUrl}`,
     `   Grok          ${info.grokUrl}${info.simulated ? '   ← SIMULATOR (set GROK_BASE_URL for the real one)' : ''}`,
     ...(info.metricsUrl ? [`   Metrics       ${info.metricsUrl}`] : []),
+    `   Scheduler     "${info.schedulerCron}", next runs ${info.nextRuns.map((d) => d.toISOString()).join(', ') || 'none'}`,
     '',
     ' Try it:',
     `   psql ${info.databaseUrl} -c "INSERT INTO jobs (type, payload) VALUES ('GROK_VIDEO_GENERATION', '{\\"prompt\\": \\"a red fox running through snow\\"}')"`,

@@ -203,7 +203,7 @@ describe('docker-compose.yml', () => {
       const literal = Object.fromEntries(Object.entries(e).filter(([, v]) => v !== '' && !v.includes('${')));
       const parsed = configSchema.safeParse(literal);
       assert.ok(parsed.success, `${name}: ${parsed.error?.message}`);
-      assert.ok(parsed.data.METRICS_PORT > 0, `${name}: metrics on`);
+      assert.ok((parsed.data.METRICS_PORT ?? 0) > 0, `${name}: metrics on`);
       assert.ok((service(name).expose ?? []).map(String).includes(String(parsed.data.METRICS_PORT)), `${name} exposes METRICS_PORT`);
     }
   });

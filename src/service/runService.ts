@@ -4,7 +4,8 @@ import { createDb, createPool } from '../shared/db/client';
 import { redactUrl } from '../shared/db/migrate';
 import { grokTarget } from '../shared/grokTarget';
 import type { Logger } from '../shared/logger';
-import { startObservability } from '../shared/observability';
+import { metricsUrl } from '../shared/metrics';
+import { metricsPort, startObservability } from '../shared/observability';
 import { connectClient, connectWorker, temporalAddress } from '../shared/temporal';
 import { driverSettingsFromConfig, GrokDriver } from '../slave/grok/driver';
 import { runSlave } from '../slave/worker';
@@ -18,6 +19,9 @@ export interface ServiceInfo {
   grokUrl: string;
   simulated: boolean;
   metricsUrl?: string;
+  schedulerCron: string;
+  /** The schedulers' next three runs, as Temporal reads SCHEDULER_CRON. */
+  nextRuns: Date[];
 }
 
 /**
@@ -42,7 +46,7 @@ export async function runService(config: Config, logger: Logger, signal: AbortSi
     const pool = createPool(config.DATABASE_URL);
     stack.push(() => pool.end());
     const db = createDb(pool);
-    const observability = await startObservability(config, logger, db);
+    const observability = await startObservability(config, logger, 'service', db);
     stack.push(() => observability.close());
 
     const address = temporalAddress(config);
@@ -54,6 +58,7 @@ export async function runService(config: Config, logger: Logger, signal: AbortSi
     stack.push(() => driver.close());
 
     let ready = 0;
+    let nextRuns: Date[] = [];
     const bothReady = () => {
       if (++ready < 2) return;
       onReady?.({
@@ -62,7 +67,9 @@ export async function runService(config: Config, logger: Logger, signal: AbortSi
         databaseUrl: redactUrl(config.DATABASE_URL),
         grokUrl: target.baseUrl,
         simulated: target.simulated,
-        metricsUrl: config.METRICS_PORT ? `http://127.0.0.1:${config.METRICS_PORT}/metrics` : undefined,
+        metricsUrl: metricsPort(config, 'service') ? metricsUrl(config.METRICS_HOST, metricsPort(config, 'service')) : undefined,
+        schedulerCron: config.SCHEDULER_CRON,
+        nextRuns,
       });
     };
     // One part failing stops the other: a half-running service would only confuse.
@@ -70,7 +77,7 @@ export async function runService(config: Config, logger: Logger, signal: AbortSi
     if (signal.aborted) stop.abort();
     signal.addEventListener('abort', () => stop.abort(), { once: true });
     const parts = [
-      runMaster(config, { signal: stop.signal, logger: logger.child({ role: 'master' }), client, connection, db, onReady: bothReady }),
+      runMaster(config, { signal: stop.signal, logger: logger.child({ role: 'master' }), client, connection, db, onReady: (info) => { nextRuns = info.nextRuns; bothReady(); } }),
       runSlave(config, { signal: stop.signal, logger: logger.child({ role: 'slave' }), connection, db, generator: driver, onReady: bothReady }),
     ];
     const results = await Promise.allSettled(parts.map((p) => p.catch((err: unknown) => { stop.abort(); throw err; })));
