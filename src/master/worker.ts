@@ -3,6 +3,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Config } from '../shared/config';
 import { createDb, createPool, type Db } from '../shared/db/client';
 import { createLogger, workerIdentity, type Logger } from '../shared/logger';
+import { databaseErrorInterceptor } from '../shared/dbErrors';
 import { ensureSearchAttributes } from '../shared/searchAttributes';
 import { JOB_TYPE_NAMES, jobType, type JobTypeEntry, type JobTypeName } from '../shared/registry';
 import { connectClient, connectWorker } from '../shared/temporal';
@@ -48,6 +49,7 @@ export async function createMasterWorkers(options: MasterWorkerOptions): Promise
     identity,
     workflowsPath: MASTER_WORKFLOWS_PATH,
     activities,
+    interceptors: { activity: [databaseErrorInterceptor] },
     ...(options.maxConcurrentWorkflowTaskExecutions ? { maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions } : {}),
   })));
 }

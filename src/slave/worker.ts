@@ -3,6 +3,7 @@ import type { Config } from '../shared/config';
 import { createDb, createPool, type Db } from '../shared/db/client';
 import { createLogger, workerIdentity, type Logger } from '../shared/logger';
 import { bookkeepingTaskQueue } from '../shared/bookkeepingQueue';
+import { databaseErrorInterceptor } from '../shared/dbErrors';
 import { connectWorker } from '../shared/temporal';
 import { registry } from '../shared/registry';
 import { createSlaveActivities, type Generator } from './activities';
@@ -40,7 +41,10 @@ export async function createSlaveWorkers({ config, connection, db, logger, gener
   const activities = createSlaveActivities(deps);
   const bookkeeping = lifecycleActivities(deps);
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: quietBundler });
-  const common = { connection, namespace: config.TEMPORAL_NAMESPACE, identity, shutdownGraceTime: config.SHUTDOWN_GRACE_MS };
+  const common = {
+    connection, namespace: config.TEMPORAL_NAMESPACE, identity, shutdownGraceTime: config.SHUTDOWN_GRACE_MS,
+    interceptors: { activity: [databaseErrorInterceptor] },
+  };
   const workers = Object.values(registry).flatMap((type) => [
     Worker.create({
       ...common,
