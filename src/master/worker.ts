@@ -131,7 +131,11 @@ export async function runMaster(config: Config, options: RunMasterOptions = {}):
     options.onReady?.({ nextRuns, reconcileGraceMs });
     logger.info('master ready');
 
-    const stop = new Promise<void>((resolve) => abort.signal.addEventListener('abort', () => resolve(), { once: true }));
+    // Already aborted (e.g. from onReady): an 'abort' listener added now would never fire.
+    const stop = new Promise<void>((resolve) => {
+      if (abort.signal.aborted) resolve();
+      abort.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
     try {
       await Promise.race([stop, ...running]);
     } finally {
