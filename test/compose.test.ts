@@ -208,6 +208,15 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  test('metrics listen on every interface inside the containers; the slave\'s stop grace outlasts SHUTDOWN_GRACE_MS', () => {
+    for (const name of APP) assert.equal(env(service(name)).METRICS_HOST, '0.0.0.0', `${name}: METRICS_HOST`);
+    // Docker SIGKILLs after stop_grace_period: shorter than the grace, generations are cut off.
+    const slave = service('slave') as Service & { stop_grace_period?: string };
+    const seconds = Number(/^(\d+)s$/.exec(slave.stop_grace_period ?? '10s')?.[1]);
+    const grace = configSchema.parse(Object.fromEntries(Object.entries(env(slave)).filter(([, v]) => v !== '' && !v.includes('${')))).SHUTDOWN_GRACE_MS;
+    assert.ok(seconds * 1000 > grace, `stop_grace_period ${slave.stop_grace_period} must exceed SHUTDOWN_GRACE_MS ${grace}`);
+  });
+
   test('master and slave run their npm scripts and mount their folders', () => {
     const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
     for (const name of APP) {
