@@ -36,4 +36,5 @@ RUN mkdir -p accounts downloads artifacts .data \
 
 USER node
 EXPOSE 9464
-CMD ["npm", "run", "slave"]
+# node itself, not `npm run slave`: npm does not pass SIGTERM on to its child.
+CMD ["node", "--import", "tsx", "src/slave/main.ts"]

@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import { runAbortBench } from './abort';
 import { runBookkeepingBench } from './bookkeeping';
+import { runClusterBench } from './cluster';
 import { runDispatchBench } from './dispatch';
 import { runSessionsBench } from './sessions';
 import { runSlaveBench } from './slave';
@@ -10,12 +11,14 @@ import { runSlaveBench } from './slave';
 
 type Row = Record<string, unknown>;
 
-const BENCHES: Record<string, { title: string; run: () => Promise<Row[]> }> = {
+const BENCHES: Record<string, { title: string; run: () => Promise<Row[]>; onlyByName?: boolean }> = {
   dispatch: { title: 'Master: INSERT → INQUEUE latency and dispatch throughput', run: () => runDispatchBench() },
   sessions: { title: 'Driver: concurrent generations in one browser (memory per session)', run: async () => (await runSessionsBench()) as unknown as Row[] },
   abort: { title: 'Driver: abort mid-generation closes the context', run: async () => (await runAbortBench()) as unknown as Row[] },
   slave: { title: 'Slave: job overhead, terminate latency, throughput', run: async () => (await runSlaveBench()) as unknown as Row[] },
   bookkeeping: { title: 'Slave: status changes while every generation slot is busy', run: async () => (await runBookkeepingBench()) as unknown as Row[] },
+  // Not in the default run: it builds and starts the PostgreSQL-backed cluster (minutes).
+  cluster: { title: 'Cluster (npm run cluster): jobs/min by slaves; 1,000 PENDING on PostgreSQL vs dev server', run: runClusterBench, onlyByName: true },
 };
 
 function print(title: string, rows: Row[]): void {
@@ -30,7 +33,7 @@ async function main(): Promise<void> {
   const unknown = wanted.filter((w) => !(w in BENCHES));
   if (unknown.length > 0) throw new Error(`unknown bench ${unknown.join(', ')}; choose from ${Object.keys(BENCHES).join(', ')}`);
   for (const [name, bench] of Object.entries(BENCHES)) {
-    if (wanted.length > 0 && !wanted.includes(name)) continue;
+    if (wanted.length > 0 ? !wanted.includes(name) : bench.onlyByName) continue;
     const t0 = Date.now();
     const rows = await bench.run();
     print(`${bench.title} (${((Date.now() - t0) / 1000).toFixed(0)} s)`, rows);

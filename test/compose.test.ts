@@ -1,14 +1,21 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, test } from 'node:test';
+import { spawn } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { configSchema } from '../src/shared/config';
 import { SEARCH_ATTRIBUTES } from '../src/shared/searchAttributes';
 import { SYSTEM_CHROMIUM } from '../src/shared/chromium';
+import { TEMPORAL_SERVER_VERSION } from '../src/setup/tools';
+import { composeService, hostArgv, serviceEnv } from '../src/cluster/compose';
+import { freeLoopbackPort } from '../src/shared/freePort';
+import { descendants, survivors } from './helpers/processes';
+import { startStack, type Stack } from './helpers/stack';
 
 // docker-compose.yml, the Dockerfile and their helper files, checked by parsing them: no
-// Docker engine (nor the compose plugin) is needed, so this runs anywhere the tests run.
+// Docker engine (nor the compose plugin) is needed, so this runs anywhere the tests run. The
+// last part runs the programs' container commands as written and stops them as Docker does.
 
 const root = path.resolve(__dirname, '..');
 const read = (p: string) => fs.readFileSync(path.join(root, p), 'utf8');
@@ -37,16 +44,8 @@ const service = (name: string): Service => {
   return s;
 };
 
-function env(s: Service): Record<string, string> {
-  const e = s.environment ?? {};
-  if (Array.isArray(e)) {
-    return Object.fromEntries(e.map((kv) => {
-      const i = kv.indexOf('=');
-      return i < 0 ? [kv, ''] : [kv.slice(0, i), kv.slice(i + 1)];
-    }));
-  }
-  return Object.fromEntries(Object.entries(e).map(([k, v]) => [k, v == null ? '' : String(v)]));
-}
+/** A service's environment as strings (the parsing `npm run cluster` uses too). */
+const env = (s: Service): Record<string, string> => serviceEnv(s);
 
 function dependsOn(s: Service): Record<string, string> {
   const d = s.depends_on ?? {};
@@ -109,6 +108,8 @@ function hostOf(address: string): { host: string; port: string } {
 }
 
 const APP = ['master', 'slave'] as const;
+/** The services that run grokflow's own programs (the image built from the Dockerfile). */
+const PROGRAMS = ['simulator', 'master', 'slave'] as const;
 
 describe('docker-compose.yml', () => {
   test('has every service of the scaled deployment', () => {
@@ -136,9 +137,11 @@ describe('docker-compose.yml', () => {
     for (const name of ['temporal-admin-tools', 'temporal-setup']) {
       assert.equal(imageParts(service(name).image!).name, 'temporalio/admin-tools', name);
     }
-    // The schema job's tools must match the server they prepare the databases for.
+    // The schema job's tools must match the server they prepare the databases for, and
+    // `npm run cluster` builds the same release of both.
     assert.equal(imageParts(service('temporal-admin-tools').image!).tag, imageParts(service('temporal').image!).tag,
       'admin-tools and server are the same release');
+    assert.equal(`v${imageParts(service('temporal').image!).tag}`, TEMPORAL_SERVER_VERSION, 'the server image is the release npm run cluster builds');
   });
 
   test('does not use the deprecated temporalio/auto-setup image', () => {
@@ -217,13 +220,23 @@ describe('docker-compose.yml', () => {
     assert.ok(seconds * 1000 > grace, `stop_grace_period ${slave.stop_grace_period} must exceed SHUTDOWN_GRACE_MS ${grace}`);
   });
 
-  test('master and slave run their npm scripts and mount their folders', () => {
+  test('every program runs node directly (what its npm script runs), under init', () => {
+    // npm receiving SIGTERM exits without passing it on: node must be the command itself.
     const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    for (const name of PROGRAMS) {
+      const s = service(name);
+      assert.equal(s.entrypoint, undefined, `${name} keeps the image's entrypoint`);
+      assert.ok(Array.isArray(s.command), `${name}: command in exec form (no shell in between)`);
+      const cmd = (s.command as string[]).join(' ');
+      assert.equal(s.command[0], 'node', `${name} runs node, not ${s.command[0]}`);
+      assert.equal(cmd, scripts[name], `${name}: the same command as \`npm run ${name}\``);
+      assert.equal((s as { init?: boolean }).init, true, `${name}: init: true reaps and forwards signals`);
+    }
+  });
+
+  test('master and slave mount their folders', () => {
     for (const name of APP) {
       const s = service(name);
-      const cmd = ([] as string[]).concat(s.command ?? []).join(' ');
-      assert.equal(cmd, `npm run ${name}`, `${name} command`);
-      assert.ok(scripts[name], `package.json has a ${name} script`);
       const e = env(s);
       const byTarget = new Map(mounts(s).map((m) => [m.target, m]));
       for (const key of ['ACCOUNTS_DIR', 'DOWNLOADS_DIR'] as const) {
@@ -318,10 +331,83 @@ describe('Dockerfile', () => {
     assert.ok(!['root', '0', '0:0'].includes(users[users.length - 1]!), 'the last USER is not root');
   });
 
+  test("CMD is the slave service's command, node in exec form", () => {
+    const cmd = [...lines.matchAll(/^CMD\s+(.+)$/gm)].map((m) => m[1]!.trim());
+    assert.equal(cmd.length, 1, 'one CMD');
+    assert.deepEqual(JSON.parse(cmd[0]!), service('slave').command, 'the image alone runs what compose runs');
+  });
+
   test('.dockerignore keeps host state and secrets out of the image', () => {
     const ignored = new Set(read('.dockerignore').split('\n').map((l) => l.trim().replace(/^\/|\/$/g, '')).filter((l) => l && !l.startsWith('#')));
     for (const p of ['node_modules', '.tools', '.data', 'downloads', 'artifacts', 'accounts', '.git']) {
       assert.ok(ignored.has(p), `.dockerignore lists ${p}`);
+    }
+  });
+});
+
+// How Docker stops a container: SIGTERM to the container's main process only (init: true
+// puts Docker's init in front, which forwards the signal to its one child and reaps), then
+// SIGKILL to everything once stop_grace_period is over. Here the command each compose
+// service runs is spawned as it is written there, the signal goes to that process alone,
+// and nothing it started may outlive it.
+describe('container stop: SIGTERM to the command compose runs', () => {
+  let s: Stack;
+  before(async () => {
+    s = await startStack({ slave: false, activityTimeouts: { heartbeat: '4 seconds' } });
+  });
+  after(async () => {
+    await s?.stop();
+  });
+
+  function spawnService(name: string, extra: Record<string, string>) {
+    const [command, ...args] = hostArgv(composeService(name));
+    const child = spawn(command!, args, {
+      cwd: root,
+      env: { PATH: process.env.PATH, ...s.configEnv, METRICS_PORT: '0', LOG_LEVEL: 'info', LOG_PRETTY: 'false', ...extra },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const until = async (pattern: RegExp) => {
+      const deadline = Date.now() + 120_000;
+      while (!pattern.test(out)) {
+        assert.equal(child.exitCode, null, `${name} exited early:\n${out}`);
+        assert.ok(Date.now() < deadline, `${name}: no ${pattern} after 120 s:\n${out}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    return { child, exited, until, output: () => out };
+  }
+
+  test('slave: the running generation finishes within SHUTDOWN_GRACE_MS, exit 0, no process left', async () => {
+    const grace = 30_000;
+    const slave = spawnService('slave', { SHUTDOWN_GRACE_MS: String(grace) });
+    await slave.until(/"slave ready"/);
+    const id = await s.insertJob({ imageUrl: s.simulator.createPost('default').url, prompt: 'a lighthouse at dusk #sim:slow=4' });
+    await s.untilGenerating(id);
+    const tree = descendants(slave.child.pid!);
+    assert.ok(tree.length > 0, 'the slave runs Chromium');
+    process.kill(slave.child.pid!, 'SIGTERM');
+    assert.equal(await slave.exited, 0, slave.output());
+    // Past the grace time the slave cancels what still runs (the item stays RUNNING for a
+    // retry): COMPLETED means it finished within it.
+    assert.equal((await s.items(id))[0]?.status, 'COMPLETED', `the generation finished before exit\n${slave.output()}`);
+    assert.deepEqual(await survivors(tree, 10_000), [], 'no orphan: Chromium and its helpers are gone');
+  });
+
+  test('master and simulator: exit 0 on SIGTERM, no process left', async () => {
+    for (const [name, ready, extra] of [
+      ['master', /"master ready"/, { NOTIFY_DEBOUNCE_MS: '10' }],
+      ['simulator', /SIMULATOR running/, { SIMULATOR_PORT: String(await freeLoopbackPort()) }],
+    ] as const) {
+      const p = spawnService(name, extra);
+      await p.until(ready);
+      const tree = descendants(p.child.pid!);
+      process.kill(p.child.pid!, 'SIGTERM');
+      assert.equal(await p.exited, 0, `${name}:\n${p.output()}`);
+      assert.deepEqual(await survivors(tree, 10_000), [], `${name}: no orphan`);
     }
   });
 });

@@ -15,8 +15,8 @@ set -eu
 NS=${TEMPORAL_NAMESPACE:-default}
 RETENTION=${NAMESPACE_RETENTION:-168h}
 
-# Runs "$@" until it succeeds, at most $TRIES times, 2 s apart.
-TRIES=90
+# Runs "$@" until it succeeds, at most $TRIES times (default 90), 2 s apart.
+TRIES=${TRIES:-90}
 retry() {
   what=$1
   shift
@@ -61,9 +61,10 @@ for pair in $SEARCH_ATTRIBUTES; do
   fi
 done
 
-# The attribute is usable once a visibility query that names it is accepted.
+# The attribute is usable once a visibility query that names it is accepted. IS NOT NULL
+# suits every type (a string compared with an Int attribute is an error on SQL visibility).
 for pair in $SEARCH_ATTRIBUTES; do
   name=${pair%%=*}
-  retry "search attribute $name" temporal workflow count --address "$TEMPORAL_ADDRESS" --namespace "$NS" --query "$name = 'grokflow-setup-probe'"
+  retry "search attribute $name" temporal workflow count --address "$TEMPORAL_ADDRESS" --namespace "$NS" --query "$name IS NOT NULL"
 done
 echo "setup-namespace: namespace $NS and search attributes ready"

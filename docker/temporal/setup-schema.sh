@@ -16,7 +16,8 @@ set -eu
 : "${SQL_HOST:?SQL_HOST must be set}"
 : "${DBNAME:?DBNAME must be set}"
 : "${VISIBILITY_DBNAME:?VISIBILITY_DBNAME must be set}"
-SCHEMA_ROOT=/etc/temporal/schema/postgresql/v12
+# SCHEMA_ROOT: where the image keeps the schemas; `npm run cluster` points it at the set-up's copy.
+SCHEMA_ROOT=${SCHEMA_ROOT:-/etc/temporal/schema/postgresql/v12}
 
 prepare() {
   database=$1

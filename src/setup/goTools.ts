@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { GO_TOOLS, TOOLS_BIN, type GoTool } from './tools';
+import { GO_TOOLS, TEMPORAL_SERVER_VERSION, temporalSchemaDir, TOOLS_BIN, type GoTool } from './tools';
 
 const run = promisify(execFile);
 const stampFile = (tool: GoTool) => path.join(TOOLS_BIN, `.${tool}.version`);
@@ -28,12 +28,39 @@ export async function ensureGoTool(tool: GoTool): Promise<ToolResult> {
   }
   fs.mkdirSync(TOOLS_BIN, { recursive: true });
   const args = ['install', ...(spec.ldflags ? [`-ldflags=${spec.ldflags}`] : []), `${spec.module}@${spec.version}`];
+  // `go install` names the binary after the package folder (`server`, `sql`): install into a
+  // folder of its own, then move it to the tool's name (an atomic rename on the same disk).
+  const staging = fs.mkdtempSync(path.join(TOOLS_BIN, `.${tool}-`));
   try {
-    await run('go', args, { env: { ...process.env, GOBIN: TOOLS_BIN }, maxBuffer: 64 * 1024 * 1024 });
+    await run('go', args, { env: { ...process.env, GOBIN: staging }, maxBuffer: 64 * 1024 * 1024 });
+    fs.renameSync(path.join(staging, path.basename(spec.module)), binary);
   } catch (err) {
     const stderr = String((err as { stderr?: string }).stderr ?? err).trim().split('\n').slice(-3).join('\n');
     throw new Error(`go ${args.join(' ')} failed:\n${stderr}`);
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
   }
   fs.writeFileSync(stampFile(tool), `${spec.version}\n`);
   return { path: binary, action: 'installed' };
+}
+
+/**
+ * The PostgreSQL schemas of the pinned Temporal server (what temporalio/admin-tools ships in
+ * /etc/temporal/schema), copied out of the Go module cache: `<dir>/postgresql/v12/...`.
+ */
+export async function ensureTemporalSchema(): Promise<ToolResult> {
+  const dir = temporalSchemaDir();
+  if (fs.existsSync(path.join(dir, 'postgresql', 'v12', 'temporal', 'versioned'))) return { path: dir, action: 'reused' };
+  const module = `go.temporal.io/server@${TEMPORAL_SERVER_VERSION}`;
+  const { stdout } = await run('go', ['mod', 'download', '-json', module], { maxBuffer: 16 * 1024 * 1024 }).catch((err: unknown) => {
+    throw new Error(`go mod download ${module} failed: ${String((err as { stderr?: string }).stderr ?? err).trim()}`);
+  });
+  const source = path.join((JSON.parse(stdout) as { Dir: string }).Dir, 'schema');
+  const staging = `${dir}.partial`;
+  fs.rmSync(staging, { recursive: true, force: true });
+  fs.cpSync(source, staging, { recursive: true });
+  // The module cache is read-only; the copy need not be.
+  fs.chmodSync(staging, 0o755);
+  fs.renameSync(staging, dir);
+  return { path: dir, action: 'installed' };
 }

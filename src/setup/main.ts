@@ -1,7 +1,8 @@
 import { loadConfig } from '../shared/config';
 import { ensureDatabase, migrateDatabase, redactUrl } from '../shared/db/migrate';
 import { ensureChromium } from './chromium';
-import { ensureGoTool } from './goTools';
+import { ensureGoTool, ensureTemporalSchema } from './goTools';
+import { CLUSTER_TOOLS } from './tools';
 
 // Set-up for a fresh machine and for every start: each step is idempotent and fast when
 // there is nothing to do, and says exactly what is missing when it fails.
@@ -11,7 +12,12 @@ interface Step {
   run(): Promise<string>;
 }
 
-export async function setup(print: (line: string) => void = console.log): Promise<boolean> {
+export interface SetupOptions {
+  /** Also the PostgreSQL-backed Temporal server and its schema tool, for `npm run cluster`. */
+  cluster?: boolean;
+}
+
+export async function setup(print: (line: string) => void = console.log, options: SetupOptions = {}): Promise<boolean> {
   const config = loadConfig();
   const steps: Step[] = [
     {
@@ -45,6 +51,26 @@ export async function setup(print: (line: string) => void = console.log): Promis
         return `${t.action} ${t.path}`;
       },
     },
+    // Only on request (`npm run setup -- --cluster`, CI): a few minutes of Go builds the
+    // first time, which `npm start` and the plain test run do not need.
+    ...(options.cluster
+      ? CLUSTER_TOOLS.map((tool): Step => ({
+          name: tool,
+          async run() {
+            const t = await ensureGoTool(tool);
+            return `${t.action} ${t.path}`;
+          },
+        }))
+      : []),
+    ...(options.cluster
+      ? [{
+          name: 'temporal schema',
+          async run() {
+            const t = await ensureTemporalSchema();
+            return `${t.action} ${t.path}`;
+          },
+        }]
+      : []),
     {
       name: 'postgres',
       async run() {
@@ -69,10 +95,10 @@ export async function setup(print: (line: string) => void = console.log): Promis
     const started = Date.now();
     try {
       const detail = await step.run();
-      print(`setup: ${step.name.padEnd(13)} ok   ${String(Date.now() - started).padStart(6)} ms  ${detail}`);
+      print(`setup: ${step.name.padEnd(17)} ok   ${String(Date.now() - started).padStart(6)} ms  ${detail}`);
     } catch (err) {
       const level = step.optional ? 'skip' : 'FAIL';
-      print(`setup: ${step.name.padEnd(13)} ${level} ${String(Date.now() - started).padStart(6)} ms  ${(err as Error).message}`);
+      print(`setup: ${step.name.padEnd(17)} ${level} ${String(Date.now() - started).padStart(6)} ms  ${(err as Error).message}`);
       if (!step.optional) ok = false;
     }
   }
@@ -80,7 +106,12 @@ export async function setup(print: (line: string) => void = console.log): Promis
 }
 
 if (require.main === module) {
-  setup().then(
+  const unknown = process.argv.slice(2).filter((a) => a !== '--cluster');
+  if (unknown.length > 0) {
+    console.error(`setup: unknown option ${unknown.join(' ')} (the only one is --cluster)`);
+    process.exit(2);
+  }
+  setup(console.log, { cluster: process.argv.includes('--cluster') }).then(
     (ok) => process.exit(ok ? 0 : 1),
     (err) => {
       console.error(`setup: ${(err as Error).message}`);

@@ -10,9 +10,14 @@ export const SEARCH_ATTRIBUTES = {
   Account: { key: AccountKey, indexed: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, cli: 'Keyword' },
 } as const;
 
+/** `Name=Type` for each, as the temporal CLI and docker/temporal/setup-namespace.sh take them. */
+export function searchAttributeSpecs(): string[] {
+  return Object.entries(SEARCH_ATTRIBUTES).map(([name, a]) => `${name}=${a.cli}`);
+}
+
 /** `--search-attribute` flags for `temporal server start-dev`. */
 export function devServerSearchAttributeArgs(): string[] {
-  return Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, a]) => ['--search-attribute', `${name}=${a.cli}`]);
+  return searchAttributeSpecs().flatMap((spec) => ['--search-attribute', spec]);
 }
 
 /** Registers the missing ones (a no-op when all exist). Returns the names it added. */
