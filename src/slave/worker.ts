@@ -7,7 +7,6 @@ import { databaseErrorInterceptor } from '../shared/dbErrors';
 import { connectWorker } from '../shared/temporal';
 import { registry } from '../shared/registry';
 import { createSlaveActivities, type Generator } from './activities';
-import { lifecycleActivities } from './activities/lifecycle';
 
 export interface SlaveWorkerDeps {
   config: Config;
@@ -33,13 +32,14 @@ export interface SlaveWorkerDeps {
  *   yet known, so it cannot keep slots apart for bookkeeping within one queue.
  * The generation worker still registers the bookkeeping activities: a task scheduled on the
  * slave queue by a workflow that ran before this split is served where it waits.
+ * The bookkeeping worker only polls activity tasks; the SDK says so once at start ("No
+ * workflows registered, not polling for workflow tasks").
  */
 export async function createSlaveWorkers({ config, connection, db, logger, generator }: SlaveWorkerDeps): Promise<Worker[]> {
   const identity = workerIdentity('slave');
   const log = logger.child({ identity });
   const deps = { db, config, logger: log, generator };
   const activities = createSlaveActivities(deps);
-  const bookkeeping = lifecycleActivities(deps);
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: quietBundler });
   const common = {
     connection, namespace: config.TEMPORAL_NAMESPACE, identity, shutdownGraceTime: config.SHUTDOWN_GRACE_MS,
@@ -59,7 +59,9 @@ export async function createSlaveWorkers({ config, connection, db, logger, gener
     Worker.create({
       ...common,
       taskQueue: bookkeepingTaskQueue(type.slaveTaskQueue),
-      activities: bookkeeping,
+      // The workflow decides what runs here (its `bookkeeping` proxy); registering every
+      // slave activity lets a short one added to that proxy run without a second list.
+      activities,
       maxConcurrentActivityTaskExecutions: config.SLAVE_BOOKKEEPING_CONCURRENCY,
     }),
   ]);
