@@ -1,5 +1,6 @@
 import Table from 'cli-table3';
 import { runAbortBench } from './abort';
+import { runBookkeepingBench } from './bookkeeping';
 import { runClusterBench } from './cluster';
 import { runDeliveryBench } from './delivery';
 import { runDispatchBench } from './dispatch';
@@ -16,6 +17,7 @@ const BENCHES: Record<string, { title: string; run: () => Promise<Row[]>; onlyBy
   sessions: { title: 'Driver: concurrent generations in one browser (memory per session)', run: async () => (await runSessionsBench()) as unknown as Row[] },
   abort: { title: 'Driver: abort mid-generation closes the context', run: async () => (await runAbortBench()) as unknown as Row[] },
   slave: { title: 'Slave: job overhead, terminate latency, throughput', run: async () => (await runSlaveBench()) as unknown as Row[] },
+  bookkeeping: { title: 'Slave: status changes while every generation slot is busy', run: async () => (await runBookkeepingBench()) as unknown as Row[] },
   // Not in the default run: it builds and starts the PostgreSQL-backed cluster (minutes).
   cluster: { title: 'Cluster (npm run cluster): jobs/min by slaves; 1,000 PENDING on PostgreSQL vs dev server', run: runClusterBench, onlyByName: true },
   delivery: { title: 'Delivery: uploads to S3-compatible storage (versitygw), signed callbacks', run: async () => (await runDeliveryBench()) as unknown as Row[] },

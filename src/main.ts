@@ -14,6 +14,7 @@ function banner(info: ServiceInfo): string {
     `   PostgreSQL    ${info.databaseUrl}`,
     `   Grok          ${info.grokUrl}${info.simulated ? '   ← SIMULATOR (set GROK_BASE_URL for the real one)' : ''}`,
     ...(info.metricsUrl ? [`   Metrics       ${info.metricsUrl}`] : []),
+    `   Scheduler     "${info.schedulerCron}", next runs ${info.nextRuns.map((d) => d.toISOString()).join(', ') || 'none'}`,
     ...(info.webUrl ? [`   Web console   ${info.webUrl}`] : []),
     '',
     ' Try it:',

@@ -208,9 +208,18 @@ describe('docker-compose.yml', () => {
       const literal = Object.fromEntries(Object.entries(e).filter(([, v]) => v !== '' && !v.includes('${')));
       const parsed = configSchema.safeParse(literal);
       assert.ok(parsed.success, `${name}: ${parsed.error?.message}`);
-      assert.ok(parsed.data.METRICS_PORT > 0, `${name}: metrics on`);
+      assert.ok((parsed.data.METRICS_PORT ?? 0) > 0, `${name}: metrics on`);
       assert.ok((service(name).expose ?? []).map(String).includes(String(parsed.data.METRICS_PORT)), `${name} exposes METRICS_PORT`);
     }
+  });
+
+  test('metrics listen on every interface inside the containers; the slave\'s stop grace outlasts SHUTDOWN_GRACE_MS', () => {
+    for (const name of APP) assert.equal(env(service(name)).METRICS_HOST, '0.0.0.0', `${name}: METRICS_HOST`);
+    // Docker SIGKILLs after stop_grace_period: shorter than the grace, generations are cut off.
+    const slave = service('slave') as Service & { stop_grace_period?: string };
+    const seconds = Number(/^(\d+)s$/.exec(slave.stop_grace_period ?? '10s')?.[1]);
+    const grace = configSchema.parse(Object.fromEntries(Object.entries(env(slave)).filter(([, v]) => v !== '' && !v.includes('${')))).SHUTDOWN_GRACE_MS;
+    assert.ok(seconds * 1000 > grace, `stop_grace_period ${slave.stop_grace_period} must exceed SHUTDOWN_GRACE_MS ${grace}`);
   });
 
   test('every program runs node directly (what its npm script runs), under init', () => {

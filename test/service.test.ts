@@ -58,6 +58,8 @@ describe('npm start', () => {
       assert.match(out, /SIMULATOR/);
       assert.match(out, new RegExp(`Web console\\s+http://127\\.0\\.0\\.1:${webPort}`));
       assert.match(out, /INSERT INTO jobs/);
+      // The schedulers' next three runs, as Temporal reads the default cron: on the minute.
+      assert.match(out, /Scheduler {5}"\* \* \* \* \*", next runs (\d{4}-\d\d-\d\dT\d\d:\d\d:00\.000Z(, )?){3}\n/);
 
       const { rows } = await t.pool.query(`INSERT INTO jobs (type, payload) VALUES ('GROK_VIDEO_GENERATION', '{"prompt": "a red fox running through snow"}') RETURNING id`);
       const id = Number(rows[0].id);

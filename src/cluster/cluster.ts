@@ -225,6 +225,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         // Each container has its own disk: the simulator sign-ins of one slave are its own.
         GROKFLOW_DATA_DIR: path.join(dir, 'data', name),
         METRICS_PORT: String(await freeLoopbackPort()),
+        // Processes on one host, not containers: loopback, as outside compose.
+        METRICS_HOST: '127.0.0.1',
         LOG_LEVEL: logLevel,
         ...options.env,
         ...extra,

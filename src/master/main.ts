@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   await migrateDatabase(config.DATABASE_URL);
   const pool = createPool(config.DATABASE_URL);
   const db = createDb(pool);
-  const observability = await startObservability(config, logger, db);
+  const observability = await startObservability(config, logger, 'master', db);
   try {
     await runMaster(config, { signal, logger, db });
   } finally {

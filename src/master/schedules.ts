@@ -113,3 +113,13 @@ function desiredSchedule(id: string, entry: JobTypeEntry, cron: string, input: S
     state: { note: `${NOTE_PREFIX}${fingerprint} (cron "${cron}")` },
   };
 }
+
+/**
+ * The next runs of a type's schedule, as Temporal reads its cron (the server, not a parser
+ * of ours, decides what a cron string means), and the shortest gap between them.
+ */
+export async function scheduledRuns(client: Client, type: JobTypeName): Promise<{ next: Date[]; periodMs?: number }> {
+  const next = (await client.schedule.getHandle(scheduleId(type)).describe()).info.nextActionTimes;
+  const gaps = next.slice(1).map((d, i) => d.getTime() - next[i]!.getTime());
+  return { next, periodMs: gaps.length > 0 ? Math.min(...gaps) : undefined };
+}

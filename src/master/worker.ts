@@ -3,13 +3,14 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Config } from '../shared/config';
 import { createDb, createPool, type Db } from '../shared/db/client';
 import { createLogger, workerIdentity, type Logger } from '../shared/logger';
+import { databaseErrorInterceptor } from '../shared/dbErrors';
 import { ensureSearchAttributes } from '../shared/searchAttributes';
 import { JOB_TYPE_NAMES, jobType, type JobTypeEntry, type JobTypeName } from '../shared/registry';
 import { connectClient, connectWorker } from '../shared/temporal';
 import type { SchedulerInput } from '../shared/workflowInputs';
-import { createMasterActivities, DEFAULT_RECONCILE_GRACE_MS } from './activities';
+import { createMasterActivities, defaultReconcileGraceMs } from './activities';
 import { startListener, type JobListener } from './listener';
-import { ensureSchedules, schedulerInput } from './schedules';
+import { ensureSchedules, scheduledRuns, schedulerInput } from './schedules';
 import { createWaker, type WakeMode } from './wake';
 
 export { ensureSchedules, scheduleId, schedulerInput } from './schedules';
@@ -26,7 +27,7 @@ export interface MasterWorkerOptions {
   logger: Logger;
   identity?: string;
   types?: readonly JobTypeName[];
-  reconcileGraceMs?: number;
+  reconcileGraceMs: number;
   /** Concurrent workflow tasks per worker. */
   maxConcurrentWorkflowTaskExecutions?: number;
 }
@@ -39,7 +40,7 @@ export async function createMasterWorkers(options: MasterWorkerOptions): Promise
     db: options.db,
     client: options.client,
     logger: options.logger,
-    reconcileGraceMs: options.reconcileGraceMs ?? DEFAULT_RECONCILE_GRACE_MS,
+    reconcileGraceMs: options.reconcileGraceMs,
   });
   const queues = [...new Set(types.map((t) => jobType(t).masterTaskQueue))];
   return Promise.all(queues.map((taskQueue) => Worker.create({
@@ -48,6 +49,7 @@ export async function createMasterWorkers(options: MasterWorkerOptions): Promise
     identity,
     workflowsPath: MASTER_WORKFLOWS_PATH,
     activities,
+    interceptors: { activity: [databaseErrorInterceptor] },
     ...(options.maxConcurrentWorkflowTaskExecutions ? { maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions } : {}),
   })));
 }
@@ -68,7 +70,13 @@ export interface RunMasterOptions {
   listen?: boolean;
   wake?: WakeMode;
   /** Called once workers run, schedules exist and the listener listens. */
-  onReady?: () => void;
+  onReady?: (info: MasterReadyInfo) => void;
+}
+
+export interface MasterReadyInfo {
+  /** The schedulers' next runs, as Temporal reads SCHEDULER_CRON. */
+  nextRuns: Date[];
+  reconcileGraceMs: number;
 }
 
 /**
@@ -90,11 +98,18 @@ export async function runMaster(config: Config, options: RunMasterOptions = {}):
   const db = options.db ?? createDb(pool!);
   let listener: JobListener | undefined;
   try {
-    const workers = await createMasterWorkers({
-      connection, client, db, logger, identity, types,
-      reconcileGraceMs: options.reconcileGraceMs,
-    });
     const outcomes = await ensureSchedules(client, { cron: config.SCHEDULER_CRON, types, input, logger });
+    // Every type's schedule has SCHEDULER_CRON: one type's runs tell them all.
+    const runs = await scheduledRuns(client, types[0]!);
+    const reconcileGraceMs = options.reconcileGraceMs ?? config.RECONCILE_GRACE_MS ?? defaultReconcileGraceMs(runs.periodMs);
+    const nextRuns = runs.next.slice(0, 3);
+    logger.info({ cron: config.SCHEDULER_CRON, nextRuns: nextRuns.map((d) => d.toISOString()), reconcileGraceMs }, 'scheduler cron');
+    if (nextRuns.length === 0) logger.warn({ cron: config.SCHEDULER_CRON }, 'SCHEDULER_CRON never runs again: only NOTIFY wakes the schedulers');
+    if (runs.periodMs !== undefined && reconcileGraceMs >= runs.periodMs) {
+      logger.warn({ reconcileGraceMs, cronPeriodMs: runs.periodMs },
+        'RECONCILE_GRACE_MS is not shorter than the SCHEDULER_CRON period: an orphaned job waits more than two ticks');
+    }
+    const workers = await createMasterWorkers({ connection, client, db, logger, identity, types, reconcileGraceMs });
     logger.info({ schedules: outcomes, taskQueues: workers.map((w) => w.options.taskQueue) }, 'master starting');
 
     const abort = new AbortController();
@@ -113,10 +128,14 @@ export async function runMaster(config: Config, options: RunMasterOptions = {}):
     }
     const running = workers.map((w) => w.run());
     await listener?.ready;
-    options.onReady?.();
+    options.onReady?.({ nextRuns, reconcileGraceMs });
     logger.info('master ready');
 
-    const stop = new Promise<void>((resolve) => abort.signal.addEventListener('abort', () => resolve(), { once: true }));
+    // Already aborted (e.g. from onReady): an 'abort' listener added now would never fire.
+    const stop = new Promise<void>((resolve) => {
+      if (abort.signal.aborted) resolve();
+      abort.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
     try {
       await Promise.race([stop, ...running]);
     } finally {

@@ -4,7 +4,8 @@ import { createDb, createPool } from '../shared/db/client';
 import { redactUrl } from '../shared/db/migrate';
 import { grokTarget } from '../shared/grokTarget';
 import type { Logger } from '../shared/logger';
-import { startObservability } from '../shared/observability';
+import { metricsUrl } from '../shared/metrics';
+import { metricsPort, startObservability } from '../shared/observability';
 import { connectClient, connectWorker, temporalAddress } from '../shared/temporal';
 import { driverSettingsFromConfig, GrokDriver } from '../slave/grok/driver';
 import { runSlave } from '../slave/worker';
@@ -21,6 +22,9 @@ export interface ServiceInfo {
   simulated: boolean;
   metricsUrl?: string;
   webUrl?: string;
+  schedulerCron: string;
+  /** The schedulers' next three runs, as Temporal reads SCHEDULER_CRON. */
+  nextRuns: Date[];
 }
 
 /**
@@ -47,7 +51,7 @@ export async function runService(config: Config, logger: Logger, signal: AbortSi
     const pool = createPool(config.DATABASE_URL);
     stack.push(() => pool.end());
     const db = createDb(pool);
-    const observability = await startObservability(config, logger, db);
+    const observability = await startObservability(config, logger, 'service', db);
     stack.push(() => observability.close());
 
     const address = temporalAddress(config);
@@ -63,6 +67,7 @@ export async function runService(config: Config, logger: Logger, signal: AbortSi
     if (web) stack.push(() => web.close());
 
     let ready = 0;
+    let nextRuns: Date[] = [];
     const bothReady = () => {
       if (++ready < 2) return;
       onReady?.({
@@ -71,8 +76,10 @@ export async function runService(config: Config, logger: Logger, signal: AbortSi
         databaseUrl: redactUrl(config.DATABASE_URL),
         grokUrl: target.baseUrl,
         simulated: target.simulated,
-        metricsUrl: config.METRICS_PORT ? `http://127.0.0.1:${config.METRICS_PORT}/metrics` : undefined,
+        metricsUrl: metricsPort(config, 'service') ? metricsUrl(config.METRICS_HOST, metricsPort(config, 'service')) : undefined,
         webUrl: web?.url,
+        schedulerCron: config.SCHEDULER_CRON,
+        nextRuns,
       });
     };
     // One part failing stops the other: a half-running service would only confuse.
@@ -80,7 +87,7 @@ export async function runService(config: Config, logger: Logger, signal: AbortSi
     if (signal.aborted) stop.abort();
     signal.addEventListener('abort', () => stop.abort(), { once: true });
     const parts = [
-      runMaster(config, { signal: stop.signal, logger: logger.child({ role: 'master' }), client, connection, db, onReady: bothReady }),
+      runMaster(config, { signal: stop.signal, logger: logger.child({ role: 'master' }), client, connection, db, onReady: (info) => { nextRuns = info.nextRuns; bothReady(); } }),
       runSlave(config, { signal: stop.signal, logger: logger.child({ role: 'slave' }), connection, db, generator: driver, onReady: bothReady }),
     ];
     const results = await Promise.allSettled(parts.map((p) => p.catch((err: unknown) => { stop.abort(); throw err; })));

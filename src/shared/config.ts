@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { cronProblem } from './cron';
 
 // Every setting comes from the environment, is validated here and nowhere else, and is
 // listed in the README's configuration table with the same default.
@@ -8,8 +9,9 @@ const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 
 export const configSchema = z.object({
-  DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/grokflow'),
-  TEMPORAL_ADDRESS: z.string().min(1).optional().describe('unset: grokflow starts an embedded dev server'),
+  DATABASE_URL: z.url().refine((u) => /^postgres(ql)?:\/\//.test(u), 'a postgres:// (or postgresql://) URL').default('postgres://postgres@127.0.0.1:5432/grokflow'),
+  TEMPORAL_ADDRESS: z.string().min(1).refine((a) => !a.includes('://'), 'host:port without a scheme, e.g. temporal.internal:7233')
+    .optional().describe('unset: grokflow starts an embedded dev server'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_DEV_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
@@ -49,20 +51,44 @@ export const configSchema = z.object({
   ARTIFACTS_DIR: z.string().default('artifacts'),
   PLAYWRIGHT_TRACE: bool.default(false),
   SLAVE_CONCURRENT_ACTIVITIES: positiveInt.default(5),
+  SLAVE_BOOKKEEPING_CONCURRENCY: positiveInt.default(10).describe('status changes one slave runs at once, apart from generations'),
   ITEM_CONCURRENCY: positiveInt.default(1),
-  RATE_LIMIT_COOLDOWN_MS: z.coerce.number().int().positive().default(15 * 60_000).describe('used when Grok does not say how long'),
+  RATE_LIMIT_COOLDOWN_MS: z.coerce.number().int().positive('at least 1 ms: with 0 a rate-limited account would be used again at once')
+    .default(15 * 60_000).describe('used when Grok does not say how long'),
   MODERATION_MAX_RETRIES: z.coerce.number().int().min(0).default(3),
   PROGRESS_THROTTLE_MS: z.coerce.number().int().min(0).default(1000),
-  SCHEDULER_CRON: z.string().min(1).default('* * * * *'),
+  SCHEDULER_CRON: z.string().min(1).superRefine((cron, ctx) => {
+    const problem = cronProblem(cron);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }).default('* * * * *'),
+  RECONCILE_GRACE_MS: positiveInt.optional().describe('unset: half the SCHEDULER_CRON period, at most 30 s'),
   NOTIFY_DEBOUNCE_MS: z.coerce.number().int().min(0).default(50),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(30000),
-  METRICS_PORT: port.default(9464).describe('0 turns the metrics endpoint off'),
+  METRICS_PORT: port.optional().describe('unset: 9464 for the master and npm start, 9465 for a slave; 0 turns the endpoint off'),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1').describe('the metrics endpoint listens here; 0.0.0.0 in a container'),
   WEB_HOST: z.string().min(1).default('127.0.0.1').describe('the web console listens here; beyond loopback it needs WEB_TOKEN'),
   WEB_PORT: port.default(8080).describe('0 turns the web console off'),
   WEB_TOKEN: z.string().min(16, 'must be at least 16 characters').optional().describe('required when WEB_HOST is not a loopback address'),
   TEMPORAL_UI_URL: z.url().optional().describe('the Temporal Web UI the console links to; unset: the embedded dev server\'s'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   LOG_PRETTY: bool.optional().describe('default: pretty when stdout is a terminal'),
+}).superRefine((c, ctx) => {
+  // Ports one process may listen on at once (npm start runs them all): none may be shared.
+  const listening: Array<readonly [string, number | undefined]> = [
+    ...(c.TEMPORAL_ADDRESS ? [] : [['TEMPORAL_DEV_PORT', c.TEMPORAL_DEV_PORT], ['TEMPORAL_UI_PORT', c.TEMPORAL_UI_PORT]] as const),
+    ...(c.GROK_BASE_URL ? [] : [['SIMULATOR_PORT', c.SIMULATOR_PORT]] as const),
+    ['METRICS_PORT', c.METRICS_PORT],
+    ['WEB_PORT', c.WEB_PORT],
+  ];
+  const seen = new Map<number, string>();
+  for (const [name, value] of listening) {
+    if (!value) continue; // unset or 0: a free port or off
+    const other = seen.get(value);
+    if (other) {
+      ctx.addIssue({ code: 'custom', path: [name], message: `${other} and ${name} are both ${value}; each is a port grokflow listens on, give them different values` });
+    }
+    seen.set(value, name);
+  }
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -2,6 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { sql } from 'drizzle-orm';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ConfigError } from './config';
 import type { Db } from './db/client';
 import type { Logger } from './logger';
 
@@ -56,7 +57,12 @@ export function registerJobGauge(db: Db): void {
   });
 }
 
-export async function startMetricsServer(opts: { port: number; sdkMetricsAddress?: string; logger: Logger }): Promise<http.Server> {
+/** Where to scrape an endpoint listening on host:port (on every interface: this host's loopback). */
+export function metricsUrl(host: string, port: number): string {
+  return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/metrics`;
+}
+
+export async function startMetricsServer(opts: { port: number; host: string; sdkMetricsAddress?: string; logger: Logger }): Promise<http.Server> {
   const server = http.createServer(async (req, res) => {
     if (req.url !== '/metrics') {
       res.writeHead(404).end('try /metrics\n');
@@ -73,11 +79,13 @@ export async function startMetricsServer(opts: { port: number; sdkMetricsAddress
       res.writeHead(500).end(String(err));
     }
   });
-  server.listen(opts.port, '0.0.0.0');
+  server.listen(opts.port, opts.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE'
+      ? new ConfigError([`METRICS_PORT: ${opts.host}:${opts.port} is already in use (another grokflow process on this host?); set METRICS_PORT to a free port, or 0 to turn metrics off`])
+      : err));
   });
-  opts.logger.info({ url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/metrics` }, 'metrics endpoint');
+  opts.logger.info({ url: metricsUrl(opts.host, (server.address() as net.AddressInfo).port), host: opts.host }, 'metrics endpoint');
   return server;
 }

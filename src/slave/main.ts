@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   }
   const pool = createPool(config.DATABASE_URL);
   const db = createDb(pool);
-  const observability = await startObservability(config, logger, db);
+  const observability = await startObservability(config, logger, 'slave', db);
   const driver = new GrokDriver(driverSettingsFromConfig(config, { logger }));
   try {
     await runSlave(config, { signal, logger, db, generator: driver });

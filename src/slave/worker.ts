@@ -2,6 +2,8 @@ import { bundleWorkflowCode, Worker, type NativeConnection } from '@temporalio/w
 import type { Config } from '../shared/config';
 import { createDb, createPool, type Db } from '../shared/db/client';
 import { createLogger, workerIdentity, type Logger } from '../shared/logger';
+import { bookkeepingTaskQueue } from '../shared/bookkeepingQueue';
+import { databaseErrorInterceptor } from '../shared/dbErrors';
 import { connectWorker } from '../shared/temporal';
 import { registry } from '../shared/registry';
 import { createSlaveActivities, type Generator } from './activities';
@@ -14,29 +16,56 @@ export interface SlaveWorkerDeps {
   generator: Generator;
 }
 
-/** One worker per slave task queue of the registry, sharing one workflow bundle and one browser. */
+/**
+ * Per slave task queue of the registry, two workers sharing one workflow bundle and one
+ * browser: the generation worker (workflows and generateItem, SLAVE_CONCURRENT_ACTIVITIES
+ * at once) and an activities-only bookkeeping worker on `<queue>-bookkeeping`
+ * (SLAVE_BOOKKEEPING_CONCURRENCY), so startJob/finishJob/failJob/failItem never queue
+ * behind generations.
+ *
+ * Why a queue of its own rather than the alternatives:
+ * - local activities would run in the workflow worker's slots with other timeout and retry
+ *   rules (a retry past the local threshold becomes a timer, no heartbeats), and a local
+ *   activity is a marker in the history where the recorded histories hold a scheduled
+ *   activity: every history recorded before would fail to replay;
+ * - a slot supplier or tuner reserves a slot before the poll, when the activity type is not
+ *   yet known, so it cannot keep slots apart for bookkeeping within one queue.
+ * The generation worker still registers the bookkeeping activities: a task scheduled on the
+ * slave queue by a workflow that ran before this split is served where it waits.
+ * The bookkeeping worker only polls activity tasks; the SDK says so once at start ("No
+ * workflows registered, not polling for workflow tasks").
+ */
 export async function createSlaveWorkers({ config, connection, db, logger, generator }: SlaveWorkerDeps): Promise<Worker[]> {
   const identity = workerIdentity('slave');
   const log = logger.child({ identity });
-  const activities = createSlaveActivities({ db, config, logger: log, generator });
+  const deps = { db, config, logger: log, generator };
+  const activities = createSlaveActivities(deps);
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: quietBundler });
-  return Promise.all(
-    Object.values(registry).map((type) =>
-      Worker.create({
-        connection,
-        namespace: config.TEMPORAL_NAMESPACE,
-        taskQueue: type.slaveTaskQueue,
-        identity,
-        workflowBundle,
-        activities,
-        maxConcurrentActivityTaskExecutions: config.SLAVE_CONCURRENT_ACTIVITIES,
-        // Send heartbeats at least this often, so a terminate is heard within seconds rather
-        // than 0.8 × the heartbeat timeout.
-        maxHeartbeatThrottleInterval: '2 seconds',
-        shutdownGraceTime: config.SHUTDOWN_GRACE_MS,
-      }),
-    ),
-  );
+  const common = {
+    connection, namespace: config.TEMPORAL_NAMESPACE, identity, shutdownGraceTime: config.SHUTDOWN_GRACE_MS,
+    interceptors: { activity: [databaseErrorInterceptor] },
+  };
+  const workers = Object.values(registry).flatMap((type) => [
+    Worker.create({
+      ...common,
+      taskQueue: type.slaveTaskQueue,
+      workflowBundle,
+      activities,
+      maxConcurrentActivityTaskExecutions: config.SLAVE_CONCURRENT_ACTIVITIES,
+      // Send heartbeats at least this often, so a terminate is heard within seconds rather
+      // than 0.8 × the heartbeat timeout.
+      maxHeartbeatThrottleInterval: '2 seconds',
+    }),
+    Worker.create({
+      ...common,
+      taskQueue: bookkeepingTaskQueue(type.slaveTaskQueue),
+      // The workflow decides what runs here (its `bookkeeping` proxy); registering every
+      // slave activity lets a short one added to that proxy run without a second list.
+      activities,
+      maxConcurrentActivityTaskExecutions: config.SLAVE_BOOKKEEPING_CONCURRENCY,
+    }),
+  ]);
+  return Promise.all(workers);
 }
 
 // webpack's build report is noise in a service log.

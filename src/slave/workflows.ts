@@ -2,6 +2,7 @@ import {
   ActivityCancellationType, ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, proxyActivities,
   upsertMemo, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
+import { bookkeepingTaskQueue } from '../shared/bookkeepingQueue';
 import { AccountKey, JobIdKey, JobTypeKey } from '../shared/searchAttributeKeys';
 import type { SlaveWorkflowInput } from '../shared/workflowInputs';
 import type { SlaveActivities } from './activities';
@@ -28,13 +29,16 @@ export interface JobResult {
   requested: number;
 }
 
-const bookkeeping = proxyActivities<SlaveActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', nonRetryableErrorTypes: NON_RETRYABLE },
-});
-
 async function runGenerationJob(input: SlaveWorkflowInput): Promise<JobResult> {
   const { jobId, activityTimeouts } = input;
+  // Status changes run on a task queue of their own (see src/slave/worker.ts for why not
+  // local activities or a slot tuner), so they never wait behind generations. Replay of older
+  // histories holds: the queue is not part of what a replay compares for a scheduled activity.
+  const bookkeeping = proxyActivities<SlaveActivities>({
+    taskQueue: bookkeepingTaskQueue(workflowInfo().taskQueue),
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '1 second', maximumInterval: '30 seconds', nonRetryableErrorTypes: NON_RETRYABLE },
+  });
   const generation = proxyActivities<SlaveActivities>({
     startToCloseTimeout: activityTimeouts.startToClose,
     scheduleToCloseTimeout: activityTimeouts.scheduleToClose,

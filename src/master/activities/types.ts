@@ -15,7 +15,14 @@ export interface MasterDeps {
   reconcileGraceMs: number;
 }
 
-export const DEFAULT_RECONCILE_GRACE_MS = 30_000;
+/**
+ * RECONCILE_GRACE_MS when unset: half the cron period, at most 30 s (the grace before it was
+ * a setting). A job orphaned at t is looked at by the first tick after t + grace, so a grace
+ * under the period resolves it within two ticks; 30 s is plenty for a claim's child start.
+ */
+export function defaultReconcileGraceMs(cronPeriodMs: number | undefined): number {
+  return cronPeriodMs === undefined ? 30_000 : Math.min(30_000, Math.max(1000, Math.floor(cronPeriodMs / 2)));
+}
 
 /** A job the scheduler must start a slave workflow for. Ids only: no payload enters a history. */
 export interface DispatchJob {
