@@ -1,21 +1,26 @@
-import { CancellationScope, log, patched, proxyActivities } from '@temporalio/workflow';
+import { CancellationScope, log, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { bookkeepingTaskQueue } from '../shared/bookkeepingQueue';
 import type { SlaveActivities } from './activities';
 import { FailureType } from './failures';
 
 // Workflow code: the job's callback (webhook), every proxy of it defined here. Temporal does
 // the retrying: exponential from WEBHOOK_RETRY_INITIAL_MS up to WEBHOOK_RETRY_MAX_MS apart,
 // for WEBHOOK_RETRY_FOR_MS (24 h by default); a final 4xx or a refused address stops it.
+// Both run on the bookkeeping queue: a callback never waits for a generation slot.
 
-const planning = proxyActivities<SlaveActivities>({
+const planning = (taskQueue: string) => proxyActivities<SlaveActivities>({
+  taskQueue,
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 
 /** Sends the ended job's callback when its payload has one; returns whether it was delivered. */
 export async function deliverJobCallback(jobId: number): Promise<boolean> {
-  const plan = await planning.prepareDelivery({ jobId });
+  const taskQueue = bookkeepingTaskQueue(workflowInfo().taskQueue);
+  const plan = await planning(taskQueue).prepareDelivery({ jobId });
   if (!plan) return false;
   const { deliverCallback } = proxyActivities<SlaveActivities>({
+    taskQueue,
     // The request's own timeout plus room for the database writes around it.
     startToCloseTimeout: plan.attemptTimeoutMs + 10_000,
     scheduleToCloseTimeout: plan.retryForMs,
