@@ -75,6 +75,8 @@ for (const uiDrift of [false, true] as UiDrift[]) {
       const g = h.sim.generations.filter((x) => x.user === acct);
       assert.equal(g.length, 1);
       assert.equal(g[0]!.duration, '10s', 'max picks 10s over 6s');
+      assert.equal(o.duration, '10s', 'the chosen duration is read back');
+      assert.equal(o.resolution, '720p', 'the chosen resolution is read back');
       assert.equal(g[0]!.resolution, '720p', 'the highest resolution by default');
       assert.equal(g[0]!.prompt, 'a red fox running', 'markers are stripped');
       assert.equal(g[0]!.videoIds[0], o.videoId);
@@ -96,6 +98,15 @@ for (const uiDrift of [false, true] as UiDrift[]) {
       const g = h.sim.generations.find((x) => x.user === acct)!;
       assert.equal(g.duration, '6s');
       assert.equal(g.resolution, '480p');
+    });
+
+    it('a resolution the menu does not offer → failed, not retryable, listing what is offered', async () => {
+      const acct = account();
+      const o = await h.driver.generateVideo(req(acct, 'too sharp', { resolution: '1080p' }));
+      assert.equal(o.kind, 'failed');
+      assert.match((o as { reason: string }).reason, /resolution 1080p is not offered \(offered: (480p, 720p|720p, 480p)\)/);
+      assert.equal((o as { retryable: boolean }).retryable, false);
+      assert.equal(h.sim.generations.filter((x) => x.user === acct).length, 0, 'nothing generated');
     });
 
     it('#sim:moderate → moderated (with artifacts)', async () => {

@@ -13,7 +13,7 @@ import { cooldownRemainingMs, quotaOf, recordAuthError, startCooldown } from './
 import type { Generator, SlaveDeps } from './deps';
 import { failOpenItems, isFinal, ITEM_DONE, jobAccount, jobPayload, loadItems, loadJob, setItem } from './jobs';
 
-type ItemOutcome = FailureOutcome | ({ kind: 'success'; hd: boolean } & DownloadedFile);
+type ItemOutcome = FailureOutcome | ({ kind: 'success'; hd: boolean; duration?: string; resolution?: string } & DownloadedFile);
 
 // An image item is one image: the driver may return several when asked, this job asks for one.
 function firstImage(outcome: Awaited<ReturnType<Generator['generateImage']>>): ItemOutcome {
@@ -92,7 +92,7 @@ export function generateItemActivity({ db, config, logger, generator }: SlaveDep
           case 'success':
             await setItem(db, jobId, index, {
               status: 'COMPLETED', mediaUrl: outcome.mediaUrl, filePath: outcome.filePath, sha256: outcome.sha256,
-              bytes: outcome.bytes, hd: outcome.hd, error: null,
+              bytes: outcome.bytes, hd: outcome.hd, duration: outcome.duration ?? null, resolution: outcome.resolution ?? null, error: null,
             });
             await progress.stop({ percent: 100, message: 'downloaded' });
             itemsTotal.inc({ type: job.type, outcome: 'completed' });

@@ -71,6 +71,8 @@ interface SidecarMeta {
   hd: boolean;
   files: Array<{ mediaUrl: string; filePath: string }>;
   deleted: boolean;
+  duration?: string;
+  resolution?: string;
 }
 
 const PROGRESS_TOTAL = 100;
@@ -164,7 +166,7 @@ export class GrokDriver {
           this.settings.logger?.warn({ jobId: req.jobId, item: req.itemIndex, err: safeMessage(err) }, 'delete after download failed');
         }
       }
-      const outcome: VideoSuccess = { kind: 'success', ...final, videoId, postUrl, hd, files, deleted, reused: false };
+      const outcome: VideoSuccess = { kind: 'success', ...final, videoId, postUrl, hd, files, deleted, reused: false, ...chosen };
       await this.writeSidecar(req, outcome);
       progress(100, 'done');
       return outcome;
@@ -250,7 +252,7 @@ export class GrokDriver {
       }
       const final = files[files.length - 1];
       if (!final) return undefined;
-      return { kind: 'success', ...final, videoId: meta.videoId, postUrl: meta.postUrl, hd: meta.hd, files, deleted: meta.deleted, reused: true };
+      return { kind: 'success', ...final, videoId: meta.videoId, postUrl: meta.postUrl, hd: meta.hd, files, deleted: meta.deleted, reused: true, duration: meta.duration, resolution: meta.resolution };
     } catch {
       return undefined;
     }
@@ -264,6 +266,8 @@ export class GrokDriver {
       hd: o.hd,
       files: o.files.map((f) => ({ mediaUrl: f.mediaUrl, filePath: f.filePath })),
       deleted: o.deleted,
+      duration: o.duration,
+      resolution: o.resolution,
     };
     await fs.promises.writeFile(this.sidecarPath(req), JSON.stringify(meta, null, 2));
   }

@@ -1,8 +1,8 @@
 import type { Locator, Page } from 'playwright';
-import { anyOf, pick, SEL, TEXTS, URLS } from './selectors';
+import { anyOf, find, pick, SEL, TEXTS, URLS, type Sel } from './selectors';
 import { failed, OutcomeError, type Duration } from './types';
 import { blockingOutcome, installPercentWatcher, watchGeneration, type WatchTimeouts } from './watch';
-import { sleep } from './util';
+import { pollUntil } from './util';
 
 export interface PostPageTimeouts extends WatchTimeouts {
   navigationMs: number;
@@ -10,6 +10,24 @@ export interface PostPageTimeouts extends WatchTimeouts {
   videoReadyMs: number;
   upscaleMs: number;
 }
+
+/** The duration and resolution a generation runs with, as the page shows them ('10s', '720p'). */
+export interface ChosenOptions {
+  duration?: string;
+  resolution?: string;
+}
+
+/** The two kinds of Video Options choices: how an item reads, how the menu button states it. */
+interface OptionKind {
+  name: string;
+  item: RegExp;
+  inLabel: RegExp;
+  unit: string;
+}
+const OPTIONS = {
+  duration: { name: 'duration', item: TEXTS.durationOption, inLabel: /(\d+)\s*s\b/, unit: 's' },
+  resolution: { name: 'resolution', item: TEXTS.resolutionOption, inLabel: /(\d+)\s*p\b/, unit: 'p' },
+} satisfies Record<string, OptionKind>;
 
 export interface VideoInfo {
   src: string;
@@ -33,61 +51,76 @@ export class PostPage {
 
   /** Waits for the prompt box, or for a blocking state (login wall, not found…). */
   async ready(): Promise<void> {
-    const deadline = Date.now() + this.t.navigationMs;
-    for (;;) {
-      const blocked = await blockingOutcome(this.page, this.defaultCooldownMs);
-      if (blocked) throw new OutcomeError(blocked);
-      if (await pick(this.page, SEL.promptBox)) return;
-      if (Date.now() > deadline) throw failed(`post page did not show ${SEL.promptBox.description}`, true);
-      await sleep(this.t.pollMs, this.signal);
-    }
+    await pollUntil(
+      async () => {
+        const blocked = await blockingOutcome(this.page, this.defaultCooldownMs);
+        if (blocked) throw new OutcomeError(blocked);
+        return (await pick(this.page, SEL.promptBox)) ? true : undefined;
+      },
+      { timeoutMs: this.t.navigationMs, pollMs: this.t.pollMs, signal: this.signal, onTimeout: () => failed(`post page did not show ${SEL.promptBox.description}`, true) },
+    );
   }
 
-  private async need(sel: (typeof SEL)[keyof typeof SEL], root: Page | Locator = this.page): Promise<Locator> {
-    const deadline = Date.now() + this.t.actionMs;
-    for (;;) {
-      const l = await pick(root, sel);
-      if (l) return l;
-      if (Date.now() > deadline) throw failed(`could not find ${sel.description}`, true);
-      await sleep(this.t.pollMs, this.signal);
-    }
+  private async need(sel: Sel, root: Page | Locator = this.page): Promise<Locator> {
+    return (await find(root, sel, this.t.actionMs)).locator;
   }
 
   /**
    * Opens "Video Options" and picks the duration ('max': the longest offered) and the
-   * resolution (default: the highest offered). Returns what was chosen.
+   * resolution (default: the highest offered), then reads back what the page shows as chosen.
+   * A requested value the menu does not offer fails the item, listing what it offers.
    */
-  async chooseOptions(duration: Duration, resolution?: string): Promise<{ duration?: string; resolution?: string }> {
-    const chosen: { duration?: string; resolution?: string } = {};
-    if (!(await pick(this.page, SEL.videoOptions))) return chosen; // a UI without options
-    chosen.duration = await this.chooseFromMenu(SEL.durationItems, TEXTS.durationOption, duration === 'max' ? undefined : duration);
-    chosen.resolution = await this.chooseFromMenu(SEL.resolutionItems, TEXTS.resolutionOption, resolution);
-    return chosen;
+  async chooseOptions(duration: Duration, resolution?: string): Promise<ChosenOptions> {
+    const button = await pick(this.page, SEL.videoOptions);
+    if (!button) return {}; // a UI without options
+    const clicked: ChosenOptions = {
+      duration: await this.chooseFromMenu(button, OPTIONS.duration, duration === 'max' ? undefined : duration),
+      resolution: await this.chooseFromMenu(button, OPTIONS.resolution, resolution),
+    };
+    await this.closeMenu();
+    // Read back: the menu button states the current choice ("10s · 720p"); where it says
+    // nothing about one, the click is what we know.
+    const label = (await button.innerText({ timeout: this.t.actionMs }).catch(() => '')).trim();
+    const shown: ChosenOptions = {};
+    for (const key of ['duration', 'resolution'] as const) {
+      const m = OPTIONS[key].inLabel.exec(label);
+      shown[key] = m ? `${m[1]}${OPTIONS[key].unit}` : clicked[key];
+      if (clicked[key] && shown[key] !== clicked[key]) throw failed(`chose ${key} ${clicked[key]} but Video Options shows ${shown[key]}`, true);
+    }
+    return shown;
   }
 
-  private async chooseFromMenu(sel: (typeof SEL)['durationItems'], pattern: RegExp, wanted?: string): Promise<string | undefined> {
-    const button = await this.need(SEL.videoOptions);
-    await button.click({ timeout: this.t.actionMs });
-    const items = anyOf(this.page, sel);
-    await items.first().waitFor({ state: 'visible', timeout: this.t.actionMs }).catch(() => {});
-    const texts = (await items.allTextContents()).map((s) => s.trim());
-    const offered = [...new Set(texts.filter((s) => pattern.test(s)))];
+  /** The visible option texts of one kind (whatever their role: menu items, options, plain buttons). */
+  private optionItems(kind: OptionKind): Locator {
+    return this.page.getByText(kind.item).filter({ visible: true });
+  }
+
+  private async chooseFromMenu(button: Locator, kind: OptionKind, wanted?: string): Promise<string | undefined> {
+    const items = this.optionItems(kind);
+    const anyOption = items.or(this.optionItems(kind === OPTIONS.duration ? OPTIONS.resolution : OPTIONS.duration));
+    if ((await anyOption.count()) === 0) {
+      await button.click({ timeout: this.t.actionMs });
+      await anyOption.first().waitFor({ state: 'visible', timeout: this.t.actionMs }).catch((err: unknown) => {
+        throw err instanceof Error && err.name === 'TimeoutError' ? failed(`the Video Options menu showed no duration or resolution choice`, true) : err;
+      });
+    }
+    const offered = [...new Set((await items.allInnerTexts()).map((t) => t.trim()))];
     if (offered.length === 0) {
-      await this.page.keyboard.press('Escape');
+      if (wanted) throw failed(`${kind.name} ${wanted} is not offered (the menu has no ${kind.name} choice)`, false);
       return undefined;
     }
-    let target: string | undefined;
-    if (wanted) {
-      target = offered.find((o) => o.replace(/\s+/g, '') === wanted.replace(/\s+/g, ''));
-      if (!target) throw failed(`option ${wanted} is not offered (offered: ${offered.join(', ')})`, false);
-    } else {
-      target = offered.reduce((a, b) => (Number(pattern.exec(b)![1]) > Number(pattern.exec(a)![1]) ? b : a));
-    }
-    const item = items.filter({ hasText: new RegExp(`^\\s*${target.replace(/\s+/g, '\\s*')}\\s*$`) }).first();
-    await item.click({ timeout: this.t.actionMs });
-    // Menus close after a choice; close it if this UI keeps it open.
-    if ((await items.count()) > 0) await this.page.keyboard.press('Escape');
-    return target;
+    const valueOf = (t: string) => Number(kind.item.exec(t)?.[1] ?? NaN);
+    const target = wanted
+      ? offered.find((o) => valueOf(o) === valueOf(wanted))
+      : offered.reduce((a, b) => (valueOf(b) > valueOf(a) ? b : a));
+    if (!target) throw failed(`${kind.name} ${wanted} is not offered (offered: ${offered.join(', ')})`, false);
+    await items.filter({ hasText: new RegExp(`^\\s*${valueOf(target)}\\s*${kind.unit}\\s*$`) }).first().click({ timeout: this.t.actionMs });
+    return `${valueOf(target)}${kind.unit}`;
+  }
+
+  /** Closes a menu this UI keeps open after a choice. */
+  private async closeMenu(): Promise<void> {
+    if ((await this.optionItems(OPTIONS.duration).or(this.optionItems(OPTIONS.resolution)).count()) > 0) await this.page.keyboard.press('Escape');
   }
 
   async enterPrompt(prompt: string): Promise<void> {
@@ -164,17 +197,18 @@ export class PostPage {
     await this.openMoreOptions();
     const item = await this.need(SEL.upscaleItem);
     await item.click({ timeout: this.t.actionMs });
-    const deadline = Date.now() + this.t.upscaleMs;
-    for (;;) {
-      const blocked = await blockingOutcome(this.page, this.defaultCooldownMs);
-      if (blocked) throw new OutcomeError(blocked);
-      const v = await this.video();
-      const badge = (await anyOf(this.page, SEL.hdBadge).count()) > 0;
-      if (v && URLS.isHdVideo(v.src) && v.readyState >= 2) return v.src;
-      if (badge) return v && URLS.isHdVideo(v.src) ? v.src : URLS.hdOf(sdSrc);
-      if (Date.now() > deadline) throw failed('upscale: no HD version appeared', true);
-      await sleep(this.t.pollMs, this.signal);
-    }
+    return pollUntil(
+      async () => {
+        const blocked = await blockingOutcome(this.page, this.defaultCooldownMs);
+        if (blocked) throw new OutcomeError(blocked);
+        const v = await this.video();
+        const badge = (await anyOf(this.page, SEL.hdBadge).count()) > 0;
+        if (v && URLS.isHdVideo(v.src) && v.readyState >= 2) return v.src;
+        if (badge) return v && URLS.isHdVideo(v.src) ? v.src : URLS.hdOf(sdSrc);
+        return undefined;
+      },
+      { timeoutMs: this.t.upscaleMs, pollMs: this.t.pollMs, signal: this.signal, onTimeout: () => failed('upscale: no HD version appeared', true) },
+    );
   }
 
   /** More options → Delete → confirm; waits until the video is gone. */
@@ -185,12 +219,12 @@ export class PostPage {
     const dialog = await this.need(SEL.confirmDialog);
     const confirm = await this.need(SEL.confirmDelete, dialog);
     await confirm.click({ timeout: this.t.actionMs });
-    const deadline = Date.now() + this.t.actionMs;
-    for (;;) {
-      const v = await this.video();
-      if (!v || v.src !== src) return;
-      if (Date.now() > deadline) throw failed('delete: the video is still there', true);
-      await sleep(this.t.pollMs, this.signal);
-    }
+    await pollUntil(
+      async () => {
+        const v = await this.video();
+        return !v || v.src !== src ? true : undefined;
+      },
+      { timeoutMs: this.t.actionMs, pollMs: this.t.pollMs, signal: this.signal, onTimeout: () => failed('delete: the video is still there', true) },
+    );
   }
 }

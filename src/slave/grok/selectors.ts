@@ -1,4 +1,5 @@
 import type { Locator, Page } from 'playwright';
+import { failed } from './types';
 
 // EVERY selector, visible text and URL shape the Grok driver relies on lives here, each
 // with fallbacks in priority order: role + accessible name first, then label/placeholder or
@@ -163,30 +164,65 @@ export const SEL = {
   signInError: { description: 'the sign-in error', role: { role: 'alert' }, text: TEXTS.signInFailed },
 } satisfies Record<string, Sel>;
 
-/** The strategies of a selector as locators, in priority order (hidden elements filtered out). */
-export function strategies(root: Root, sel: Sel): Locator[] {
-  const out: Locator[] = [];
-  if (sel.role) out.push(root.getByRole(sel.role.role, { name: sel.role.name, exact: sel.role.exact }));
-  if (sel.label) out.push(root.getByLabel(sel.label));
-  if (sel.placeholder) out.push(root.getByPlaceholder(sel.placeholder));
-  if (sel.text) out.push(root.getByText(sel.text));
-  for (const css of sel.css ?? []) out.push(root.locator(css));
-  return out.map((l) => l.filter({ visible: true }));
+/** One way of finding a selector's element, named for error messages and the canary table. */
+export interface Strategy {
+  via: string;
+  locator: Locator;
+}
+
+/** The strategies of a selector, in priority order (hidden elements filtered out). */
+export function strategies(root: Root, sel: Sel): Strategy[] {
+  const out: Strategy[] = [];
+  if (sel.role) out.push({ via: `role ${sel.role.role}${sel.role.name ? ` "${String(sel.role.name)}"` : ''}`, locator: root.getByRole(sel.role.role, { name: sel.role.name, exact: sel.role.exact }) });
+  if (sel.label) out.push({ via: `label ${String(sel.label)}`, locator: root.getByLabel(sel.label) });
+  if (sel.placeholder) out.push({ via: `placeholder ${String(sel.placeholder)}`, locator: root.getByPlaceholder(sel.placeholder) });
+  if (sel.text) out.push({ via: `text ${String(sel.text)}`, locator: root.getByText(sel.text) });
+  for (const css of sel.css ?? []) out.push({ via: `css ${css}`, locator: root.locator(css) });
+  return out.map((s) => ({ via: s.via, locator: s.locator.filter({ visible: true }) }));
 }
 
 /** Every visible match of any strategy (for detection: "is any of these on screen?"). */
 export function anyOf(root: Root, sel: Sel): Locator {
-  const [first, ...rest] = strategies(root, sel);
+  const [first, ...rest] = strategies(root, sel).map((s) => s.locator);
   if (!first) throw new Error(`selector ${sel.description} has no strategy`);
   return rest.reduce((acc, l) => acc.or(l), first);
 }
 
-/** The first strategy, in priority order, that has a visible match; its first element. */
+/** The first strategy, in priority order, that has a visible match, and its first element. */
+export async function locate(root: Root, sel: Sel): Promise<{ locator: Locator; via: string } | undefined> {
+  // Counted all at once: one round trip's latency, not one per fallback.
+  const all = strategies(root, sel);
+  const counts = await Promise.all(all.map((s) => s.locator.count().catch(() => 0)));
+  const i = counts.findIndex((c) => c > 0);
+  return i < 0 ? undefined : { locator: all[i]!.locator.first(), via: all[i]!.via };
+}
+
 export async function pick(root: Root, sel: Sel): Promise<Locator | undefined> {
-  for (const l of strategies(root, sel)) {
-    if ((await l.count()) > 0) return l.first();
+  return (await locate(root, sel))?.locator;
+}
+
+/**
+ * Waits until any strategy of `sel` shows a match — every fallback raced in one locator, so
+ * none costs its timeout while another is present — then returns the highest-priority one.
+ * Fails after `timeoutMs` naming what it could not find.
+ */
+export async function find(root: Root, sel: Sel, timeoutMs: number): Promise<{ locator: Locator; via: string; ms: number }> {
+  const t0 = Date.now();
+  const deadline = t0 + timeoutMs;
+  for (;;) {
+    const left = deadline - Date.now();
+    const seen = await anyOf(root, sel).first().waitFor({ state: 'visible', timeout: Math.max(1, left) }).then(
+      () => true,
+      (err: unknown) => {
+        if (err instanceof Error && err.name === 'TimeoutError') return false;
+        throw err;
+      },
+    );
+    if (!seen) throw failed(`could not find ${sel.description} (tried ${strategies(root, sel).map((s) => s.via).join('; ')})`, true);
+    // Seen by the race; pick the preferred strategy (the element may vanish in between: race again).
+    const hit = await locate(root, sel);
+    if (hit) return { ...hit, ms: Date.now() - t0 };
   }
-  return undefined;
 }
 
 /** Same as pick, but for inputs (file inputs are never visible). */

@@ -61,6 +61,9 @@ export interface VideoSuccess extends DownloadedFile {
   deleted: boolean;
   /** The file was already there from an earlier attempt: nothing generated or downloaded. */
   reused: boolean;
+  /** The duration and resolution the page showed as chosen ('10s', '720p'), when it has the choice. */
+  duration?: string;
+  resolution?: string;
 }
 
 export type GenerationOutcome = VideoSuccess | FailureOutcome;
