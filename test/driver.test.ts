@@ -4,11 +4,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { GenerationOutcome, VideoSuccess } from '../src/slave/grok/driver';
-import type { UiDrift } from '../src/simulator/pages';
+import { TEXTS } from '../src/slave/grok/selectors';
+import { UI_VARIANTS } from '../src/simulator/variants';
 import { startHarness, type GrokHarness } from './helpers/browser';
 
 // The driver against the simulator in a real Chromium, one test per outcome and per
-// scenario marker, the whole suite once per UI variant (the original and a "redesign").
+// scenario marker, the whole suite once per UI variant (SIMULATOR_UI_VARIANT: redesigns,
+// plain menus, another language, the streamed network transport).
 
 const sha = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
 
@@ -26,8 +28,8 @@ function assertArtifacts(o: GenerationOutcome): void {
   assert.doesNotMatch(html, /sso=/, 'no cookie in the saved HTML');
 }
 
-for (const uiDrift of [false, true] as UiDrift[]) {
-  describe(`driver against the simulator (uiDrift=${uiDrift})`, { concurrency: 4 }, () => {
+for (const uiVariant of UI_VARIANTS) {
+  describe(`driver against the simulator (variant ${uiVariant})`, { concurrency: 4 }, () => {
     let h: GrokHarness;
     let n = 0;
     /** A fresh simulator account, logged in (accounts keep rate limits apart). */
@@ -51,7 +53,7 @@ for (const uiDrift of [false, true] as UiDrift[]) {
     };
 
     before(async () => {
-      h = await startHarness({ uiDrift, cooldownMs: 90_000 });
+      h = await startHarness({ uiVariant, cooldownMs: 90_000 });
     });
     after(async () => {
       await h?.close();
@@ -112,7 +114,7 @@ for (const uiDrift of [false, true] as UiDrift[]) {
     it('#sim:moderate → moderated (with artifacts)', async () => {
       const o = await h.driver.generateVideo(req(account(), 'something #sim:moderate'));
       assert.equal(o.kind, 'moderated');
-      assert.match((o as { message: string }).message, /Content Moderated/);
+      assert.match((o as { message: string }).message, new RegExp(TEXTS.moderated.source.replace('^\\s*', ''), 'i'), 'the toast text, in the page\'s language');
       assertArtifacts(o);
     });
 
@@ -128,7 +130,7 @@ for (const uiDrift of [false, true] as UiDrift[]) {
       const acct = account();
       const o = await h.driver.generateVideo(req(acct, 'x #sim:ratelimit'));
       assert.equal(o.kind, 'rateLimited');
-      assert.match((o as { message: string }).message, /Rate limit reached/);
+      assert.match((o as { message: string }).message, new RegExp(TEXTS.rateLimited.source.replace('^\\s*', ''), 'i'));
       assert.equal((o as { cooldownMs: number }).cooldownMs, 90_000);
       // The account stays limited: the next plain try is limited too.
       const next = await h.driver.generateVideo(req(acct, 'plain'));

@@ -3,6 +3,7 @@ import type http from 'node:http';
 import { parseScenario, type Scenario } from './scenarios';
 import { videoView, type SimulatorState, type UserRecord } from './state';
 import type { GenerationRecord, ResolvedOptions, VideoRecord } from './types';
+import { traits, type SiteTexts } from './variants';
 
 // The generation engine: starts a generation (or refuses it: rate limit, expired session),
 // settles its outcome from the clock and its scenario, and streams its progress as NDJSON.
@@ -24,11 +25,15 @@ export class Generations {
   private readonly streams = new Set<http.ServerResponse>();
   private readonly timers = new Set<NodeJS.Timeout>();
 
+  private readonly t: SiteTexts;
+
   constructor(
     private readonly state: SimulatorState,
     private readonly options: ResolvedOptions,
     private readonly baseScenario: Scenario,
-  ) {}
+  ) {
+    this.t = traits(options.uiVariant ?? 'classic').t;
+  }
 
   get(id: string): GenerationRecord | undefined {
     return this.byId.get(id);
@@ -53,7 +58,7 @@ export class Generations {
       status: 429,
       body: {
         error: 'rate_limited',
-        message: options.announceCooldown ? `Rate limit reached. Try again in ${humanize(user.cooldownUntil - Date.now())}.` : 'Rate limit reached',
+        message: options.announceCooldown ? `${this.t.rateLimited}. ${this.t.tryAgainIn} ${humanize(user.cooldownUntil - Date.now())}.` : this.t.rateLimited,
       },
     });
     if (user.cooldownUntil > now) return limited();

@@ -73,7 +73,7 @@ export async function handle(site: Site, req: http.IncomingMessage, res: http.Se
   if (m && method === 'GET') {
     if (!auth) return wall();
     const post = state.posts.get(m[1]!);
-    if (!post) return page('Not found - Grok', messageBody(n, 'Post not found', 'This post does not exist or was deleted.'), undefined, 404);
+    if (!post) return page('Not found - Grok', messageBody(n, n.t.postNotFound, n.t.postNotFoundText), undefined, 404);
     const v = post.videoId ? state.videos.get(post.videoId) : undefined;
     const video = v && !v.deleted ? videoView(v) : undefined;
     return page('Imagine - Grok', postBody(n, { postId: post.postId, imageUrl: `/imagine/post/${post.postId}/image.jpg`, video }), {

@@ -52,7 +52,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const state = new SimulatorState(options);
   for (const u of options.users ?? [{ name: 'default', password: 'secret' }]) state.addUser(u.name, u.password);
   const generations = new Generations(state, options, baseScenario);
-  const site: Site = { options, n: names(options.uiDrift ?? false), assets, state, generations };
+  const site: Site = { options, n: names(options.uiVariant ?? 'classic'), assets, state, generations };
 
   const server = http.createServer((req, res) => {
     handle(site, req, res).catch((err: unknown) => {

@@ -1,4 +1,4 @@
-import type { UiDrift } from './pages';
+import type { UiVariant } from './variants';
 import type { Scenario } from './scenarios';
 
 // The simulator's public shapes; server.ts re-exports them, so importers keep using that path.
@@ -20,8 +20,8 @@ export interface SimulatorOptions {
   rateLimitAfter?: number;
   /** Whether the rate-limit message says how long to wait (default true). */
   announceCooldown?: boolean;
-  /** Renames incidental ids/classes and reorders the DOM; 'aggressive' renames the contract ones too. */
-  uiDrift?: UiDrift;
+  /** How the pages look and talk to the server (variants.ts); default 'classic'. */
+  uiVariant?: UiVariant;
   /** Markers applied to every prompt of this run, e.g. '#sim:ab'. */
   scenario?: string;
   /** Show the A/B choice on every successful video generation. */

@@ -6,6 +6,7 @@
   var S = window.__SIM__ || {};
   var ids = S.ids || {};
   var cls = S.cls || {};
+  var T = S.t || {};
   function $(name) { return document.getElementById(ids[name]); }
   function el(tag, attrs, text) {
     var e = document.createElement(tag);
@@ -40,12 +41,12 @@
     var app = $('app');
     var next = location.pathname;
     var main = el('main', { id: ids.wall, 'class': cls.wall });
-    main.appendChild(el('h1', {}, 'Welcome to Grok'));
-    main.appendChild(el('p', {}, 'Your session has expired. Sign in or create an account to continue.'));
+    main.appendChild(el('h1', {}, T.welcome));
+    main.appendChild(el('p', {}, T.expiredText));
     var p = el('p');
-    p.appendChild(el('a', { href: '/sign-in?next=' + encodeURIComponent(next), 'class': cls.btn }, 'Sign in'));
+    p.appendChild(el('a', { href: '/sign-in?next=' + encodeURIComponent(next), 'class': cls.btn }, T.signIn));
     p.appendChild(document.createTextNode(' '));
-    p.appendChild(el('a', { href: '/sign-up', 'class': cls.btn }, 'Sign up'));
+    p.appendChild(el('a', { href: '/sign-up', 'class': cls.btn }, T.signUp));
     main.appendChild(p);
     app.textContent = '';
     app.appendChild(main);
@@ -53,16 +54,16 @@
   function handleStartError(res, body) {
     if (res.status === 401) { loginWall(); return; }
     if (res.status === 429) {
-      toast((body && body.message) || 'Rate limit reached', { href: '/subscribe', text: 'Upgrade to unlock more' });
+      toast((body && body.message) || T.rateLimited, { href: '/subscribe', text: T.upgrade });
       return;
     }
-    toast('Server failed to respond');
+    toast(T.serverError);
   }
 
   // ---- progress ---------------------------------------------------------------------
   function showProgress(container) {
     hideProgress();
-    var o = el('div', { id: ids.overlay, 'class': cls.overlay, 'aria-label': 'Generating' });
+    var o = el('div', { id: ids.overlay, 'class': cls.overlay, 'aria-label': T.generating });
     o.appendChild(el('span', { 'class': S.progressClass }, '0%'));
     container.appendChild(o);
     return o.firstChild;
@@ -75,7 +76,7 @@
     fetch('/rest/imagine/generations/' + encodeURIComponent(id) + '/stream', { credentials: 'same-origin' })
       .then(function (res) {
         if (res.status === 401) { loginWall(); return; }
-        if (!res.ok || !res.body) { toast('Server failed to respond'); onEvent({ type: 'abort' }); return; }
+        if (!res.ok || !res.body) { toast(T.serverError); onEvent({ type: 'abort' }); return; }
         var reader = res.body.getReader();
         var dec = new TextDecoder();
         var buf = '';
@@ -130,13 +131,13 @@
     }
     toggles(optionsBtn, optionsMenu);
     toggles(moreBtn, moreMenu);
-    Array.prototype.forEach.call(optionsMenu.querySelectorAll('[role=menuitemradio]'), function (item) {
+    Array.prototype.forEach.call(optionsMenu.querySelectorAll('[data-opt]'), function (item) {
       item.addEventListener('click', function (e) {
         e.stopPropagation();
-        var group = item.getAttribute('data-group');
+        var group = item.getAttribute('data-opt');
         state[group] = item.getAttribute('data-value');
-        Array.prototype.forEach.call(optionsMenu.querySelectorAll('[data-group=' + group + ']'), function (o) {
-          o.setAttribute('aria-checked', String(o === item));
+        Array.prototype.forEach.call(optionsMenu.querySelectorAll('[data-opt=' + group + ']'), function (o) {
+          if (o.hasAttribute('aria-checked')) o.setAttribute('aria-checked', String(o === item));
         });
         optionsBtn.firstChild.textContent = state.duration + ' · ' + state.resolution;
         closeMenus();
@@ -158,27 +159,27 @@
       state.video = v;
       $('hdBadge').hidden = !v.hd;
       downloadBtn.hidden = false; moreBtn.hidden = false;
-      setMake('Redo');
+      setMake(T.redo);
     }
     function showChoice(genId, videos) {
       hideProgress();
-      var sec = el('section', { id: ids.ab, 'class': cls.ab, 'aria-label': 'Which video do you prefer?' });
-      sec.appendChild(el('h2', {}, 'Which video do you prefer?'));
+      var sec = el('section', { id: ids.ab, 'class': cls.ab, 'aria-label': T.abQuestion });
+      sec.appendChild(el('h2', {}, T.abQuestion));
       videos.forEach(function (v, i) {
         var fig = el('figure', { 'class': cls.card });
         var vid = el('video', { src: v.url, autoplay: '', muted: '', loop: '', playsinline: '' });
         vid.muted = true;
         fig.appendChild(vid);
-        var b = el('button', { type: 'button', 'aria-label': 'Prefer video ' + (i === 0 ? 'A' : 'B'), 'class': cls.btn }, 'Select');
+        var b = el('button', { type: 'button', 'aria-label': T.preferVideo + ' ' + (i === 0 ? 'A' : 'B'), 'class': cls.btn }, T.select);
         b.addEventListener('click', function () {
           fetch('/rest/imagine/ab/' + encodeURIComponent(genId), {
             method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ choice: i }),
           }).then(function (r) { return r.json().then(function (j) { return { r: r, j: j }; }); })
             .then(function (x) {
               if (x.r.status === 401) return loginWall();
-              if (!x.r.ok) return toast('Server failed to respond');
+              if (!x.r.ok) return toast(T.serverError);
               showVideo(x.j.video);
-            }).catch(function () { toast('Server failed to respond'); });
+            }).catch(function () { toast(T.serverError); });
         });
         fig.appendChild(b);
         sec.appendChild(fig);
@@ -208,17 +209,17 @@
             done();
             if (ev.type === 'done') showVideo(ev.video);
             else if (ev.type === 'choose') showChoice(body.generationId, ev.videos);
-            else if (ev.type === 'moderated') { hideProgress(); toast('Content Moderated. Try a different idea.'); }
-            else if (ev.type === 'error') { hideProgress(); toast('Server failed to respond'); }
+            else if (ev.type === 'moderated') { hideProgress(); toast(T.moderated); }
+            else if (ev.type === 'error') { hideProgress(); toast(T.serverError); }
             else if (ev.type === 'unauthenticated') { loginWall(); }
             else hideProgress();
           }, function () {
             done();
             hideProgress();
-            toast('Network error. Check your connection and try again.');
+            toast(T.networkError);
           });
         });
-      }).catch(function () { done(); toast('Network error. Check your connection and try again.'); });
+      }).catch(function () { done(); toast(T.networkError); });
     });
 
     downloadBtn.addEventListener('click', function () {
@@ -227,13 +228,13 @@
       document.body.appendChild(a); a.click(); a.parentNode.removeChild(a);
     });
 
-    Array.prototype.forEach.call(moreMenu.querySelectorAll('[role=menuitem]'), function (item) {
+    Array.prototype.forEach.call(moreMenu.querySelectorAll('[data-action]'), function (item) {
       item.addEventListener('click', function (e) {
         e.stopPropagation();
         closeMenus();
         if (!state.video) return;
-        if (item.textContent === 'Upscale video') upscale(state.video);
-        else if (item.textContent === 'Delete') confirmDelete(state.video);
+        if (item.getAttribute('data-action') === 'upscale') upscale(state.video);
+        else if (item.getAttribute('data-action') === 'delete') confirmDelete(state.video);
       });
     });
 
@@ -241,8 +242,8 @@
       fetch('/rest/imagine/videos/' + encodeURIComponent(v.videoId) + '/upscale', { method: 'POST' })
         .then(function (r) {
           if (r.status === 401) return loginWall();
-          if (!r.ok) return toast('Server failed to respond');
-          info('Upscaling video…');
+          if (!r.ok) return toast(T.serverError);
+          info(T.upscaling);
           var poll = function () {
             fetch('/rest/imagine/videos/' + encodeURIComponent(v.videoId)).then(function (r2) { return r2.json(); })
               .then(function (j) {
@@ -251,15 +252,15 @@
               }).catch(function () { setTimeout(poll, 500); });
           };
           poll();
-        }).catch(function () { toast('Server failed to respond'); });
+        }).catch(function () { toast(T.serverError); });
     }
 
     function confirmDelete(v) {
       var d = el('div', { id: ids.dialog, 'class': cls.dialog, role: 'alertdialog', 'aria-modal': 'true', 'aria-labelledby': ids.dialog + '-t' });
-      d.appendChild(el('h2', { id: ids.dialog + '-t' }, 'Delete video?'));
-      d.appendChild(el('p', {}, 'This video will be deleted permanently.'));
-      var cancel = el('button', { type: 'button', 'class': cls.btn }, 'Cancel');
-      var ok = el('button', { type: 'button', 'class': cls.btn }, 'Delete');
+      d.appendChild(el('h2', { id: ids.dialog + '-t' }, T.deleteTitle));
+      d.appendChild(el('p', {}, T.deleteText));
+      var cancel = el('button', { type: 'button', 'class': cls.btn }, T.cancel);
+      var ok = el('button', { type: 'button', 'class': cls.btn }, T.delete);
       if (S.drift) { d.appendChild(ok); d.appendChild(cancel); } else { d.appendChild(cancel); d.appendChild(ok); }
       document.body.appendChild(d);
       cancel.addEventListener('click', function () { d.parentNode.removeChild(d); });
@@ -267,13 +268,13 @@
         fetch('/rest/imagine/videos/' + encodeURIComponent(v.videoId), { method: 'DELETE' }).then(function (r) {
           d.parentNode.removeChild(d);
           if (r.status === 401) return loginWall();
-          if (!r.ok) return toast('Server failed to respond');
+          if (!r.ok) return toast(T.serverError);
           var vid = currentVideoEl(); if (vid) vid.parentNode.removeChild(vid);
           state.video = null;
           $('hdBadge').hidden = true;
           downloadBtn.hidden = true; moreBtn.hidden = true;
-          setMake('Make video');
-          info('Video deleted');
+          setMake(T.makeVideo);
+          info(T.deleted);
         });
       });
     }
@@ -310,19 +311,19 @@
               ev.images.forEach(function (im) {
                 var li = el('li', { 'class': cls.card });
                 var a = el('a', { href: im.postUrl });
-                a.appendChild(el('img', { src: im.url, alt: 'Generated image' }));
+                a.appendChild(el('img', { src: im.url, alt: T.generatedImage }));
                 li.appendChild(a);
                 list.appendChild(li);
               });
-            } else if (ev.type === 'moderated') toast('Content Moderated. Try a different idea.');
-            else if (ev.type === 'error') toast('Server failed to respond');
+            } else if (ev.type === 'moderated') toast(T.moderated);
+            else if (ev.type === 'error') toast(T.serverError);
             else if (ev.type === 'unauthenticated') loginWall();
           }, function () {
             done(); hideProgress();
-            toast('Network error. Check your connection and try again.');
+            toast(T.networkError);
           });
         });
-      }).catch(function () { done(); toast('Network error. Check your connection and try again.'); });
+      }).catch(function () { done(); toast(T.networkError); });
     });
     $('upload').addEventListener('change', function (e) {
       var f = e.target.files && e.target.files[0];
@@ -331,9 +332,9 @@
         .then(function (r) { return r.json().then(function (j) { return { r: r, j: j }; }); })
         .then(function (x) {
           if (x.r.status === 401) return loginWall();
-          if (!x.r.ok) return toast(x.j.message || 'Upload failed');
+          if (!x.r.ok) return toast(x.j.message || T.uploadFailed);
           location.href = x.j.postUrl;
-        }).catch(function () { toast('Server failed to respond'); });
+        }).catch(function () { toast(T.serverError); });
     });
   }
 

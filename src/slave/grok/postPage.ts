@@ -1,5 +1,5 @@
 import type { Locator, Page } from 'playwright';
-import { anyOf, find, pick, SEL, TEXTS, URLS, type Sel } from './selectors';
+import { allOf, anyOf, find, pick, SEL, TEXTS, URLS, type Sel } from './selectors';
 import { failed, OutcomeError, type Duration } from './types';
 import { blockingOutcome, installPercentWatcher, watchGeneration, type WatchTimeouts } from './watch';
 import { pollUntil } from './util';
@@ -140,13 +140,13 @@ export class PostPage {
           ([sel, ab]) => {
             for (const el of Array.from(document.querySelectorAll(sel))) {
               const v = el as HTMLVideoElement;
-              if (v.closest(`[aria-label="${ab}"]`)) continue; // an A/B candidate
+              if (ab.some((name) => v.closest(`[aria-label="${name}"]`))) continue; // an A/B candidate
               if (!v.isConnected || v.offsetParent === null) continue;
               return { src: v.currentSrc || v.src, readyState: v.readyState, duration: Number.isFinite(v.duration) ? v.duration : 0 };
             }
             return undefined;
           },
-          [css, TEXTS.abQuestion] as const,
+          [css, allOf('abQuestion')] as const,
         )
         .catch(() => undefined);
       if (info) return info;

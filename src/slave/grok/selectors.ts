@@ -18,21 +18,91 @@ export interface Sel {
   css?: string[];
 }
 
+/**
+ * The visible texts and accessible names the driver reads, per UI language (Grok shows the
+ * account's language). A new language is one more column here; every selector below matches
+ * any of them.
+ */
+export const LOCALES = {
+  en: {
+    promptBox: 'Make a video',
+    promptPlaceholder: 'Type to customize video...',
+    makeVideo: 'Make video',
+    redo: 'Redo',
+    videoOptions: 'Video Options',
+    moreOptions: 'More options',
+    upscale: 'Upscale video',
+    delete: 'Delete',
+    download: 'Download',
+    moderated: 'Content Moderated',
+    rateLimited: 'Rate limit reached',
+    upgrade: 'Upgrade to unlock more',
+    serverError: 'Server failed to respond',
+    networkError: 'Network error',
+    abQuestion: 'Which video do you prefer?',
+    preferVideo: 'Prefer video',
+    select: 'Select',
+    postNotFound: 'Post not found',
+    signIn: 'Sign in',
+    signUp: 'Sign up',
+    imaginePlaceholder: 'Type to imagine',
+    submit: 'Submit',
+    uploadImage: 'Upload image',
+  },
+  fr: {
+    promptBox: 'Créer une vidéo',
+    promptPlaceholder: 'Tapez pour personnaliser la vidéo...',
+    makeVideo: 'Générer la vidéo',
+    redo: 'Refaire',
+    videoOptions: 'Options vidéo',
+    moreOptions: "Plus d'options",
+    upscale: 'Améliorer la vidéo',
+    delete: 'Supprimer',
+    download: 'Télécharger',
+    moderated: 'Contenu modéré',
+    rateLimited: 'Limite atteinte',
+    upgrade: 'Passez à SuperGrok',
+    serverError: "Le serveur n'a pas répondu",
+    networkError: 'Erreur réseau',
+    abQuestion: 'Quelle vidéo préférez-vous ?',
+    preferVideo: 'Préférer la vidéo',
+    select: 'Choisir',
+    postNotFound: 'Publication introuvable',
+    signIn: 'Se connecter',
+    signUp: "S'inscrire",
+    imaginePlaceholder: 'Tapez pour imaginer',
+    submit: 'Envoyer',
+    uploadImage: 'Importer une image',
+  },
+} as const satisfies Record<string, Record<string, string>>;
+
+type TextKey = keyof (typeof LOCALES)['en'];
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Every language's text for the keys, as one pattern: the whole text (default) or a prefix. */
+export function say(keys: TextKey | TextKey[], how: 'whole' | 'starts' = 'whole'): RegExp {
+  const all = [keys].flat().flatMap((k) => Object.values(LOCALES).map((l) => escapeRe(l[k])));
+  return new RegExp(`^\\s*(?:${[...new Set(all)].join('|')})${how === 'whole' ? '\\s*$' : ''}`, 'i');
+}
+
+/** Every language's text for a key (for attribute selectors). */
+export const allOf = (key: TextKey): string[] => [...new Set(Object.values(LOCALES).map((l) => l[key]))];
+
 /** Visible texts and patterns (not elements). */
 export const TEXTS = {
-  moderated: /Content Moderated/i,
-  rateLimited: /Rate limit reached/i,
-  upgrade: /Upgrade to unlock more/i,
-  serverError: /Server failed to respond/i,
-  networkError: /Network error|connection (was )?lost|check your connection/i,
-  abQuestion: 'Which video do you prefer?',
-  postNotFound: /Post not found|doesn.t exist|was deleted/i,
+  moderated: say('moderated', 'starts'),
+  rateLimited: say('rateLimited', 'starts'),
+  upgrade: say('upgrade', 'starts'),
+  serverError: say('serverError', 'starts'),
+  networkError: new RegExp(`${say('networkError', 'starts').source}|connection (was )?lost|check your connection`, 'i'),
+  abQuestion: say('abQuestion'),
+  postNotFound: new RegExp(`${say('postNotFound', 'starts').source}|doesn.t exist|was deleted`, 'i'),
   signInFailed: /Wrong (username|email) or password|incorrect password/i,
   /** A progress percentage such as "37%". */
   percent: /^\s*(\d{1,3})\s*%\s*$/,
   /** A waiting time inside a rate-limit message: "Try again in 15 minutes". */
-  cooldown: /(\d+(?:\.\d+)?)\s*(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h)\b/i,
-  /** Duration choices in the Video Options menu. */
+  cooldown: /(\d+(?:\.\d+)?)\s*(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|heures?)\b/i,
+  /** Duration choices in the Video Options menu ("10s", "10 s"). */
   durationOption: /^\s*(\d+)\s*s\s*$/,
   resolutionOption: /^\s*(\d+)\s*p\s*$/,
 } as const;
@@ -58,30 +128,20 @@ export const SEL = {
   // --- post page: composer ---
   promptBox: {
     description: 'the "Make a video" prompt box',
-    role: { role: 'textbox', name: 'Make a video' },
-    placeholder: 'Type to customize video...',
-    css: ['textarea[aria-label="Make a video"]', '[contenteditable="true"][aria-label="Make a video"]', 'form textarea', 'form [contenteditable="true"]'],
+    role: { role: 'textbox', name: say('promptBox') },
+    placeholder: say('promptPlaceholder'),
+    css: ['form textarea', 'form [contenteditable="true"]'],
   },
   makeVideo: {
     description: 'the "Make video" button',
-    role: { role: 'button', name: /^(Make video|Redo)$/ },
-    text: /^(Make video|Redo)$/,
+    role: { role: 'button', name: say(['makeVideo', 'redo']) },
+    text: say(['makeVideo', 'redo']),
     css: ['form button[type="submit"]'],
   },
   videoOptions: {
     description: 'the "Video Options" menu button',
-    role: { role: 'button', name: 'Video Options' },
+    role: { role: 'button', name: say('videoOptions') },
     css: ['button[aria-haspopup="menu"][aria-label*="Options" i]'],
-  },
-  durationItems: {
-    description: 'the duration choices of the Video Options menu',
-    role: { role: 'menuitemradio', name: TEXTS.durationOption },
-    css: ['[role="menu"] [data-group="duration"]'],
-  },
-  resolutionItems: {
-    description: 'the resolution choices of the Video Options menu',
-    role: { role: 'menuitemradio', name: TEXTS.resolutionOption },
-    css: ['[role="menu"] [data-group="resolution"]'],
   },
   // --- post page: generation ---
   progress: {
@@ -95,13 +155,13 @@ export const SEL = {
   },
   abQuestion: {
     description: 'the A/B "Which video do you prefer?" choice',
-    role: { role: 'region', name: 'Which video do you prefer?' },
-    text: 'Which video do you prefer?',
+    role: { role: 'region', name: TEXTS.abQuestion },
+    text: TEXTS.abQuestion,
   },
   abChoice: {
     description: 'a "prefer this video" button',
-    role: { role: 'button', name: /^Prefer video/ },
-    text: /^Select$/,
+    role: { role: 'button', name: say('preferVideo', 'starts') },
+    text: say('select'),
   },
   // --- toasts and walls ---
   moderatedToast: { description: 'the content-moderated toast', text: TEXTS.moderated },
@@ -111,46 +171,46 @@ export const SEL = {
   networkErrorToast: { description: 'the network-error toast', text: TEXTS.networkError },
   signInLink: {
     description: 'the "Sign in" link of the login wall',
-    role: { role: 'link', name: 'Sign in', exact: true },
+    role: { role: 'link', name: say('signIn') },
     css: ['a[href*="sign-in"]'],
   },
   signUpLink: {
     description: 'the "Sign up" link of the login wall',
-    role: { role: 'link', name: 'Sign up', exact: true },
+    role: { role: 'link', name: say('signUp') },
     css: ['a[href*="sign-up"]'],
   },
   notFound: { description: 'the post-not-found page', role: { role: 'heading', name: TEXTS.postNotFound }, text: TEXTS.postNotFound },
   // --- post page: actions ---
-  download: { description: 'the "Download" button', role: { role: 'button', name: 'Download', exact: true }, text: /^Download$/ },
+  download: { description: 'the "Download" button', role: { role: 'button', name: say('download') }, text: say('download') },
   moreOptions: {
     description: 'the "More options" menu button',
-    role: { role: 'button', name: 'More options' },
-    css: ['button[aria-label="More options"]'],
+    role: { role: 'button', name: say('moreOptions') },
+    css: allOf('moreOptions').map((n) => `button[aria-label="${n}"]`),
   },
-  upscaleItem: { description: 'the "Upscale video" menu item', role: { role: 'menuitem', name: 'Upscale video' }, text: /^Upscale video$/ },
-  deleteItem: { description: 'the "Delete" menu item', role: { role: 'menuitem', name: 'Delete', exact: true }, css: ['[role="menu"] [role="menuitem"]:text-is("Delete")'] },
+  upscaleItem: { description: 'the "Upscale video" menu item', role: { role: 'menuitem', name: say('upscale') }, text: say('upscale') },
+  deleteItem: { description: 'the "Delete" menu item', role: { role: 'menuitem', name: say('delete') }, text: say('delete') },
   confirmDialog: {
     description: 'the delete confirmation dialog',
     role: { role: 'alertdialog' },
     css: ['[role="dialog"]', '[aria-modal="true"]'],
   },
-  confirmDelete: { description: 'the dialog\'s "Delete" button', role: { role: 'button', name: 'Delete', exact: true }, text: /^Delete$/ },
+  confirmDelete: { description: 'the dialog\'s "Delete" button', role: { role: 'button', name: say('delete') }, text: say('delete') },
   hdBadge: { description: 'the "HD" badge', text: /^HD$/ },
   // --- composer (/imagine) ---
   imaginePrompt: {
     description: 'the Imagine prompt box',
     role: { role: 'textbox', name: /Imagine|prompt/i },
-    placeholder: /Type to imagine|What do you want to see/i,
+    placeholder: new RegExp(`${say('imaginePlaceholder', 'starts').source}|What do you want to see`, 'i'),
     css: ['main textarea', 'main [contenteditable="true"]'],
   },
   imagineSubmit: {
     description: 'the Imagine submit button',
-    role: { role: 'button', name: /^(Submit|Generate)$/ },
+    role: { role: 'button', name: new RegExp(`${say('submit').source}|^Generate$`, 'i') },
     css: ['form button[type="submit"]'],
   },
   uploadInput: {
     description: 'the image upload input',
-    label: 'Upload image',
+    label: say('uploadImage'),
     css: ['input[type="file"]'],
   },
   generatedImages: {
