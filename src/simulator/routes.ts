@@ -2,7 +2,7 @@ import type http from 'node:http';
 import type { Generations } from './generations';
 import { html, json, readBody, readJson, send, serveMedia } from './http';
 import { composerBody, layout, loginWallBody, messageBody, postBody, signInBody, type Names } from './pages';
-import { SESSION_COOKIE, videoUrl, videoView, type SignedIn, type SimulatorState } from './state';
+import { SESSION_COOKIE, type SignedIn, type SimulatorState } from './state';
 import type { ResolvedOptions } from './types';
 
 // The request router: the pages, the media URLs and the REST API the page's own script calls,
@@ -75,7 +75,7 @@ export async function handle(site: Site, req: http.IncomingMessage, res: http.Se
     const post = state.posts.get(m[1]!);
     if (!post) return page('Not found - Grok', messageBody(n, n.t.postNotFound, n.t.postNotFoundText), undefined, 404);
     const v = post.videoId ? state.videos.get(post.videoId) : undefined;
-    const video = v && !v.deleted ? videoView(v) : undefined;
+    const video = v && !v.deleted ? state.videoView(v) : undefined;
     return page('Imagine - Grok', postBody(n, { postId: post.postId, imageUrl: `/imagine/post/${post.postId}/image.jpg`, video }), {
       postId: post.postId,
       video: video ?? null,
@@ -141,6 +141,19 @@ async function handleRest(site: Site, req: http.IncomingMessage, res: http.Serve
     const post = state.createPost(user.name, { kind: 'upload', bytes, contentType: req.headers['content-type'] ?? 'application/octet-stream' });
     return json(res, 200, { postId: post.postId, postUrl: `/imagine/post/${post.postId}` });
   }
+  if (p === '/rest/app-chat/conversations/new' && method === 'POST') {
+    // The `stream` variant's transport, as Grok's: the start and its progress in one streamed response.
+    const body = await readJson(req, 64 * 1024);
+    const post = state.posts.get(String(body.postId));
+    if (!post) return json(res, 404, { error: 'not_found' });
+    const r = generations.start(user, auth.token, 'video', String(body.prompt ?? ''), {
+      postId: post.postId,
+      duration: String(body.duration ?? '6s'),
+      resolution: String(body.resolution ?? '480p'),
+    });
+    if (r.status !== 200) return json(res, r.status, r.body);
+    return generations.stream(generations.get((r.body as { generationId: string }).generationId)!, user, auth.token, res, 'conversation');
+  }
   let m = /^\/rest\/imagine\/generations\/([0-9a-f-]{36})\/stream$/.exec(p);
   if (m && method === 'GET') {
     const g = generations.get(m[1]!);
@@ -152,7 +165,7 @@ async function handleRest(site: Site, req: http.IncomingMessage, res: http.Serve
     const g = generations.get(m[1]!);
     if (!g || g.user !== user.name || g.outcome !== 'choose') return json(res, 404, { error: 'not_found' });
     const body = await readJson<{ choice?: number }>(req, 4096);
-    return json(res, 200, { video: videoView(generations.choose(g, body.choice)) });
+    return json(res, 200, { video: state.videoView(generations.choose(g, body.choice)) });
   }
   m = /^\/rest\/imagine\/videos\/([0-9a-f-]{36})(\/upscale)?$/.exec(p);
   if (m) {
@@ -164,7 +177,7 @@ async function handleRest(site: Site, req: http.IncomingMessage, res: http.Serve
     }
     if (!m[2] && method === 'GET') {
       const hd = state.isHd(v);
-      return json(res, 200, { videoId: v.videoId, hd, url: videoUrl(v), hdUrl: hd ? videoUrl(v, true) : null });
+      return json(res, 200, { videoId: v.videoId, hd, url: state.videoUrl(v), hdUrl: hd ? state.videoUrl(v, true) : null });
     }
     if (!m[2] && method === 'DELETE') {
       v.deleted = true;

@@ -52,6 +52,8 @@ export interface GenerationRecord {
   startedAt: number;
   durationMs: number;
   outcome: 'running' | 'done' | 'choose' | 'moderated' | 'error' | 'dropped' | 'stuck';
+  /** The id the video will have, announced from the first line of the conversation stream. */
+  plannedVideoId: string;
   videoIds: string[];
   imageIds: string[];
 }
@@ -81,6 +83,8 @@ export interface StorageStateCookie {
 export interface Simulator {
   url: string;
   port: number;
+  /** Where media files are served: the assets host (`stream` variant) or `url`. */
+  assetsUrl: string;
   options: Readonly<Required<Pick<SimulatorOptions, 'generationMs' | 'cooldownMs' | 'stuckAt'>>> & SimulatorOptions;
   close(): Promise<void>;
   addUser(name: string, password: string): void;

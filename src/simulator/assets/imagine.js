@@ -70,35 +70,53 @@
   }
   function hideProgress() { var o = $('overlay'); if (o) o.parentNode.removeChild(o); }
 
-  // Streams NDJSON events of one generation; calls onEvent for each, onDrop if the
-  // connection breaks.
+  // Reads a streamed JSON-lines response; calls onEvent for each line, onDrop if the
+  // connection breaks before a final event. `decode` maps a line to the page's event.
+  function readLines(res, decode, onEvent, onDrop) {
+    var reader = res.body.getReader();
+    var dec = new TextDecoder();
+    var buf = '';
+    var finished = false;
+    function pump() {
+      return reader.read().then(function (r) {
+        if (r.done) { if (!finished) onDrop(); return; }
+        buf += dec.decode(r.value, { stream: true });
+        var lines = buf.split('\n');
+        buf = lines.pop();
+        lines.forEach(function (line) {
+          if (!line.trim()) return;
+          var ev = decode(JSON.parse(line));
+          if (ev.type !== 'progress') finished = true;
+          onEvent(ev);
+        });
+        return pump();
+      });
+    }
+    return pump().catch(function () { if (!finished) onDrop(); });
+  }
+  function same(ev) { return ev; }
+
+  // The simulator's own transport: GET the events of a started generation.
   function stream(id, onEvent, onDrop) {
     fetch('/rest/imagine/generations/' + encodeURIComponent(id) + '/stream', { credentials: 'same-origin' })
       .then(function (res) {
         if (res.status === 401) { loginWall(); return; }
         if (!res.ok || !res.body) { toast(T.serverError); onEvent({ type: 'abort' }); return; }
-        var reader = res.body.getReader();
-        var dec = new TextDecoder();
-        var buf = '';
-        var finished = false;
-        function pump() {
-          return reader.read().then(function (r) {
-            if (r.done) { if (!finished) onDrop(); return; }
-            buf += dec.decode(r.value, { stream: true });
-            var lines = buf.split('\n');
-            buf = lines.pop();
-            lines.forEach(function (line) {
-              if (!line.trim()) return;
-              var ev = JSON.parse(line);
-              if (ev.type !== 'progress') finished = true;
-              onEvent(ev);
-            });
-            return pump();
-          });
-        }
-        return pump();
+        return readLines(res, same, onEvent, onDrop);
       })
       .catch(function () { onDrop(); });
+  }
+
+  // A line of Grok's conversation stream as the page's event.
+  function fromConversation(line) {
+    if (line.error) return { type: line.error.message === 'unauthenticated' ? 'unauthenticated' : 'error' };
+    var r = (line.result && line.result.response) || {};
+    if (r.videoChoice) return { type: 'choose', videos: r.videoChoice.videos, generationId: r.videoChoice.generationId };
+    var v = r.streamingVideoGenerationResponse;
+    if (!v) return { type: 'progress', progress: 0 };
+    if (v.moderated) return { type: 'moderated' };
+    if (v.videoUrl) return { type: 'done', video: { videoId: v.videoId, url: v.videoUrl, hd: false } };
+    return { type: 'progress', progress: v.progress };
   }
 
   // ---- post page ----------------------------------------------------------------------
@@ -195,29 +213,43 @@
       clearToasts();
       closeMenus();
       var done = function () { state.busy = false; makeBtn.disabled = false; };
-      fetch('/rest/imagine/generate', {
+      var onEvent = function (span, genId) {
+        return function (ev) {
+          if (ev.type === 'progress') { span.textContent = ev.progress + '%'; return; }
+          done();
+          if (ev.type === 'done') showVideo(ev.video);
+          else if (ev.type === 'choose') showChoice(ev.generationId || genId, ev.videos);
+          else if (ev.type === 'moderated') { hideProgress(); toast(T.moderated); }
+          else if (ev.type === 'error') { hideProgress(); toast(T.serverError); }
+          else if (ev.type === 'unauthenticated') { loginWall(); }
+          else hideProgress();
+        };
+      };
+      var onDrop = function () {
+        done();
+        hideProgress();
+        toast(T.networkError);
+      };
+      var request = {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         credentials: 'same-origin',
         body: JSON.stringify({ postId: S.postId, prompt: promptText(), duration: state.duration, resolution: state.resolution }),
-      }).then(function (res) {
+      };
+      if (S.stream) {
+        // Grok's transport: one POST whose response streams the whole generation.
+        fetch('/rest/app-chat/conversations/new', request).then(function (res) {
+          if (!res.ok || !res.body) {
+            return res.json().catch(function () { return {}; }).then(function (body) { handleStartError(res, body); done(); });
+          }
+          return readLines(res, fromConversation, onEvent(showProgress(media)), onDrop);
+        }).catch(onDrop);
+        return;
+      }
+      fetch('/rest/imagine/generate', request).then(function (res) {
         return res.json().catch(function () { return {}; }).then(function (body) {
           if (!res.ok) { handleStartError(res, body); done(); return; }
-          var span = showProgress(media);
-          stream(body.generationId, function (ev) {
-            if (ev.type === 'progress') { span.textContent = ev.progress + '%'; return; }
-            done();
-            if (ev.type === 'done') showVideo(ev.video);
-            else if (ev.type === 'choose') showChoice(body.generationId, ev.videos);
-            else if (ev.type === 'moderated') { hideProgress(); toast(T.moderated); }
-            else if (ev.type === 'error') { hideProgress(); toast(T.serverError); }
-            else if (ev.type === 'unauthenticated') { loginWall(); }
-            else hideProgress();
-          }, function () {
-            done();
-            hideProgress();
-            toast(T.networkError);
-          });
+          stream(body.generationId, onEvent(showProgress(media), body.generationId), onDrop);
         });
       }).catch(function () { done(); toast(T.networkError); });
     });
