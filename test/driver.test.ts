@@ -256,3 +256,36 @@ for (const uiVariant of UI_VARIANTS) {
     });
   });
 }
+
+describe('driver: network first (stream variant, a page that shows neither percentage nor video nor toast)', { concurrency: 2 }, () => {
+  let h: GrokHarness;
+  before(async () => {
+    h = await startHarness({ uiVariant: 'stream', quietDom: true });
+  });
+  after(async () => {
+    await h?.close();
+  });
+  const req = (acct: string, prompt: string) => {
+    const jobId = `net-${crypto.randomUUID()}`;
+    return { jobId, itemIndex: 0, account: acct, postUrl: h.sim.createPost(acct).url, prompt, duration: 'max' as const, downloadPath: h.downloadPath(jobId) };
+  };
+
+  it('progress, video id and URL come from the streamed response; the file from the assets host', async () => {
+    const acct = h.loginAccount('default');
+    const percents: number[] = [];
+    const o = expectSuccess(await h.driver.generateVideo(req(acct, 'over the wire #sim:slow=1'), { onProgress: (_c, _t, m) => { const p = /generating (\d+)%/.exec(m); if (p) percents.push(Number(p[1])); } }));
+    const g = h.sim.generations.find((x) => x.user === acct)!;
+    assert.equal(o.videoId, g.videoIds[0], 'the video id of the stream');
+    assert.ok(o.mediaUrl.startsWith(`${h.sim.assetsUrl}/users/`), `media from the assets host (${o.mediaUrl})`);
+    assert.notEqual(h.sim.assetsUrl, h.sim.url);
+    assert.equal(o.sha256, sha(h.sim.asset('generated_video.mp4')));
+    assert.ok(percents.length >= 3 && percents.at(-1) === 100, `live percentages from the stream: ${percents.join(',')}`);
+  });
+
+  it('moderated: true at 100 % in the stream → moderated', async () => {
+    h.sim.addUser('mod', 'pw');
+    const o = await h.driver.generateVideo(req(h.loginAccount('mod'), 'nope #sim:moderate'));
+    assert.equal(o.kind, 'moderated');
+    assert.match((o as { message: string }).message, /generation stream/);
+  });
+});

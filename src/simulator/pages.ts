@@ -94,10 +94,12 @@ export interface LayoutArgs {
   user?: { name: string; id: string };
   body: string;
   data?: Record<string, unknown>;
+  quietDom?: boolean;
 }
 
-export function layout({ title, n, user, body, data }: LayoutArgs): string {
-  const sim = { ids: n.ids, cls: n.cls, videoId: n.videoId, progressClass: n.progressClass, editor: n.editor, drift: n.drift, stream: n.v.stream, t: clientTexts(n.t), ...data };
+export function layout({ title, n, user, body, data, quietDom }: LayoutArgs): string {
+  const sim: Record<string, unknown> = { ids: n.ids, cls: n.cls, videoId: n.videoId, progressClass: n.progressClass, editor: n.editor, drift: n.drift, stream: n.v.stream, t: clientTexts(n.t), ...data };
+  if (quietDom) sim.quietDom = true;
   // JSON inside <script>: escape "<" so no string can close the element.
   const json = JSON.stringify(sim).replace(/</g, '\\u003c');
   const header = `<header id="${n.ids.header}" class="${n.cls.header}"><a href="/imagine">Grok Imagine</a>${

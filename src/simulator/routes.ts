@@ -26,7 +26,7 @@ export async function handle(site: Site, req: http.IncomingMessage, res: http.Se
   const method = req.method ?? 'GET';
   const auth = state.currentUser(req);
   const page = (title: string, body: string, data?: Record<string, unknown>, status = 200) =>
-    html(res, status, layout({ title, n, user: auth ? { name: auth.user.name, id: auth.user.id } : undefined, body, data }));
+    html(res, status, layout({ title, n, user: auth ? { name: auth.user.name, id: auth.user.id } : undefined, body, data, quietDom: options.quietDom }));
   const wall = () => html(res, 200, layout({ title: 'Grok', n, body: loginWallBody(n, p) }));
 
   if (p === '/static/imagine.js') return send(res, 200, assets['imagine.js'], 'text/javascript; charset=utf-8');

@@ -22,6 +22,11 @@ export interface SimulatorOptions {
   announceCooldown?: boolean;
   /** How the pages look and talk to the server (variants.ts); default 'classic'. */
   uiVariant?: UiVariant;
+  /**
+   * The page shows neither the percentage nor the new video (tests: only the generation's
+   * network traffic tells what happens, as on a Grok whose DOM the driver cannot read).
+   */
+  quietDom?: boolean;
   /** Markers applied to every prompt of this run, e.g. '#sim:ab'. */
   scenario?: string;
   /** Show the A/B choice on every successful video generation. */

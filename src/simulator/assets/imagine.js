@@ -19,7 +19,7 @@
   function clearToasts() { var t = $('toasts'); if (t) t.textContent = ''; }
   function toast(text, action) {
     var box = $('toasts');
-    if (!box) return;
+    if (!box || S.quietDom) return;
     var t = el('div', { role: 'alert', 'class': cls.toast });
     t.appendChild(el('span', {}, text));
     if (action) {
@@ -63,6 +63,7 @@
   // ---- progress ---------------------------------------------------------------------
   function showProgress(container) {
     hideProgress();
+    if (S.quietDom) return el('span'); // shown nowhere
     var o = el('div', { id: ids.overlay, 'class': cls.overlay, 'aria-label': T.generating });
     o.appendChild(el('span', { 'class': S.progressClass }, '0%'));
     container.appendChild(o);
@@ -166,6 +167,7 @@
     function currentVideoEl() { return document.getElementById(S.videoId); }
     function showVideo(v) {
       hideProgress();
+      if (S.quietDom) { state.video = v; return; }
       var ab = $('ab'); if (ab) ab.parentNode.removeChild(ab);
       var old = currentVideoEl();
       if (old) old.parentNode.removeChild(old);

@@ -136,7 +136,7 @@ export class GrokDriver {
       const video = await post.waitForVideo(previous?.src, (p) => progress(15 + p * 0.65, `generating ${p}%`));
       progress(82, 'video ready');
       // 3. download (the context's cookies), upscale, delete.
-      const videoId = URLS.videoId(video.src) ?? new URL(video.src).pathname.split('/').filter(Boolean).slice(-2, -1)[0] ?? 'unknown';
+      const videoId = video.videoId ?? URLS.videoId(video.src) ?? new URL(video.src).pathname.split('/').filter(Boolean).slice(-2, -1)[0] ?? 'unknown';
       progress(84, 'downloading');
       const sd = await downloadTo(session.context.request, video.src, req.downloadPath, { timeoutMs: this.t.downloadMs, expect: /video|octet-stream/ });
       const files: DownloadedFile[] = [strip(sd)];

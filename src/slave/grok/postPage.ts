@@ -3,6 +3,7 @@ import { allOf, anyOf, find, pick, SEL, TEXTS, URLS, type Sel } from './selector
 import { failed, OutcomeError, type Duration } from './types';
 import { blockingOutcome, installPercentWatcher, watchGeneration, type WatchTimeouts } from './watch';
 import { pollUntil } from './util';
+import { GenerationTraffic } from './network';
 
 export interface PostPageTimeouts extends WatchTimeouts {
   navigationMs: number;
@@ -33,10 +34,14 @@ export interface VideoInfo {
   src: string;
   readyState: number;
   duration: number;
+  /** From the generation stream, when it told. */
+  videoId?: string;
 }
 
 /** Page object of a Grok Imagine post page (`/imagine/post/<uuid>`). */
 export class PostPage {
+  private traffic?: GenerationTraffic;
+
   constructor(
     readonly page: Page,
     private readonly t: PostPageTimeouts,
@@ -157,14 +162,25 @@ export class PostPage {
   async makeVideo(): Promise<void> {
     await installPercentWatcher(this.page);
     const button = await this.need(SEL.makeVideo);
+    this.traffic = await GenerationTraffic.watch(this.page);
     await button.click({ timeout: this.t.actionMs });
   }
 
   /** Waits for the generation to end in a playable new video (rejects with an OutcomeError otherwise). */
   async waitForVideo(previousSrc: string | undefined, onPercent: (p: number) => void): Promise<VideoInfo> {
+    const traffic = this.traffic;
+    try {
+      return await this.watchVideo(previousSrc, onPercent, traffic);
+    } finally {
+      await traffic?.dispose();
+    }
+  }
+
+  private watchVideo(previousSrc: string | undefined, onPercent: (p: number) => void, traffic: GenerationTraffic | undefined): Promise<VideoInfo> {
     let abResolved = false;
     return watchGeneration<VideoInfo>({
       page: this.page,
+      traffic,
       signal: this.signal,
       timeouts: this.t,
       defaultCooldownMs: this.defaultCooldownMs,
@@ -179,6 +195,9 @@ export class PostPage {
         }
       },
       done: async () => {
+        // Network first: the stream's video URL, unless it asked for an A/B choice (the page's).
+        const net = traffic?.state;
+        if (net?.videoUrl && !net.choice && net.videoUrl !== previousSrc) return { src: net.videoUrl, readyState: 4, duration: 0, videoId: net.videoId };
         const v = await this.video();
         if (!v || !v.src || v.src === previousSrc) return undefined;
         if (v.readyState >= 2 && v.duration > 0) return v;

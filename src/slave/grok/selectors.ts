@@ -117,6 +117,8 @@ export const URLS = {
     /(^|\.)grok\.com$/.test(new URL(base).hostname)
       ? 'https://accounts.x.ai/sign-in?redirect=grok-com'
       : new URL('/sign-in?next=%2Fimagine', base).toString(),
+  /** Grok's generation request, whose response streams the generation's JSON lines. */
+  isGenerationStream: (url: string) => /\/rest\/app-chat\/conversations\/new\b/.test(new URL(url).pathname),
   isSignIn: (url: string) => /\/sign-in\b|accounts\.x\.ai/.test(url),
   /** `…/generated/<videoId>/generated_video(_hd).mp4` */
   videoId: (url: string) => /\/generated\/([^/]+)\/generated_video(?:_hd)?\.mp4/.exec(url)?.[1],
