@@ -111,6 +111,30 @@ for (const uiVariant of UI_VARIANTS) {
       assert.equal(h.sim.generations.filter((x) => x.user === acct).length, 0, 'nothing generated');
     });
 
+    it('mode, aspect ratio and extend: chosen by their text, each extension its own step and file', async () => {
+      const acct = account();
+      const r = req(acct, 'a long take', { mode: 'fun', aspectRatio: '16:9', extendTo: 25 });
+      const steps: string[] = [];
+      const o = expectSuccess(await h.driver.generateVideo(r, { onProgress: (_c, _t, m) => steps.push(m) }));
+      const g = h.sim.generations.filter((x) => x.user === acct);
+      assert.equal(g.length, 3, 'one generation and two extensions of 10 s: 30 s ≥ 25 s');
+      assert.deepEqual(g.map((x) => [x.mode, x.aspectRatio, x.duration]), Array(3).fill(['fun', '16:9', '10s']));
+      assert.equal(g[1]!.extendVideoId, g[0]!.videoIds[0], 'the first extension continues the first video');
+      assert.equal(g[2]!.extendVideoId, g[1]!.videoIds[0]);
+      assert.equal(h.sim.video(o.videoId)!.seconds, 30);
+      assert.equal(o.lengthS, 30);
+      assert.deepEqual(o.files.map((f) => path.basename(f.filePath)), ['video.mp4', 'video-ext1.mp4', 'video-ext2.mp4']);
+      for (const f of o.files) assert.equal(sha(fs.readFileSync(f.filePath)), f.sha256);
+      assert.equal(o.filePath, o.files[2]!.filePath);
+      assert.ok(steps.some((m) => /extension 2\/2 \d+%/.test(m)), 'each extension reports its own progress');
+    });
+
+    it('a mode the page does not offer → failed, listing what it offers', async () => {
+      const o = await h.driver.generateVideo(req(account(), 'x', { mode: 'wild' }));
+      assert.equal(o.kind, 'failed');
+      assert.match((o as { reason: string }).reason, /mode wild is not offered \(offered: .*normal.*fun.*spicy.*custom|mode wild is not offered \(offered: .*custom.*spicy.*fun.*normal/);
+    });
+
     it('#sim:moderate → moderated (with artifacts)', async () => {
       const o = await h.driver.generateVideo(req(account(), 'something #sim:moderate'));
       assert.equal(o.kind, 'moderated');

@@ -44,7 +44,7 @@ export class Generations {
     token: string,
     kind: 'video' | 'image',
     rawPrompt: string,
-    extra: { postId?: string; duration?: string; resolution?: string },
+    extra: { postId?: string; duration?: string; resolution?: string; aspectRatio?: string; mode?: string; extendVideoId?: string },
   ): { status: number; body: unknown } {
     const { options } = this;
     const { prompt, scenario } = parseScenario(rawPrompt, this.baseScenario);
@@ -87,6 +87,9 @@ export class Generations {
       prompt,
       duration: extra.duration,
       resolution: extra.resolution,
+      aspectRatio: extra.aspectRatio,
+      mode: extra.mode,
+      extendVideoId: extra.extendVideoId,
       scenario,
       startedAt: now,
       durationMs: scenario.slowMs ?? options.generationMs,
@@ -203,6 +206,9 @@ export class Generations {
       g.outcome = 'choose';
     } else {
       const v = state.newVideo(user, g.postId!, g.id, g.plannedVideoId);
+      // Its length: the chosen duration, added to the extended video's.
+      const source = g.extendVideoId ? state.videos.get(g.extendVideoId) : undefined;
+      v.seconds = (source?.seconds ?? 0) + (parseInt(g.duration ?? '6', 10) || 6);
       g.videoIds.push(v.videoId);
       state.posts.get(g.postId!)!.videoId = v.videoId;
       g.outcome = 'done';

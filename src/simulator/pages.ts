@@ -134,21 +134,26 @@ export function postBody(n: Names, post: PostView): string {
       : `<div id="${ids.prompt}" class="${cls.prompt}" contenteditable="true" role="textbox" aria-multiline="true" aria-label="${esc(t.promptBox)}" data-placeholder="${esc(t.promptPlaceholder)}"></div>`;
   const durations = ['6s', '10s'];
   const resolutions = ['480p', '720p'];
+  const aspects = ['2:3', '3:2', '1:1', '9:16', '16:9'];
+  const modes: Array<[string, string]> = [['normal', t.modeNormal], ['fun', t.modeFun], ['spicy', t.modeSpicy], ['custom', t.modeCustom]];
   if (n.drift) {
     durations.reverse();
     resolutions.reverse();
+    modes.reverse();
   }
   // plain-menus: no roles anywhere in the menus, every choice a plain button.
   const plain = n.v.plainMenus;
   const menuRole = plain ? '' : ' role="menu"';
-  const item = (group: string, v: string, checked: boolean) =>
+  const item = (group: string, v: string, label: string, checked: boolean) =>
     plain
-      ? `<button type="button" class="${cls.menuItem}" data-opt="${group}" data-value="${v}">${v}</button>`
-      : `<button type="button" role="menuitemradio" class="${cls.menuItem}" data-opt="${group}" data-value="${v}" aria-checked="${checked}">${v}</button>`;
+      ? `<button type="button" class="${cls.menuItem}" data-opt="${group}" data-value="${v}">${esc(label)}</button>`
+      : `<button type="button" role="menuitemradio" class="${cls.menuItem}" data-opt="${group}" data-value="${v}" aria-checked="${checked}">${esc(label)}</button>`;
   const group = (label: string, body: string) => (plain ? `<div>${body}</div>` : `<div role="group" aria-label="${esc(label)}">${body}</div>`);
   const optionsMenu = `<div id="${ids.optionsMenu}" class="${cls.optionsMenu}"${menuRole} aria-label="${esc(t.videoOptions)}" hidden>
-${group(t.duration, durations.map((d) => item('duration', d, d === '6s')).join(''))}
-${group(t.resolution, resolutions.map((r) => item('resolution', r, r === '480p')).join(''))}</div>`;
+${group(t.duration, durations.map((d) => item('duration', d, d, d === '6s')).join(''))}
+${group(t.resolution, resolutions.map((r) => item('resolution', r, r, r === '480p')).join(''))}
+${group(t.aspectRatio, aspects.map((a) => item('aspectRatio', a, a, a === '2:3')).join(''))}
+${group(t.mode, modes.map(([m, label]) => item('mode', m, label, m === 'normal')).join(''))}</div>`;
   const make = video ? t.redo : t.makeVideo;
   const composer = `<form id="${ids.composer}" class="${cls.composer}" aria-label="Video composer">${editor}
 <div class="rel ${cls.optionsWrap}" id="${ids.optionsWrap}"><button type="button" id="${ids.optionsBtn}" class="${cls.optionsBtn}" aria-label="${esc(t.videoOptions)}" aria-haspopup="menu" aria-expanded="false"><span>6s · 480p</span></button>${optionsMenu}</div>
@@ -159,7 +164,7 @@ ${group(t.resolution, resolutions.map((r) => item('resolution', r, r === '480p')
   const media = `<section id="${ids.media}" class="rel ${cls.media}" aria-label="${esc(t.postMedia)}">
 <img id="${ids.image}" class="${cls.image}" alt="${esc(t.generatedImage)}" src="${esc(post.imageUrl)}">${videoEl}
 <span id="${ids.hdBadge}" class="${cls.hdBadge}" ${video?.hd ? '' : 'hidden'}>HD</span></section>`;
-  const actionsOrder: Array<['upscale' | 'delete', string]> = [['upscale', t.upscale], ['delete', t.delete]];
+  const actionsOrder: Array<['upscale' | 'extend' | 'delete', string]> = [['upscale', t.upscale], ['extend', t.extend], ['delete', t.delete]];
   if (n.drift) actionsOrder.reverse();
   const moreMenu = `<div id="${ids.moreMenu}" class="${cls.moreMenu}"${menuRole} aria-label="${esc(t.moreOptions)}" hidden>
 ${actionsOrder.map(([a, label]) => `<button type="button"${plain ? '' : ' role="menuitem"'} class="${cls.menuItem}" data-action="${a}">${esc(label)}</button>`).join('')}</div>`;

@@ -115,6 +115,17 @@ export async function handle(site: Site, req: http.IncomingMessage, res: http.Se
   return page('Not found - Grok', messageBody(n, 'Page not found', 'Nothing here.'), undefined, 404);
 }
 
+/** The Video Options a generation request carries (the page's defaults when absent). */
+function startOptions(body: Record<string, unknown>) {
+  return {
+    duration: String(body.duration ?? '6s'),
+    resolution: String(body.resolution ?? '480p'),
+    aspectRatio: String(body.aspectRatio ?? '2:3'),
+    mode: String(body.mode ?? 'normal'),
+    extendVideoId: typeof body.extendVideoId === 'string' ? body.extendVideoId : undefined,
+  };
+}
+
 // -- REST API used by the page's own script ------------------------------------------
 async function handleRest(site: Site, req: http.IncomingMessage, res: http.ServerResponse, p: string, method: string, auth: SignedIn): Promise<void> {
   const { state, generations } = site;
@@ -125,8 +136,7 @@ async function handleRest(site: Site, req: http.IncomingMessage, res: http.Serve
     if (!post) return json(res, 404, { error: 'not_found' });
     const r = generations.start(user, auth.token, 'video', String(body.prompt ?? ''), {
       postId: post.postId,
-      duration: String(body.duration ?? '6s'),
-      resolution: String(body.resolution ?? '480p'),
+      ...startOptions(body),
     });
     return json(res, r.status, r.body);
   }
@@ -148,8 +158,7 @@ async function handleRest(site: Site, req: http.IncomingMessage, res: http.Serve
     if (!post) return json(res, 404, { error: 'not_found' });
     const r = generations.start(user, auth.token, 'video', String(body.prompt ?? ''), {
       postId: post.postId,
-      duration: String(body.duration ?? '6s'),
-      resolution: String(body.resolution ?? '480p'),
+      ...startOptions(body),
     });
     if (r.status !== 200) return json(res, r.status, r.body);
     return generations.stream(generations.get((r.body as { generationId: string }).generationId)!, user, auth.token, res, 'conversation');

@@ -53,6 +53,10 @@ export interface GenerationRecord {
   prompt: string;
   duration?: string;
   resolution?: string;
+  aspectRatio?: string;
+  mode?: string;
+  /** An "Extend video" generation: the video it extends. */
+  extendVideoId?: string;
   scenario: Scenario;
   startedAt: number;
   durationMs: number;
@@ -69,6 +73,8 @@ export interface VideoRecord {
   user: string;
   postId: string;
   generationId: string;
+  /** Simulated length (the served file is always the same short clip). */
+  seconds?: number;
   hd: boolean;
   upscaleStartedAt?: number;
   deleted: boolean;

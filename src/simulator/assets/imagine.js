@@ -124,7 +124,7 @@
   function initPost() {
     var form = $('composer');
     if (!form) return;
-    var state = { duration: '6s', resolution: '480p', video: S.video || null, busy: false };
+    var state = { duration: '6s', resolution: '480p', aspectRatio: '2:3', mode: 'normal', video: S.video || null, busy: false };
     var optionsBtn = $('optionsBtn'), optionsMenu = $('optionsMenu');
     var makeBtn = $('makeBtn'), media = $('media');
     var moreBtn = $('moreBtn'), moreMenu = $('moreMenu'), downloadBtn = $('downloadBtn');
@@ -209,6 +209,11 @@
 
     form.addEventListener('submit', function (e) {
       e.preventDefault();
+      generate(promptText(), undefined);
+    });
+
+    // A generation: a new video from the prompt, or ("Extend video") a longer one from the current.
+    function generate(prompt, extendVideoId) {
       if (state.busy) return;
       state.busy = true;
       makeBtn.disabled = true;
@@ -236,7 +241,7 @@
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         credentials: 'same-origin',
-        body: JSON.stringify({ postId: S.postId, prompt: promptText(), duration: state.duration, resolution: state.resolution }),
+        body: JSON.stringify({ postId: S.postId, prompt: prompt, duration: state.duration, resolution: state.resolution, aspectRatio: state.aspectRatio, mode: state.mode, extendVideoId: extendVideoId }),
       };
       if (S.stream) {
         // Grok's transport: one POST whose response streams the whole generation.
@@ -254,7 +259,7 @@
           stream(body.generationId, onEvent(showProgress(media), body.generationId), onDrop);
         });
       }).catch(function () { done(); toast(T.networkError); });
-    });
+    }
 
     downloadBtn.addEventListener('click', function () {
       if (!state.video) return;
@@ -269,6 +274,7 @@
         if (!state.video) return;
         if (item.getAttribute('data-action') === 'upscale') upscale(state.video);
         else if (item.getAttribute('data-action') === 'delete') confirmDelete(state.video);
+        else if (item.getAttribute('data-action') === 'extend') generate('', state.video.videoId);
       });
     });
 

@@ -1,6 +1,7 @@
 import type { Locator, Page } from 'playwright';
-import { allOf, anyOf, find, pick, SEL, TEXTS, URLS, type Sel } from './selectors';
-import { failed, OutcomeError, type Duration } from './types';
+import { allOf, anyOf, find, pick, SEL, URLS, type Sel } from './selectors';
+import { failed, OutcomeError } from './types';
+import { VideoOptionsMenu, type ChosenOptions, type OptionRequest } from './videoOptions';
 import { blockingOutcome, installPercentWatcher, watchGeneration, type WatchTimeouts } from './watch';
 import { pollUntil } from './util';
 import { GenerationTraffic } from './network';
@@ -11,24 +12,6 @@ export interface PostPageTimeouts extends WatchTimeouts {
   videoReadyMs: number;
   upscaleMs: number;
 }
-
-/** The duration and resolution a generation runs with, as the page shows them ('10s', '720p'). */
-export interface ChosenOptions {
-  duration?: string;
-  resolution?: string;
-}
-
-/** The two kinds of Video Options choices: how an item reads, how the menu button states it. */
-interface OptionKind {
-  name: string;
-  item: RegExp;
-  inLabel: RegExp;
-  unit: string;
-}
-const OPTIONS = {
-  duration: { name: 'duration', item: TEXTS.durationOption, inLabel: /(\d+)\s*s\b/, unit: 's' },
-  resolution: { name: 'resolution', item: TEXTS.resolutionOption, inLabel: /(\d+)\s*p\b/, unit: 'p' },
-} satisfies Record<string, OptionKind>;
 
 export interface VideoInfo {
   src: string;
@@ -70,62 +53,16 @@ export class PostPage {
     return (await find(root, sel, this.t.actionMs)).locator;
   }
 
-  /**
-   * Opens "Video Options" and picks the duration ('max': the longest offered) and the
-   * resolution (default: the highest offered), then reads back what the page shows as chosen.
-   * A requested value the menu does not offer fails the item, listing what it offers.
-   */
-  async chooseOptions(duration: Duration, resolution?: string): Promise<ChosenOptions> {
+  /** Chooses the Video Options (videoOptions.ts) and returns what the page shows as chosen. */
+  async chooseOptions(req: OptionRequest): Promise<ChosenOptions> {
     const button = await pick(this.page, SEL.videoOptions);
-    if (!button) return {}; // a UI without options
-    const clicked: ChosenOptions = {
-      duration: await this.chooseFromMenu(button, OPTIONS.duration, duration === 'max' ? undefined : duration),
-      resolution: await this.chooseFromMenu(button, OPTIONS.resolution, resolution),
-    };
-    await this.closeMenu();
-    // Read back: the menu button states the current choice ("10s · 720p"); where it says
-    // nothing about one, the click is what we know.
-    const label = (await button.innerText({ timeout: this.t.actionMs }).catch(() => '')).trim();
-    const shown: ChosenOptions = {};
-    for (const key of ['duration', 'resolution'] as const) {
-      const m = OPTIONS[key].inLabel.exec(label);
-      shown[key] = m ? `${m[1]}${OPTIONS[key].unit}` : clicked[key];
-      if (clicked[key] && shown[key] !== clicked[key]) throw failed(`chose ${key} ${clicked[key]} but Video Options shows ${shown[key]}`, true);
+    if (!button) {
+      // A UI without options: only an explicit request is a problem.
+      const asked = Object.entries(req).filter(([k, v]) => v !== undefined && !(k === 'duration' && v === 'max'));
+      if (asked.length > 0) throw failed(`${asked.map(([k, v]) => `${k} ${v}`).join(', ')} asked for, but the page has no ${SEL.videoOptions.description}`, false);
+      return {};
     }
-    return shown;
-  }
-
-  /** The visible option texts of one kind (whatever their role: menu items, options, plain buttons). */
-  private optionItems(kind: OptionKind): Locator {
-    return this.page.getByText(kind.item).filter({ visible: true });
-  }
-
-  private async chooseFromMenu(button: Locator, kind: OptionKind, wanted?: string): Promise<string | undefined> {
-    const items = this.optionItems(kind);
-    const anyOption = items.or(this.optionItems(kind === OPTIONS.duration ? OPTIONS.resolution : OPTIONS.duration));
-    if ((await anyOption.count()) === 0) {
-      await button.click({ timeout: this.t.actionMs });
-      await anyOption.first().waitFor({ state: 'visible', timeout: this.t.actionMs }).catch((err: unknown) => {
-        throw err instanceof Error && err.name === 'TimeoutError' ? failed(`the Video Options menu showed no duration or resolution choice`, true) : err;
-      });
-    }
-    const offered = [...new Set((await items.allInnerTexts()).map((t) => t.trim()))];
-    if (offered.length === 0) {
-      if (wanted) throw failed(`${kind.name} ${wanted} is not offered (the menu has no ${kind.name} choice)`, false);
-      return undefined;
-    }
-    const valueOf = (t: string) => Number(kind.item.exec(t)?.[1] ?? NaN);
-    const target = wanted
-      ? offered.find((o) => valueOf(o) === valueOf(wanted))
-      : offered.reduce((a, b) => (valueOf(b) > valueOf(a) ? b : a));
-    if (!target) throw failed(`${kind.name} ${wanted} is not offered (offered: ${offered.join(', ')})`, false);
-    await items.filter({ hasText: new RegExp(`^\\s*${valueOf(target)}\\s*${kind.unit}\\s*$`) }).first().click({ timeout: this.t.actionMs });
-    return `${valueOf(target)}${kind.unit}`;
-  }
-
-  /** Closes a menu this UI keeps open after a choice. */
-  private async closeMenu(): Promise<void> {
-    if ((await this.optionItems(OPTIONS.duration).or(this.optionItems(OPTIONS.resolution)).count()) > 0) await this.page.keyboard.press('Escape');
+    return new VideoOptionsMenu(this.page, button, this.t.actionMs).choose(req);
   }
 
   async enterPrompt(prompt: string): Promise<void> {
@@ -209,6 +146,15 @@ export class PostPage {
   private async openMoreOptions(): Promise<void> {
     const more = await this.need(SEL.moreOptions);
     await more.click({ timeout: this.t.actionMs });
+  }
+
+  /** More options → Extend video: a new generation continuing the current video (then waitForVideo). */
+  async extend(): Promise<void> {
+    await installPercentWatcher(this.page);
+    await this.openMoreOptions();
+    const item = await this.need(SEL.extendItem);
+    this.traffic = await GenerationTraffic.watch(this.page);
+    await item.click({ timeout: this.t.actionMs });
   }
 
   /** More options → Upscale video; waits for the HD badge / HD source. Returns the HD URL. */

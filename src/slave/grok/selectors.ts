@@ -48,6 +48,11 @@ export const LOCALES = {
     imaginePlaceholder: 'Type to imagine',
     submit: 'Submit',
     uploadImage: 'Upload image',
+    extend: 'Extend video',
+    modeNormal: 'Normal',
+    modeFun: 'Fun',
+    modeSpicy: 'Spicy',
+    modeCustom: 'Custom',
   },
   fr: {
     promptBox: 'Créer une vidéo',
@@ -73,6 +78,11 @@ export const LOCALES = {
     imaginePlaceholder: 'Tapez pour imaginer',
     submit: 'Envoyer',
     uploadImage: 'Importer une image',
+    extend: 'Prolonger la vidéo',
+    modeNormal: 'Normal',
+    modeFun: 'Amusant',
+    modeSpicy: 'Épicé',
+    modeCustom: 'Personnalisé',
   },
 } as const satisfies Record<string, Record<string, string>>;
 
@@ -105,7 +115,20 @@ export const TEXTS = {
   /** Duration choices in the Video Options menu ("10s", "10 s"). */
   durationOption: /^\s*(\d+)\s*s\s*$/,
   resolutionOption: /^\s*(\d+)\s*p\s*$/,
+  aspectOption: /^\s*(\d+)\s*:\s*(\d+)\s*$/,
+  modeOption: say(['modeNormal', 'modeFun', 'modeSpicy', 'modeCustom']),
 } as const;
+
+const MODE_KEYS = { modeNormal: 'normal', modeFun: 'fun', modeSpicy: 'spicy', modeCustom: 'custom' } as const;
+
+/** 'normal' | 'fun' | 'spicy' | 'custom' for a mode item's text in any language. */
+export function modeOf(text: string): string | undefined {
+  const t = text.trim().toLowerCase();
+  for (const l of Object.values(LOCALES)) {
+    for (const [k, mode] of Object.entries(MODE_KEYS)) if (l[k as keyof typeof MODE_KEYS].toLowerCase() === t) return mode;
+  }
+  return undefined;
+}
 
 /** URL shapes. */
 export const URLS = {
@@ -190,6 +213,7 @@ export const SEL = {
     css: allOf('moreOptions').map((n) => `button[aria-label="${n}"]`),
   },
   upscaleItem: { description: 'the "Upscale video" menu item', role: { role: 'menuitem', name: say('upscale') }, text: say('upscale') },
+  extendItem: { description: 'the "Extend video" menu item', role: { role: 'menuitem', name: say('extend') }, text: say('extend') },
   deleteItem: { description: 'the "Delete" menu item', role: { role: 'menuitem', name: say('delete') }, text: say('delete') },
   confirmDialog: {
     description: 'the delete confirmation dialog',
