@@ -82,6 +82,16 @@ accountsCmd
   .option('--daily-quota <n>', 'items per day, or "none"')
   .option('--clear-cooldown')
   .action(async (name, o) => setAccount(ctx(), name, o, out));
+accountsCmd
+  .command('check <name>')
+  .description('canary: open Grok with the saved session, check it is logged in and every selector resolves (generates nothing); exit 1 naming what is missing')
+  .option('--post <url>', 'a post permalink to check the post page on (default: the first post the composer shows)')
+  .option('--timeout <ms>', 'how long each selector may take to show once its page has loaded', '3000')
+  .option('--json')
+  .action(async (name, o) => {
+    const { checkAccount } = await import('./check');
+    await checkAccount(ctx(), name, o, out);
+  });
 // `accounts login`, and `login` as the design calls it.
 for (const parent of [accountsCmd, program]) {
   parent

@@ -86,6 +86,18 @@ export class VideoOptionsMenu {
     return shown;
   }
 
+  /** Opens the menu and lists what it offers (the canary), then closes it. */
+  async offered(): Promise<Record<Kind, string[]>> {
+    await this.open();
+    const out = {} as Record<Kind, string[]>;
+    for (const kind of Object.keys(KINDS) as Kind[]) {
+      const texts = await this.items(kind).allInnerTexts();
+      out[kind] = [...new Set(texts.map((t) => KINDS[kind].key(t)).filter((k): k is string => k !== undefined))];
+    }
+    await this.close();
+    return out;
+  }
+
   /** The visible items of one kind. */
   private items(kind: Kind): Locator {
     return this.page.getByText(KINDS[kind].item).filter({ visible: true });
