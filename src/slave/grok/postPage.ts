@@ -15,8 +15,6 @@ export interface PostPageTimeouts extends WatchTimeouts {
 
 export interface VideoInfo {
   src: string;
-  readyState: number;
-  duration: number;
   /** From the generation stream, when it told. */
   videoId?: string;
 }
@@ -84,7 +82,7 @@ export class PostPage {
               const v = el as HTMLVideoElement;
               if (ab.some((name) => v.closest(`[aria-label="${name}"]`))) continue; // an A/B candidate
               if (!v.isConnected || v.offsetParent === null) continue;
-              return { src: v.currentSrc || v.src, readyState: v.readyState, duration: Number.isFinite(v.duration) ? v.duration : 0 };
+              return { src: v.currentSrc || v.src };
             }
             return undefined;
           },
@@ -134,11 +132,12 @@ export class PostPage {
       done: async () => {
         // Network first: the stream's video URL, unless it asked for an A/B choice (the page's).
         const net = traffic?.state;
-        if (net?.videoUrl && !net.choice && net.videoUrl !== previousSrc) return { src: net.videoUrl, readyState: 4, duration: 0, videoId: net.videoId };
+        if (net?.videoUrl && !net.choice && net.videoUrl !== previousSrc) return { src: net.videoUrl, videoId: net.videoId };
+        // DOM fallback: a new video source. Its media are not fetched by the page (lean.ts):
+        // the download checks that the URL serves a video.
         const v = await this.video();
         if (!v || !v.src || v.src === previousSrc) return undefined;
-        if (v.readyState >= 2 && v.duration > 0) return v;
-        return undefined;
+        return v;
       },
     });
   }
@@ -168,7 +167,7 @@ export class PostPage {
         if (blocked) throw new OutcomeError(blocked);
         const v = await this.video();
         const badge = (await anyOf(this.page, SEL.hdBadge).count()) > 0;
-        if (v && URLS.isHdVideo(v.src) && v.readyState >= 2) return v.src;
+        if (v && URLS.isHdVideo(v.src)) return v.src;
         if (badge) return v && URLS.isHdVideo(v.src) ? v.src : URLS.hdOf(sdSrc);
         return undefined;
       },
