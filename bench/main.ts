@@ -3,6 +3,7 @@ import { runAbortBench } from './abort';
 import { runDispatchBench } from './dispatch';
 import { runSessionsBench } from './sessions';
 import { runSlaveBench } from './slave';
+import { runVariantsBench } from './variants';
 
 // `npm run bench`: every speed and memory target of the issues, measured on this machine
 // against the real parts and printed as tables. `npm run bench -- dispatch` runs one.
@@ -14,6 +15,7 @@ const BENCHES: Record<string, { title: string; run: () => Promise<Row[]> }> = {
   sessions: { title: 'Driver: concurrent generations in one browser (memory per session)', run: async () => (await runSessionsBench()) as unknown as Row[] },
   abort: { title: 'Driver: abort mid-generation closes the context', run: async () => (await runAbortBench()) as unknown as Row[] },
   slave: { title: 'Slave: job overhead, terminate latency, throughput', run: async () => (await runSlaveBench()) as unknown as Row[] },
+  variants: { title: 'Driver per simulator UI variant: 1-video overhead (≤ 1.0 s) and 10 concurrent vs 1 (≤ 1.5 ×)', run: async () => (await runVariantsBench()) as unknown as Row[] },
 };
 
 function print(title: string, rows: Row[]): void {

@@ -130,15 +130,16 @@ function startOptions(body: Record<string, unknown>) {
 async function handleRest(site: Site, req: http.IncomingMessage, res: http.ServerResponse, p: string, method: string, auth: SignedIn): Promise<void> {
   const { state, generations } = site;
   const user = auth.user;
-  if (p === '/rest/imagine/generate' && method === 'POST') {
+  // A video generation: started here, its progress streamed by a second request (classic), or
+  // ('stream' variant, as Grok's) started and streamed in one response.
+  const conversation = p === '/rest/app-chat/conversations/new';
+  if ((p === '/rest/imagine/generate' || conversation) && method === 'POST') {
     const body = await readJson(req, 64 * 1024);
     const post = state.posts.get(String(body.postId));
     if (!post) return json(res, 404, { error: 'not_found' });
-    const r = generations.start(user, auth.token, 'video', String(body.prompt ?? ''), {
-      postId: post.postId,
-      ...startOptions(body),
-    });
-    return json(res, r.status, r.body);
+    const r = generations.start(user, auth.token, 'video', String(body.prompt ?? ''), { postId: post.postId, ...startOptions(body) });
+    if (r.status !== 200 || !conversation) return json(res, r.status, r.body);
+    return generations.stream(generations.get((r.body as { generationId: string }).generationId)!, user, auth.token, res, 'conversation');
   }
   if (p === '/rest/imagine/images' && method === 'POST') {
     const body = await readJson(req, 64 * 1024);
@@ -150,18 +151,6 @@ async function handleRest(site: Site, req: http.IncomingMessage, res: http.Serve
     if (bytes.length === 0) return json(res, 400, { error: 'empty', message: 'Empty upload' });
     const post = state.createPost(user.name, { kind: 'upload', bytes, contentType: req.headers['content-type'] ?? 'application/octet-stream' });
     return json(res, 200, { postId: post.postId, postUrl: `/imagine/post/${post.postId}` });
-  }
-  if (p === '/rest/app-chat/conversations/new' && method === 'POST') {
-    // The `stream` variant's transport, as Grok's: the start and its progress in one streamed response.
-    const body = await readJson(req, 64 * 1024);
-    const post = state.posts.get(String(body.postId));
-    if (!post) return json(res, 404, { error: 'not_found' });
-    const r = generations.start(user, auth.token, 'video', String(body.prompt ?? ''), {
-      postId: post.postId,
-      ...startOptions(body),
-    });
-    if (r.status !== 200) return json(res, r.status, r.body);
-    return generations.stream(generations.get((r.body as { generationId: string }).generationId)!, user, auth.token, res, 'conversation');
   }
   let m = /^\/rest\/imagine\/generations\/([0-9a-f-]{36})\/stream$/.exec(p);
   if (m && method === 'GET') {
