@@ -23,7 +23,8 @@ export async function runVariantsBench(opts: { generationMs?: number; concurrent
   const concurrent = opts.concurrent ?? 10;
   const rows: VariantRow[] = [];
   for (const variant of opts.variants ?? UI_VARIANTS) {
-    const h = await startHarness({ uiVariant: variant, generationMs });
+    // Prewarmed contexts, as BROWSER_PREWARM defaults to in production.
+    const h = await startHarness({ uiVariant: variant, generationMs }, { prewarm: true });
     try {
       const acct = h.loginAccount('default');
       let n = 0;
