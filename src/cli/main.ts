@@ -38,6 +38,8 @@ jobsCmd
   .addOption(new Option('--duration <d>', 'video length').choices(['max', '6s', '10s']))
   .addOption(new Option('--resolution <r>').choices(['480p', '720p']))
   .addOption(new Option('--mode <m>').choices(['normal', 'fun', 'spicy', 'custom']))
+  .addOption(new Option('--aspect-ratio <r>').choices(['16:9', '9:16', '1:1', '2:3', '3:2']))
+  .option('--extend <seconds>', 'extend the video ("Extend video") until at least this long (up to 30)')
   .option('-a, --account <name>', 'logged-in Grok account')
   .option('--upscale', 'upscale to HD and download the HD file')
   .option('--delete-after-download', 'delete the video on Grok once downloaded')
