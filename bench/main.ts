@@ -6,6 +6,7 @@ import { runDeliveryBench } from './delivery';
 import { runDispatchBench } from './dispatch';
 import { runSessionsBench } from './sessions';
 import { runSlaveBench } from './slave';
+import { runVariantsBench } from './variants';
 
 // `npm run bench`: every speed and memory target of the issues, measured on this machine
 // against the real parts and printed as tables. `npm run bench -- dispatch` runs one.
@@ -21,6 +22,7 @@ const BENCHES: Record<string, { title: string; run: () => Promise<Row[]>; onlyBy
   // Not in the default run: it builds and starts the PostgreSQL-backed cluster (minutes).
   cluster: { title: 'Cluster (npm run cluster): jobs/min by slaves; 1,000 PENDING on PostgreSQL vs dev server', run: runClusterBench, onlyByName: true },
   delivery: { title: 'Delivery: uploads to S3-compatible storage (versitygw), signed callbacks', run: async () => (await runDeliveryBench()) as unknown as Row[] },
+  variants: { title: 'Driver per simulator UI variant: 1-video overhead (≤ 1.0 s) and 10 concurrent vs 1 (≤ 1.5 ×)', run: async () => (await runVariantsBench()) as unknown as Row[] },
 };
 
 function print(title: string, rows: Row[]): void {

@@ -115,6 +115,8 @@ describe('grokflow CLI on Postgres alone (no workers)', () => {
       [['--payload', '[1]'], /--payload must be a JSON object/],
       [['--payload', '{"prompt":"a cat"}', '--count', '2'], /--payload replaces the payload flags; drop --count/],
       [['-p', 'a cat', '--priority', 'high'], /--priority must be a whole number/],
+      [['-p', 'a cat', '--extend', '31'], /payload\.extend/],
+      [['-p', 'a cat', '--aspect-ratio', '4:3'], /--aspect-ratio <r>.*4:3.*invalid/i],
     ];
     const results = await Promise.all(cases.map(([args]) => cli('jobs', 'add', ...args)));
     results.forEach((r, i) => expectExit(r, 2, cases[i]![1]));
@@ -125,7 +127,7 @@ describe('grokflow CLI on Postgres alone (no workers)', () => {
     const image = path.join(dir, 'still.jpg');
     fs.writeFileSync(image, 'not really a jpeg');
     const [plain, many, fromJson, asJson, withFile, imageJob] = await Promise.all([
-      runCli(['jobs', 'add', '-p', 'a cat surfing', '--count', '2', '--account', 'alice', '--upscale', '--priority', '5'], { env, cwd: dir }),
+      runCli(['jobs', 'add', '-p', 'a cat surfing', '--count', '2', '--account', 'alice', '--upscale', '--priority', '5', '--mode', 'fun', '--aspect-ratio', '9:16', '--extend', '20'], { env, cwd: dir }),
       viaTsx('jobs', 'add', '-p', 'first', 'second', 'third'),
       cli('jobs', 'add', '--payload', '{"prompt":"from json","duration":"6s"}'),
       cli('jobs', 'add', '-p', 'json out', '--json'),
@@ -138,7 +140,7 @@ describe('grokflow CLI on Postgres alone (no workers)', () => {
     assert.equal(row.type, VIDEO);
     assert.equal(row.priority, 5);
     assert.equal(row.account, 'alice');
-    assert.deepEqual(row.payload, { prompt: 'a cat surfing', count: 2, account: 'alice', upscale: true });
+    assert.deepEqual(row.payload, { prompt: 'a cat surfing', count: 2, account: 'alice', upscale: true, mode: 'fun', aspectRatio: '9:16', extend: 20 });
     const events = await t.db.select().from(jobEvents).where(eq(jobEvents.jobId, id));
     assert.deepEqual(events.map((e) => [e.fromStatus, e.toStatus]), [[null, 'PENDING']]);
 

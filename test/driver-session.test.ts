@@ -68,7 +68,7 @@ describe('driver: abort closes the context', () => {
 describe('driver: per-run rate limit, default cooldown, aggressive drift, traces', () => {
   let h: GrokHarness;
   before(async () => {
-    h = await startHarness({ rateLimitAfter: 1, announceCooldown: false, uiDrift: 'aggressive' }, { rateLimitCooldownMs: 123_456, trace: true });
+    h = await startHarness({ rateLimitAfter: 1, announceCooldown: false, uiVariant: 'aggressive' }, { rateLimitCooldownMs: 123_456, trace: true });
   });
   after(async () => {
     await h?.close();

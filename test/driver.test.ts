@@ -4,11 +4,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { GenerationOutcome, VideoSuccess } from '../src/slave/grok/driver';
-import type { UiDrift } from '../src/simulator/pages';
+import { TEXTS } from '../src/slave/grok/selectors';
+import { UI_VARIANTS } from '../src/simulator/variants';
 import { startHarness, type GrokHarness } from './helpers/browser';
 
 // The driver against the simulator in a real Chromium, one test per outcome and per
-// scenario marker, the whole suite once per UI variant (the original and a "redesign").
+// scenario marker, the whole suite once per UI variant (SIMULATOR_UI_VARIANT: redesigns,
+// plain menus, another language, the streamed network transport).
 
 const sha = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
 
@@ -26,8 +28,8 @@ function assertArtifacts(o: GenerationOutcome): void {
   assert.doesNotMatch(html, /sso=/, 'no cookie in the saved HTML');
 }
 
-for (const uiDrift of [false, true] as UiDrift[]) {
-  describe(`driver against the simulator (uiDrift=${uiDrift})`, { concurrency: 4 }, () => {
+for (const uiVariant of UI_VARIANTS) {
+  describe(`driver against the simulator (variant ${uiVariant})`, { concurrency: 4 }, () => {
     let h: GrokHarness;
     let n = 0;
     /** A fresh simulator account, logged in (accounts keep rate limits apart). */
@@ -51,7 +53,7 @@ for (const uiDrift of [false, true] as UiDrift[]) {
     };
 
     before(async () => {
-      h = await startHarness({ uiDrift, cooldownMs: 90_000 });
+      h = await startHarness({ uiVariant, cooldownMs: 90_000 });
     });
     after(async () => {
       await h?.close();
@@ -75,6 +77,8 @@ for (const uiDrift of [false, true] as UiDrift[]) {
       const g = h.sim.generations.filter((x) => x.user === acct);
       assert.equal(g.length, 1);
       assert.equal(g[0]!.duration, '10s', 'max picks 10s over 6s');
+      assert.equal(o.duration, '10s', 'the chosen duration is read back');
+      assert.equal(o.resolution, '720p', 'the chosen resolution is read back');
       assert.equal(g[0]!.resolution, '720p', 'the highest resolution by default');
       assert.equal(g[0]!.prompt, 'a red fox running', 'markers are stripped');
       assert.equal(g[0]!.videoIds[0], o.videoId);
@@ -98,10 +102,43 @@ for (const uiDrift of [false, true] as UiDrift[]) {
       assert.equal(g.resolution, '480p');
     });
 
+    it('a resolution the menu does not offer → failed, not retryable, listing what is offered', async () => {
+      const acct = account();
+      const o = await h.driver.generateVideo(req(acct, 'too sharp', { resolution: '1080p' }));
+      assert.equal(o.kind, 'failed');
+      assert.match((o as { reason: string }).reason, /resolution 1080p is not offered \(offered: (480p, 720p|720p, 480p)\)/);
+      assert.equal((o as { retryable: boolean }).retryable, false);
+      assert.equal(h.sim.generations.filter((x) => x.user === acct).length, 0, 'nothing generated');
+    });
+
+    it('mode, aspect ratio and extend: chosen by their text, each extension its own step and file', async () => {
+      const acct = account();
+      const r = req(acct, 'a long take', { mode: 'fun', aspectRatio: '16:9', extendTo: 25 });
+      const steps: string[] = [];
+      const o = expectSuccess(await h.driver.generateVideo(r, { onProgress: (_c, _t, m) => steps.push(m) }));
+      const g = h.sim.generations.filter((x) => x.user === acct);
+      assert.equal(g.length, 3, 'one generation and two extensions of 10 s: 30 s ≥ 25 s');
+      assert.deepEqual(g.map((x) => [x.mode, x.aspectRatio, x.duration]), Array(3).fill(['fun', '16:9', '10s']));
+      assert.equal(g[1]!.extendVideoId, g[0]!.videoIds[0], 'the first extension continues the first video');
+      assert.equal(g[2]!.extendVideoId, g[1]!.videoIds[0]);
+      assert.equal(h.sim.video(o.videoId)!.seconds, 30);
+      assert.equal(o.lengthS, 30);
+      assert.deepEqual(o.files.map((f) => path.basename(f.filePath)), ['video.mp4', 'video-ext1.mp4', 'video-ext2.mp4']);
+      for (const f of o.files) assert.equal(sha(fs.readFileSync(f.filePath)), f.sha256);
+      assert.equal(o.filePath, o.files[2]!.filePath);
+      assert.ok(steps.some((m) => /extension 2\/2 \d+%/.test(m)), 'each extension reports its own progress');
+    });
+
+    it('a mode the page does not offer → failed, listing what it offers', async () => {
+      const o = await h.driver.generateVideo(req(account(), 'x', { mode: 'wild' }));
+      assert.equal(o.kind, 'failed');
+      assert.match((o as { reason: string }).reason, /mode wild is not offered \(offered: .*normal.*fun.*spicy.*custom|mode wild is not offered \(offered: .*custom.*spicy.*fun.*normal/);
+    });
+
     it('#sim:moderate → moderated (with artifacts)', async () => {
       const o = await h.driver.generateVideo(req(account(), 'something #sim:moderate'));
       assert.equal(o.kind, 'moderated');
-      assert.match((o as { message: string }).message, /Content Moderated/);
+      assert.match((o as { message: string }).message, new RegExp(TEXTS.moderated.source.replace('^\\s*', ''), 'i'), 'the toast text, in the page\'s language');
       assertArtifacts(o);
     });
 
@@ -117,7 +154,7 @@ for (const uiDrift of [false, true] as UiDrift[]) {
       const acct = account();
       const o = await h.driver.generateVideo(req(acct, 'x #sim:ratelimit'));
       assert.equal(o.kind, 'rateLimited');
-      assert.match((o as { message: string }).message, /Rate limit reached/);
+      assert.match((o as { message: string }).message, new RegExp(TEXTS.rateLimited.source.replace('^\\s*', ''), 'i'));
       assert.equal((o as { cooldownMs: number }).cooldownMs, 90_000);
       // The account stays limited: the next plain try is limited too.
       const next = await h.driver.generateVideo(req(acct, 'plain'));
@@ -243,3 +280,36 @@ for (const uiDrift of [false, true] as UiDrift[]) {
     });
   });
 }
+
+describe('driver: network first (stream variant, a page that shows neither percentage nor video nor toast)', { concurrency: 2 }, () => {
+  let h: GrokHarness;
+  before(async () => {
+    h = await startHarness({ uiVariant: 'stream', quietDom: true });
+  });
+  after(async () => {
+    await h?.close();
+  });
+  const req = (acct: string, prompt: string) => {
+    const jobId = `net-${crypto.randomUUID()}`;
+    return { jobId, itemIndex: 0, account: acct, postUrl: h.sim.createPost(acct).url, prompt, duration: 'max' as const, downloadPath: h.downloadPath(jobId) };
+  };
+
+  it('progress, video id and URL come from the streamed response; the file from the assets host', async () => {
+    const acct = h.loginAccount('default');
+    const percents: number[] = [];
+    const o = expectSuccess(await h.driver.generateVideo(req(acct, 'over the wire #sim:slow=1'), { onProgress: (_c, _t, m) => { const p = /generating (\d+)%/.exec(m); if (p) percents.push(Number(p[1])); } }));
+    const g = h.sim.generations.find((x) => x.user === acct)!;
+    assert.equal(o.videoId, g.videoIds[0], 'the video id of the stream');
+    assert.ok(o.mediaUrl.startsWith(`${h.sim.assetsUrl}/users/`), `media from the assets host (${o.mediaUrl})`);
+    assert.notEqual(h.sim.assetsUrl, h.sim.url);
+    assert.equal(o.sha256, sha(h.sim.asset('generated_video.mp4')));
+    assert.ok(percents.length >= 3 && percents.at(-1) === 100, `live percentages from the stream: ${percents.join(',')}`);
+  });
+
+  it('moderated: true at 100 % in the stream → moderated', async () => {
+    h.sim.addUser('mod', 'pw');
+    const o = await h.driver.generateVideo(req(h.loginAccount('mod'), 'nope #sim:moderate'));
+    assert.equal(o.kind, 'moderated');
+    assert.match((o as { message: string }).message, /generation stream/);
+  });
+});

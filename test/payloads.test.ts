@@ -13,6 +13,11 @@ describe('payloads', () => {
     assert.deepEqual(videoItems(p), [{ index: 0, prompt: 'waves' }]);
   });
 
+  test('mode, aspectRatio and extend are accepted', () => {
+    const p = parsePayload(videoPayloadSchema, { imageUrl: POST, prompt: 'waves', mode: 'spicy', aspectRatio: '9:16', extend: 30 });
+    assert.deepEqual([p.mode, p.aspectRatio, p.extend], ['spicy', '9:16', 30]);
+  });
+
   test('prompts[] gives one item per prompt', () => {
     const p = parsePayload(videoPayloadSchema, { imageUrl: POST, prompts: ['a', 'b', 'c'] });
     assert.deepEqual(videoItems(p).map((i) => i.prompt), ['a', 'b', 'c']);
@@ -28,6 +33,9 @@ describe('payloads', () => {
     ['wrong type', { prompt: 'x', upscale: 'yes' }, /payload\.upscale/],
     ['minSuccessful above count', { prompt: 'x', count: 2, minSuccessful: 3 }, /payload\.minSuccessful/],
     ['bad duration', { prompt: 'x', duration: '8s' }, /payload\.duration/],
+    ['bad aspect ratio', { prompt: 'x', aspectRatio: '4:3' }, /payload\.aspectRatio/],
+    ['bad mode', { prompt: 'x', mode: 'wild' }, /payload\.mode/],
+    ['extend beyond 30 s', { prompt: 'x', extend: 31 }, /payload\.extend/],
     ['account leaving the accounts folder', { prompt: 'x', account: '..' }, /payload\.account: letters, digits/],
     ['account starting with a dot', { prompt: 'x', account: '.hidden' }, /payload\.account/],
     ['not an object', 'make me a video', /payload/],

@@ -230,7 +230,7 @@ describe('simulator assets in Chromium', () => {
   }
 
   it('UI drift keeps roles, labels and texts but changes ids, classes and order', async () => {
-    const drifted = await startSimulator({ uiDrift: true });
+    const drifted = await startSimulator({ uiVariant: 'drift' });
     try {
       const c = drifted.createSession('default');
       const p = drifted.createPost('default');

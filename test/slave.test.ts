@@ -53,6 +53,7 @@ describe('slave: jobs from INSERT to COMPLETED or ERROR', () => {
     assert.equal(sha256(file), sha256(s.simulator.asset('generated_video.mp4')), 'the downloaded file is the video the simulator served');
     assert.equal(item!.sha256, sha256(file));
     assert.equal(item!.bytes, file.length);
+    assert.deepEqual([item!.duration, item!.resolution], ['10s', '720p'], '"max" and the default resolution, as the page showed them chosen');
 
     const result = job.result as { completed: number; requested: number; files: Array<{ path: string; sha256: string }> };
     assert.equal(result.completed, 1);

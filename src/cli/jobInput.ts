@@ -13,6 +13,8 @@ export interface AddOptions {
   duration?: string;
   resolution?: string;
   mode?: string;
+  aspectRatio?: string;
+  extend?: string;
   account?: string;
   upscale?: boolean;
   deleteAfterDownload?: boolean;
@@ -42,7 +44,7 @@ function flagName(key: string): string {
 export function buildPayload(type: JobTypeName, o: AddOptions): Record<string, unknown> {
   let payload: Record<string, unknown>;
   if (o.payload !== undefined) {
-    const flags = (['prompt', 'imageUrl', 'imagePath', 'count', 'duration', 'resolution', 'mode', 'account', 'upscale', 'deleteAfterDownload', 'minSuccessful'] as const)
+    const flags = (['prompt', 'imageUrl', 'imagePath', 'count', 'duration', 'resolution', 'mode', 'aspectRatio', 'extend', 'account', 'upscale', 'deleteAfterDownload', 'minSuccessful'] as const)
       .filter((k) => o[k] !== undefined);
     if (flags.length) throw new CliError(`--payload replaces the payload flags; drop ${flags.map(flagName).join(', ')} or put them in the JSON`, ExitCode.Usage);
     try {
@@ -63,6 +65,8 @@ export function buildPayload(type: JobTypeName, o: AddOptions): Record<string, u
       duration: o.duration,
       resolution: o.resolution,
       mode: o.mode,
+      aspectRatio: o.aspectRatio,
+      extend: int(o.extend, '--extend'),
       account: o.account,
       upscale: o.upscale,
       deleteAfterDownload: o.deleteAfterDownload,

@@ -38,6 +38,8 @@ jobsCmd
   .addOption(new Option('--duration <d>', 'video length').choices(['max', '6s', '10s']))
   .addOption(new Option('--resolution <r>').choices(['480p', '720p']))
   .addOption(new Option('--mode <m>').choices(['normal', 'fun', 'spicy', 'custom']))
+  .addOption(new Option('--aspect-ratio <r>').choices(['16:9', '9:16', '1:1', '2:3', '3:2']))
+  .option('--extend <seconds>', 'extend the video ("Extend video") until at least this long (up to 30)')
   .option('-a, --account <name>', 'logged-in Grok account')
   .option('--upscale', 'upscale to HD and download the HD file')
   .option('--delete-after-download', 'delete the video on Grok once downloaded')
@@ -88,6 +90,16 @@ accountsCmd
   .option('--daily-quota <n>', 'items per day, or "none"')
   .option('--clear-cooldown')
   .action(async (name, o) => setAccount(ctx(), name, o, out));
+accountsCmd
+  .command('check <name>')
+  .description('canary: open Grok with the saved session, check it is logged in and every selector resolves (generates nothing); exit 1 naming what is missing')
+  .option('--post <url>', 'a post permalink to check the post page on (default: the first post the composer shows)')
+  .option('--timeout <ms>', 'how long each selector may take to show once its page has loaded', '3000')
+  .option('--json')
+  .action(async (name, o) => {
+    const { checkAccount } = await import('./check');
+    await checkAccount(ctx(), name, o, out);
+  });
 // `accounts login`, and `login` as the design calls it.
 for (const parent of [accountsCmd, program]) {
   parent

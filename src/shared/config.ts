@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { cronProblem } from './cron';
+import { UI_VARIANTS } from '../simulator/variants';
 
 // Every setting comes from the environment, is validated here and nowhere else, and is
 // listed in the README's configuration table with the same default.
@@ -23,7 +24,7 @@ export const configSchema = z.object({
   SIMULATOR_GENERATION_MS: positiveInt.default(3000),
   SIMULATOR_COOLDOWN_MS: positiveInt.default(60_000),
   SIMULATOR_USERS: z.string().regex(/^[\w.-]+(:[^,]*)?(,[\w.-]+(:[^,]*)?)*$/, 'name:password[,name:password…]').default('default:secret'),
-  SIMULATOR_UI_DRIFT: bool.default(false),
+  SIMULATOR_UI_VARIANT: z.enum(UI_VARIANTS).default('classic').describe('how the simulator\'s pages look and talk (README: the simulator)'),
   CHROMIUM_PATH: z.string().min(1).optional(),
   BROWSER_HEADLESS: bool.default(true),
   BROWSER_PREWARM: bool.default(true).describe('keep one opened context per account ready for its next generation'),

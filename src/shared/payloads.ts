@@ -23,7 +23,12 @@ export const videoPayloadSchema = z
     count: z.int().min(1).max(100).optional(),
     duration: z.enum(['max', '6s', '10s']).default('max'),
     resolution: z.enum(['480p', '720p']).optional(),
+    // Applied through the Video Options menu; a value the page does not offer fails the item.
     mode: z.enum(['normal', 'fun', 'spicy', 'custom']).optional(),
+    aspectRatio: z.enum(['16:9', '9:16', '1:1', '2:3', '3:2']).optional(),
+    // Target length in seconds: the finished video is extended ("Extend video") until it is
+    // at least this long, each extension a step with its own file.
+    extend: z.int().min(1).max(30).optional(),
     account: account.optional(),
     upscale: z.boolean().default(false),
     deleteAfterDownload: z.boolean().default(false),

@@ -20,7 +20,7 @@ export function simulatorOptions(config: Config): SimulatorOptions & { users: Si
     host: config.SIMULATOR_HOST,
     generationMs: config.SIMULATOR_GENERATION_MS,
     cooldownMs: config.SIMULATOR_COOLDOWN_MS,
-    uiDrift: config.SIMULATOR_UI_DRIFT,
+    uiVariant: config.SIMULATOR_UI_VARIANT,
     users: parseSimulatorUsers(config.SIMULATOR_USERS),
   };
 }

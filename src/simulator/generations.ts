@@ -1,8 +1,9 @@
 import crypto from 'node:crypto';
 import type http from 'node:http';
 import { parseScenario, type Scenario } from './scenarios';
-import { videoView, type SimulatorState, type UserRecord } from './state';
+import type { SimulatorState, UserRecord } from './state';
 import type { GenerationRecord, ResolvedOptions, VideoRecord } from './types';
+import { traits, type SiteTexts } from './variants';
 
 // The generation engine: starts a generation (or refuses it: rate limit, expired session),
 // settles its outcome from the clock and its scenario, and streams its progress as NDJSON.
@@ -24,11 +25,15 @@ export class Generations {
   private readonly streams = new Set<http.ServerResponse>();
   private readonly timers = new Set<NodeJS.Timeout>();
 
+  private readonly t: SiteTexts;
+
   constructor(
     private readonly state: SimulatorState,
     private readonly options: ResolvedOptions,
     private readonly baseScenario: Scenario,
-  ) {}
+  ) {
+    this.t = traits(options.uiVariant ?? 'classic').t;
+  }
 
   get(id: string): GenerationRecord | undefined {
     return this.byId.get(id);
@@ -39,7 +44,7 @@ export class Generations {
     token: string,
     kind: 'video' | 'image',
     rawPrompt: string,
-    extra: { postId?: string; duration?: string; resolution?: string },
+    extra: { postId?: string; duration?: string; resolution?: string; aspectRatio?: string; mode?: string; extendVideoId?: string },
   ): { status: number; body: unknown } {
     const { options } = this;
     const { prompt, scenario } = parseScenario(rawPrompt, this.baseScenario);
@@ -53,7 +58,7 @@ export class Generations {
       status: 429,
       body: {
         error: 'rate_limited',
-        message: options.announceCooldown ? `Rate limit reached. Try again in ${humanize(user.cooldownUntil - Date.now())}.` : 'Rate limit reached',
+        message: options.announceCooldown ? `${this.t.rateLimited}. ${this.t.tryAgainIn} ${humanize(user.cooldownUntil - Date.now())}.` : this.t.rateLimited,
       },
     });
     if (user.cooldownUntil > now) return limited();
@@ -82,10 +87,14 @@ export class Generations {
       prompt,
       duration: extra.duration,
       resolution: extra.resolution,
+      aspectRatio: extra.aspectRatio,
+      mode: extra.mode,
+      extendVideoId: extra.extendVideoId,
       scenario,
       startedAt: now,
       durationMs: scenario.slowMs ?? options.generationMs,
       outcome: 'running',
+      plannedVideoId: crypto.randomUUID(),
       videoIds: [],
       imageIds: [],
     };
@@ -106,8 +115,13 @@ export class Generations {
     return videos.get(chosen)!;
   }
 
-  stream(g: GenerationRecord, user: UserRecord, token: string, res: http.ServerResponse): void {
+  /**
+   * Streams a generation's events as JSON lines: the simulator's own `{type…}` events, or
+   * ('conversation') the shape of Grok's /rest/app-chat/conversations/new response.
+   */
+  stream(g: GenerationRecord, user: UserRecord, token: string, res: http.ServerResponse, format: 'events' | 'conversation' = 'events'): void {
     res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+    const line = (ev: Record<string, unknown>) => JSON.stringify(format === 'events' ? ev : conversationLine(g, ev, this.t)) + '\n';
     this.streams.add(res);
     const tick = Math.max(40, Math.min(250, Math.floor(g.durationMs / 25)));
     let last = -1;
@@ -118,14 +132,14 @@ export class Generations {
     };
     const step = () => {
       if (!this.state.sessions.has(token)) {
-        res.end(JSON.stringify({ type: 'unauthenticated' }) + '\n');
+        res.end(line({ type: 'unauthenticated' }));
         stop();
         return;
       }
       const fin = this.settle(g, user);
       if (fin) {
-        if (last < 100 && fin.type !== 'moderated' && fin.type !== 'error') res.write(JSON.stringify({ type: 'progress', progress: 100 }) + '\n');
-        res.end(JSON.stringify(fin) + '\n');
+        if (last < 100 && fin.type !== 'moderated' && fin.type !== 'error') res.write(line({ type: 'progress', progress: 100 }));
+        res.end(line(fin));
         stop();
         return;
       }
@@ -140,7 +154,7 @@ export class Generations {
       if (g.scenario.stuck && p >= this.options.stuckAt) g.outcome = 'stuck';
       if (p !== last) {
         last = p;
-        res.write(JSON.stringify({ type: 'progress', progress: p }) + '\n');
+        res.write(line({ type: 'progress', progress: p }));
       } else {
         res.write('\n'); // keep-alive
       }
@@ -191,7 +205,10 @@ export class Generations {
       g.videoIds.push(state.newVideo(user, g.postId!, g.id).videoId, state.newVideo(user, g.postId!, g.id).videoId);
       g.outcome = 'choose';
     } else {
-      const v = state.newVideo(user, g.postId!, g.id);
+      const v = state.newVideo(user, g.postId!, g.id, g.plannedVideoId);
+      // Its length: the chosen duration, added to the extended video's.
+      const source = g.extendVideoId ? state.videos.get(g.extendVideoId) : undefined;
+      v.seconds = (source?.seconds ?? 0) + (parseInt(g.duration ?? '6', 10) || 6);
       g.videoIds.push(v.videoId);
       state.posts.get(g.postId!)!.videoId = v.videoId;
       g.outcome = 'done';
@@ -212,8 +229,8 @@ export class Generations {
         })),
       };
     }
-    if (g.outcome === 'choose') return { type: 'choose', videos: g.videoIds.map((id) => videoView(videos.get(id)!)) };
-    return { type: 'done', video: videoView(videos.get(g.videoIds[0]!)!) };
+    if (g.outcome === 'choose') return { type: 'choose', videos: g.videoIds.map((id) => this.state.videoView(videos.get(id)!)) };
+    return { type: 'done', video: this.state.videoView(videos.get(g.videoIds[0]!)!) };
   }
 
   private progressOf(g: GenerationRecord): number {
@@ -221,5 +238,28 @@ export class Generations {
     let p = Math.min(99, Math.floor(frac * 100));
     if (g.scenario.stuck) p = Math.min(p, this.options.stuckAt);
     return Math.max(0, p);
+  }
+}
+
+/** One event as a line of Grok's conversation stream (the public shape the driver reads). */
+function conversationLine(g: GenerationRecord, ev: Record<string, unknown>, t: SiteTexts): unknown {
+  const video = (progress: number, moderated: boolean, videoUrl: string, videoId = g.plannedVideoId) => ({
+    result: { response: { streamingVideoGenerationResponse: { videoId, progress, moderated, videoUrl } } },
+  });
+  switch (ev.type) {
+    case 'progress':
+      return video(ev.progress as number, false, '');
+    case 'moderated':
+      return video(100, true, ''); // moderated is only ever true at 100 %
+    case 'done': {
+      const v = ev.video as { videoId: string; url: string };
+      return video(100, false, v.url, v.videoId);
+    }
+    case 'choose':
+      return { result: { response: { videoChoice: { generationId: g.id, videos: ev.videos } } } };
+    case 'unauthenticated':
+      return { error: { code: 16, message: 'unauthenticated' } };
+    default:
+      return { error: { code: 13, message: t.serverError } };
   }
 }

@@ -1,11 +1,11 @@
 import crypto from 'node:crypto';
+import { traits, type SiteTexts, type UiVariant, type VariantTraits } from './variants';
 
 // Server-rendered HTML of the simulated Grok Imagine. The contract the driver relies on is
 // the roles, accessible names, placeholders and visible texts (and, per DESIGN §3, the
 // `sd-video` id and the `tabular-nums` class). Everything else — ids, class names, the
-// order of the blocks — is incidental, and "UI drift" changes it the way Grok's redesigns do.
-
-export type UiDrift = boolean | 'aggressive';
+// order of the blocks — is incidental, and the UI variants (variants.ts) change it the way
+// Grok's redesigns do.
 
 /** Stable names for the incidental ids and classes; drift renames them deterministically. */
 const NAMES = [
@@ -23,11 +23,15 @@ export interface Names {
   videoId: string;
   /** DESIGN contract: the `tabular-nums` span; renamed only by aggressive drift. */
   progressClass: string;
-  drift: UiDrift;
+  drift: boolean;
+  v: VariantTraits;
+  t: SiteTexts;
   editor: 'textarea' | 'contenteditable';
 }
 
-export function names(drift: UiDrift): Names {
+export function names(variant: UiVariant): Names {
+  const v = traits(variant);
+  const drift = v.drift;
   const ids = {} as Record<Name, string>;
   const cls = {} as Record<Name, string>;
   for (const n of NAMES) {
@@ -44,9 +48,11 @@ export function names(drift: UiDrift): Names {
   return {
     ids,
     cls,
-    videoId: drift === 'aggressive' ? 'v-player-main' : 'sd-video',
-    progressClass: drift === 'aggressive' ? 'font-numeric-fixed' : 'tabular-nums',
+    videoId: v.aggressive ? 'v-player-main' : 'sd-video',
+    progressClass: v.aggressive ? 'font-numeric-fixed' : 'tabular-nums',
     drift,
+    v,
+    t: v.t,
     // Grok's newer UI replaced the textarea by a contenteditable editor: drift does the same.
     editor: drift ? 'contenteditable' : 'textarea',
   };
@@ -74,23 +80,33 @@ section[aria-label=Notifications]{position:fixed;bottom:16px;right:16px;display:
 section[aria-label=Notifications]>div{background:#2a1416;border:1px solid #633;border-radius:10px;padding:10px 14px}
 `;
 
+/** The texts the page's own script shows (toasts, the wall, dialogs); the rest is server-rendered. */
+const CLIENT_TEXTS = [
+  'rateLimited', 'upgrade', 'welcome', 'expiredText', 'signIn', 'signUp', 'generating', 'abQuestion', 'preferVideo', 'select',
+  'moderated', 'networkError', 'serverError', 'upscaling', 'deleteTitle', 'deleteText', 'cancel', 'delete', 'makeVideo', 'redo',
+  'deleted', 'uploadFailed', 'generatedImage',
+] as const satisfies ReadonlyArray<keyof SiteTexts>;
+const clientTexts = (t: SiteTexts) => Object.fromEntries(CLIENT_TEXTS.map((k) => [k, t[k]]));
+
 export interface LayoutArgs {
   title: string;
   n: Names;
   user?: { name: string; id: string };
   body: string;
   data?: Record<string, unknown>;
+  quietDom?: boolean;
 }
 
-export function layout({ title, n, user, body, data }: LayoutArgs): string {
-  const sim = { ids: n.ids, cls: n.cls, videoId: n.videoId, progressClass: n.progressClass, editor: n.editor, drift: n.drift, ...data };
+export function layout({ title, n, user, body, data, quietDom }: LayoutArgs): string {
+  const sim: Record<string, unknown> = { ids: n.ids, cls: n.cls, videoId: n.videoId, progressClass: n.progressClass, editor: n.editor, drift: n.drift, stream: n.v.stream, t: clientTexts(n.t), ...data };
+  if (quietDom) sim.quietDom = true;
   // JSON inside <script>: escape "<" so no string can close the element.
   const json = JSON.stringify(sim).replace(/</g, '\\u003c');
   const header = `<header id="${n.ids.header}" class="${n.cls.header}"><a href="/imagine">Grok Imagine</a>${
     user ? `<nav aria-label="Account"><span>${esc(user.name)}</span></nav>` : ''
   }</header>`;
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<html lang="${n.t.lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${esc(title)}</title><style>${STYLE}</style></head>
 <body><div id="${n.ids.app}" class="${n.cls.app}">${header}${body}</div>
 <section id="${n.ids.toasts}" class="${n.cls.toasts}" aria-label="Notifications" aria-live="polite"></section>
@@ -98,8 +114,9 @@ export function layout({ title, n, user, body, data }: LayoutArgs): string {
 }
 
 export function loginWallBody(n: Names, next: string): string {
-  return `<main id="${n.ids.wall}" class="${n.cls.wall}"><h1>Welcome to Grok</h1><p>Sign in or create an account to continue.</p>
-<p><a class="${n.cls.btn}" href="/sign-in?next=${encodeURIComponent(next)}">Sign in</a> <a class="${n.cls.btn}" href="/sign-up">Sign up</a></p></main>`;
+  const { t } = n;
+  return `<main id="${n.ids.wall}" class="${n.cls.wall}"><h1>${esc(t.welcome)}</h1><p>${esc(t.wallText)}</p>
+<p><a class="${n.cls.btn}" href="/sign-in?next=${encodeURIComponent(next)}">${esc(t.signIn)}</a> <a class="${n.cls.btn}" href="/sign-up">${esc(t.signUp)}</a></p></main>`;
 }
 
 export interface PostView {
@@ -109,53 +126,66 @@ export interface PostView {
 }
 
 export function postBody(n: Names, post: PostView): string {
-  const { ids, cls } = n;
+  const { ids, cls, t } = n;
   const video = post.video;
   const editor =
     n.editor === 'textarea'
-      ? `<textarea id="${ids.prompt}" class="${cls.prompt}" aria-label="Make a video" placeholder="Type to customize video..."></textarea>`
-      : `<div id="${ids.prompt}" class="${cls.prompt}" contenteditable="true" role="textbox" aria-multiline="true" aria-label="Make a video" data-placeholder="Type to customize video..."></div>`;
+      ? `<textarea id="${ids.prompt}" class="${cls.prompt}" aria-label="${esc(t.promptBox)}" placeholder="${esc(t.promptPlaceholder)}"></textarea>`
+      : `<div id="${ids.prompt}" class="${cls.prompt}" contenteditable="true" role="textbox" aria-multiline="true" aria-label="${esc(t.promptBox)}" data-placeholder="${esc(t.promptPlaceholder)}"></div>`;
   const durations = ['6s', '10s'];
   const resolutions = ['480p', '720p'];
+  const aspects = ['2:3', '3:2', '1:1', '9:16', '16:9'];
+  const modes: Array<[string, string]> = [['normal', t.modeNormal], ['fun', t.modeFun], ['spicy', t.modeSpicy], ['custom', t.modeCustom]];
   if (n.drift) {
     durations.reverse();
     resolutions.reverse();
+    modes.reverse();
   }
-  const item = (group: string, v: string, checked: boolean) =>
-    `<button type="button" role="menuitemradio" class="${cls.menuItem}" data-group="${group}" data-value="${v}" aria-checked="${checked}">${v}</button>`;
-  const optionsMenu = `<div id="${ids.optionsMenu}" class="${cls.optionsMenu}" role="menu" aria-label="Video Options" hidden>
-<div role="group" aria-label="Duration">${durations.map((d) => item('duration', d, d === '6s')).join('')}</div>
-<div role="group" aria-label="Resolution">${resolutions.map((r) => item('resolution', r, r === '480p')).join('')}</div></div>`;
-  const make = video ? 'Redo' : 'Make video';
+  // plain-menus: no roles anywhere in the menus, every choice a plain button.
+  const plain = n.v.plainMenus;
+  const menuRole = plain ? '' : ' role="menu"';
+  const item = (group: string, v: string, label: string, checked: boolean) =>
+    plain
+      ? `<button type="button" class="${cls.menuItem}" data-opt="${group}" data-value="${v}">${esc(label)}</button>`
+      : `<button type="button" role="menuitemradio" class="${cls.menuItem}" data-opt="${group}" data-value="${v}" aria-checked="${checked}">${esc(label)}</button>`;
+  const group = (label: string, body: string) => (plain ? `<div>${body}</div>` : `<div role="group" aria-label="${esc(label)}">${body}</div>`);
+  const optionsMenu = `<div id="${ids.optionsMenu}" class="${cls.optionsMenu}"${menuRole} aria-label="${esc(t.videoOptions)}" hidden>
+${group(t.duration, durations.map((d) => item('duration', d, d, d === '6s')).join(''))}
+${group(t.resolution, resolutions.map((r) => item('resolution', r, r, r === '480p')).join(''))}
+${group(t.aspectRatio, aspects.map((a) => item('aspectRatio', a, a, a === '2:3')).join(''))}
+${group(t.mode, modes.map(([m, label]) => item('mode', m, label, m === 'normal')).join(''))}</div>`;
+  const make = video ? t.redo : t.makeVideo;
   const composer = `<form id="${ids.composer}" class="${cls.composer}" aria-label="Video composer">${editor}
-<div class="rel ${cls.optionsWrap}" id="${ids.optionsWrap}"><button type="button" id="${ids.optionsBtn}" class="${cls.optionsBtn}" aria-label="Video Options" aria-haspopup="menu" aria-expanded="false"><span>6s · 480p</span></button>${optionsMenu}</div>
-<button type="submit" id="${ids.makeBtn}" class="${cls.makeBtn}" aria-label="${make}">${make}</button></form>`;
+<div class="rel ${cls.optionsWrap}" id="${ids.optionsWrap}"><button type="button" id="${ids.optionsBtn}" class="${cls.optionsBtn}" aria-label="${esc(t.videoOptions)}" aria-haspopup="menu" aria-expanded="false"><span>6s · 480p</span></button>${optionsMenu}</div>
+<button type="submit" id="${ids.makeBtn}" class="${cls.makeBtn}" aria-label="${esc(make)}">${esc(make)}</button></form>`;
   const videoEl = video
     ? `<video id="${n.videoId}" src="${esc(video.url)}" autoplay muted loop playsinline></video>`
     : '';
-  const media = `<section id="${ids.media}" class="rel ${cls.media}" aria-label="Post media">
-<img id="${ids.image}" class="${cls.image}" alt="Generated image" src="${esc(post.imageUrl)}">${videoEl}
+  const media = `<section id="${ids.media}" class="rel ${cls.media}" aria-label="${esc(t.postMedia)}">
+<img id="${ids.image}" class="${cls.image}" alt="${esc(t.generatedImage)}" src="${esc(post.imageUrl)}">${videoEl}
 <span id="${ids.hdBadge}" class="${cls.hdBadge}" ${video?.hd ? '' : 'hidden'}>HD</span></section>`;
-  const moreMenu = `<div id="${ids.moreMenu}" class="${cls.moreMenu}" role="menu" aria-label="More options" hidden>
-${(n.drift ? ['Delete', 'Upscale video'] : ['Upscale video', 'Delete']).map((t) => `<button type="button" role="menuitem" class="${cls.menuItem}">${t}</button>`).join('')}</div>`;
-  const actions = `<div id="${ids.actions}" class="rel ${cls.actions}" role="toolbar" aria-label="Post actions">
-<button type="button" id="${ids.downloadBtn}" class="${cls.downloadBtn}" aria-label="Download" ${video ? '' : 'hidden'}>Download</button>
-<button type="button" id="${ids.moreBtn}" class="${cls.moreBtn}" aria-label="More options" aria-haspopup="menu" ${video ? '' : 'hidden'}>···</button>${moreMenu}</div>`;
+  const actionsOrder: Array<['upscale' | 'extend' | 'delete', string]> = [['upscale', t.upscale], ['extend', t.extend], ['delete', t.delete]];
+  if (n.drift) actionsOrder.reverse();
+  const moreMenu = `<div id="${ids.moreMenu}" class="${cls.moreMenu}"${menuRole} aria-label="${esc(t.moreOptions)}" hidden>
+${actionsOrder.map(([a, label]) => `<button type="button"${plain ? '' : ' role="menuitem"'} class="${cls.menuItem}" data-action="${a}">${esc(label)}</button>`).join('')}</div>`;
+  const actions = `<div id="${ids.actions}" class="rel ${cls.actions}" role="toolbar" aria-label="${esc(t.postActions)}">
+<button type="button" id="${ids.downloadBtn}" class="${cls.downloadBtn}" aria-label="${esc(t.download)}" ${video ? '' : 'hidden'}>${esc(t.download)}</button>
+<button type="button" id="${ids.moreBtn}" class="${cls.moreBtn}" aria-label="${esc(t.moreOptions)}" aria-haspopup="menu" ${video ? '' : 'hidden'}>···</button>${moreMenu}</div>`;
   // Drift reorders the blocks, as a redesign would.
   const blocks = n.drift ? [actions, composer, media] : [media, composer, actions];
   return `<main id="${ids.main}" class="${cls.main}">${blocks.join('\n')}</main>`;
 }
 
 export function composerBody(n: Names): string {
-  const { ids, cls } = n;
+  const { ids, cls, t } = n;
   const editor =
     n.editor === 'textarea'
-      ? `<textarea id="${ids.imgPrompt}" class="${cls.imgPrompt}" aria-label="Imagine prompt" placeholder="Type to imagine"></textarea>`
-      : `<div id="${ids.imgPrompt}" class="${cls.imgPrompt}" contenteditable="true" role="textbox" aria-label="Imagine prompt" data-placeholder="Type to imagine"></div>`;
-  const upload = `<label class="${cls.upload}">Upload image <input id="${ids.upload}" type="file" accept="image/*" aria-label="Upload image"></label>`;
+      ? `<textarea id="${ids.imgPrompt}" class="${cls.imgPrompt}" aria-label="${esc(t.imaginePrompt)}" placeholder="${esc(t.imaginePlaceholder)}"></textarea>`
+      : `<div id="${ids.imgPrompt}" class="${cls.imgPrompt}" contenteditable="true" role="textbox" aria-label="${esc(t.imaginePrompt)}" data-placeholder="${esc(t.imaginePlaceholder)}"></div>`;
+  const upload = `<label class="${cls.upload}">${esc(t.uploadImage)} <input id="${ids.upload}" type="file" accept="image/*" aria-label="${esc(t.uploadImage)}"></label>`;
   const form = `<form id="${ids.imgComposer}" class="${cls.imgComposer}" aria-label="Imagine composer">${editor}
-<button type="submit" id="${ids.submitBtn}" class="${cls.submitBtn}" aria-label="Submit">Submit</button></form>`;
-  const grid = `<section id="${ids.grid}" class="rel ${cls.grid}" aria-label="Generated images"><ul role="list"></ul></section>`;
+<button type="submit" id="${ids.submitBtn}" class="${cls.submitBtn}" aria-label="${esc(t.submit)}">${esc(t.submit)}</button></form>`;
+  const grid = `<section id="${ids.grid}" class="rel ${cls.grid}" aria-label="${esc(t.generatedImages)}"><ul role="list"></ul></section>`;
   const blocks = n.drift ? [upload, form, grid] : [form, upload, grid];
   return `<main id="${ids.main}" class="${cls.main}"><h1>Imagine</h1>${blocks.join('\n')}</main>`;
 }

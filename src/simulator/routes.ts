@@ -2,7 +2,7 @@ import type http from 'node:http';
 import type { Generations } from './generations';
 import { html, json, readBody, readJson, send, serveMedia } from './http';
 import { composerBody, layout, loginWallBody, messageBody, postBody, signInBody, type Names } from './pages';
-import { SESSION_COOKIE, videoUrl, videoView, type SignedIn, type SimulatorState } from './state';
+import { SESSION_COOKIE, type SignedIn, type SimulatorState } from './state';
 import type { ResolvedOptions } from './types';
 
 // The request router: the pages, the media URLs and the REST API the page's own script calls,
@@ -26,7 +26,7 @@ export async function handle(site: Site, req: http.IncomingMessage, res: http.Se
   const method = req.method ?? 'GET';
   const auth = state.currentUser(req);
   const page = (title: string, body: string, data?: Record<string, unknown>, status = 200) =>
-    html(res, status, layout({ title, n, user: auth ? { name: auth.user.name, id: auth.user.id } : undefined, body, data }));
+    html(res, status, layout({ title, n, user: auth ? { name: auth.user.name, id: auth.user.id } : undefined, body, data, quietDom: options.quietDom }));
   const wall = () => html(res, 200, layout({ title: 'Grok', n, body: loginWallBody(n, p) }));
 
   if (p === '/static/imagine.js') return send(res, 200, assets['imagine.js'], 'text/javascript; charset=utf-8');
@@ -73,9 +73,9 @@ export async function handle(site: Site, req: http.IncomingMessage, res: http.Se
   if (m && method === 'GET') {
     if (!auth) return wall();
     const post = state.posts.get(m[1]!);
-    if (!post) return page('Not found - Grok', messageBody(n, 'Post not found', 'This post does not exist or was deleted.'), undefined, 404);
+    if (!post) return page('Not found - Grok', messageBody(n, n.t.postNotFound, n.t.postNotFoundText), undefined, 404);
     const v = post.videoId ? state.videos.get(post.videoId) : undefined;
-    const video = v && !v.deleted ? videoView(v) : undefined;
+    const video = v && !v.deleted ? state.videoView(v) : undefined;
     return page('Imagine - Grok', postBody(n, { postId: post.postId, imageUrl: `/imagine/post/${post.postId}/image.jpg`, video }), {
       postId: post.postId,
       video: video ?? null,
@@ -115,20 +115,31 @@ export async function handle(site: Site, req: http.IncomingMessage, res: http.Se
   return page('Not found - Grok', messageBody(n, 'Page not found', 'Nothing here.'), undefined, 404);
 }
 
+/** The Video Options a generation request carries (the page's defaults when absent). */
+function startOptions(body: Record<string, unknown>) {
+  return {
+    duration: String(body.duration ?? '6s'),
+    resolution: String(body.resolution ?? '480p'),
+    aspectRatio: String(body.aspectRatio ?? '2:3'),
+    mode: String(body.mode ?? 'normal'),
+    extendVideoId: typeof body.extendVideoId === 'string' ? body.extendVideoId : undefined,
+  };
+}
+
 // -- REST API used by the page's own script ------------------------------------------
 async function handleRest(site: Site, req: http.IncomingMessage, res: http.ServerResponse, p: string, method: string, auth: SignedIn): Promise<void> {
   const { state, generations } = site;
   const user = auth.user;
-  if (p === '/rest/imagine/generate' && method === 'POST') {
+  // A video generation: started here, its progress streamed by a second request (classic), or
+  // ('stream' variant, as Grok's) started and streamed in one response.
+  const conversation = p === '/rest/app-chat/conversations/new';
+  if ((p === '/rest/imagine/generate' || conversation) && method === 'POST') {
     const body = await readJson(req, 64 * 1024);
     const post = state.posts.get(String(body.postId));
     if (!post) return json(res, 404, { error: 'not_found' });
-    const r = generations.start(user, auth.token, 'video', String(body.prompt ?? ''), {
-      postId: post.postId,
-      duration: String(body.duration ?? '6s'),
-      resolution: String(body.resolution ?? '480p'),
-    });
-    return json(res, r.status, r.body);
+    const r = generations.start(user, auth.token, 'video', String(body.prompt ?? ''), { postId: post.postId, ...startOptions(body) });
+    if (r.status !== 200 || !conversation) return json(res, r.status, r.body);
+    return generations.stream(generations.get((r.body as { generationId: string }).generationId)!, user, auth.token, res, 'conversation');
   }
   if (p === '/rest/imagine/images' && method === 'POST') {
     const body = await readJson(req, 64 * 1024);
@@ -152,7 +163,7 @@ async function handleRest(site: Site, req: http.IncomingMessage, res: http.Serve
     const g = generations.get(m[1]!);
     if (!g || g.user !== user.name || g.outcome !== 'choose') return json(res, 404, { error: 'not_found' });
     const body = await readJson<{ choice?: number }>(req, 4096);
-    return json(res, 200, { video: videoView(generations.choose(g, body.choice)) });
+    return json(res, 200, { video: state.videoView(generations.choose(g, body.choice)) });
   }
   m = /^\/rest\/imagine\/videos\/([0-9a-f-]{36})(\/upscale)?$/.exec(p);
   if (m) {
@@ -164,7 +175,7 @@ async function handleRest(site: Site, req: http.IncomingMessage, res: http.Serve
     }
     if (!m[2] && method === 'GET') {
       const hd = state.isHd(v);
-      return json(res, 200, { videoId: v.videoId, hd, url: videoUrl(v), hdUrl: hd ? videoUrl(v, true) : null });
+      return json(res, 200, { videoId: v.videoId, hd, url: state.videoUrl(v), hdUrl: hd ? state.videoUrl(v, true) : null });
     }
     if (!m[2] && method === 'DELETE') {
       v.deleted = true;

@@ -52,7 +52,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const state = new SimulatorState(options);
   for (const u of options.users ?? [{ name: 'default', password: 'secret' }]) state.addUser(u.name, u.password);
   const generations = new Generations(state, options, baseScenario);
-  const site: Site = { options, n: names(options.uiDrift ?? false), assets, state, generations };
+  const site: Site = { options, n: names(options.uiVariant ?? 'classic'), assets, state, generations };
 
   const server = http.createServer((req, res) => {
     handle(site, req, res).catch((err: unknown) => {
@@ -61,13 +61,24 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     });
   });
   server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const addr = server.address() as AddressInfo;
+  const listen = (srv: http.Server, port: number) =>
+    new Promise<number>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(port, options.host ?? '127.0.0.1', () => resolve((srv.address() as AddressInfo).port));
+    });
+  const mainPort = await listen(server, options.port ?? 0);
   const host = options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1';
-  const url = `http://${host}:${addr.port}`;
+  const url = `http://${host}:${mainPort}`;
+  // The `stream` variant serves the media files from an assets host of their own (another
+  // port: cookies are per host name, so the session reaches it as Grok's reaches its CDN).
+  let assetsHost: http.Server | undefined;
+  if (options.uiVariant === 'stream') {
+    assetsHost = http.createServer((req, res) => {
+      if (!(req.url ?? '').startsWith('/users/')) return json(res, 404, { error: 'not_found' });
+      handle(site, req, res).catch(() => res.destroy());
+    });
+    state.mediaBase = `http://${host}:${await listen(assetsHost, 0)}`;
+  }
 
   const cookieFor = (token: string, session: Session): StorageStateCookie => ({
     name: SESSION_COOKIE,
@@ -82,12 +93,16 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
 
   return {
     url,
-    port: addr.port,
+    port: mainPort,
+    assetsUrl: state.mediaBase || url,
     options,
     async close() {
       generations.stopStreams();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const srv of [server, assetsHost]) {
+        if (!srv) continue;
+        srv.closeAllConnections();
+        await new Promise<void>((resolve) => srv.close(() => resolve()));
+      }
     },
     addUser: (name, password) => state.addUser(name, password),
     createSession(user) {

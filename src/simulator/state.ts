@@ -40,9 +40,8 @@ export interface ImageRecord {
   postId: string;
 }
 
-export const videoUrl = (v: VideoRecord, hd = false) =>
+export const videoPath = (v: VideoRecord, hd = false) =>
   `/users/${v.userId}/generated/${v.videoId}/${hd ? 'generated_video_hd.mp4' : 'generated_video.mp4'}`;
-export const videoView = (v: VideoRecord) => ({ videoId: v.videoId, url: videoUrl(v, v.hd), hd: v.hd });
 
 export class SimulatorState {
   readonly users = new Map<string, UserRecord>();
@@ -51,7 +50,18 @@ export class SimulatorState {
   readonly videos = new Map<string, VideoRecord>();
   readonly images = new Map<string, ImageRecord>();
 
+  /** Origin of the media files: '' (this host) or the assets host of the `stream` variant. */
+  mediaBase = '';
+
   constructor(private readonly options: ResolvedOptions) {}
+
+  videoUrl(v: VideoRecord, hd = false): string {
+    return `${this.mediaBase}${videoPath(v, hd)}`;
+  }
+
+  videoView(v: VideoRecord): { videoId: string; url: string; hd: boolean } {
+    return { videoId: v.videoId, url: this.videoUrl(v, v.hd), hd: v.hd };
+  }
 
   addUser(name: string, password: string): void {
     this.users.set(name, { id: crypto.randomUUID(), name, password, generations: 0, cooldownUntil: 0 });
@@ -89,8 +99,8 @@ export class SimulatorState {
     return post;
   }
 
-  newVideo(user: UserRecord, postId: string, generationId: string): VideoRecord {
-    const v: VideoRecord = { videoId: crypto.randomUUID(), userId: user.id, user: user.name, postId, generationId, hd: false, deleted: false };
+  newVideo(user: UserRecord, postId: string, generationId: string, videoId: string = crypto.randomUUID()): VideoRecord {
+    const v: VideoRecord = { videoId, userId: user.id, user: user.name, postId, generationId, hd: false, deleted: false };
     this.videos.set(v.videoId, v);
     return v;
   }

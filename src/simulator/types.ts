@@ -1,4 +1,4 @@
-import type { UiDrift } from './pages';
+import type { UiVariant } from './variants';
 import type { Scenario } from './scenarios';
 
 // The simulator's public shapes; server.ts re-exports them, so importers keep using that path.
@@ -20,8 +20,13 @@ export interface SimulatorOptions {
   rateLimitAfter?: number;
   /** Whether the rate-limit message says how long to wait (default true). */
   announceCooldown?: boolean;
-  /** Renames incidental ids/classes and reorders the DOM; 'aggressive' renames the contract ones too. */
-  uiDrift?: UiDrift;
+  /** How the pages look and talk to the server (variants.ts); default 'classic'. */
+  uiVariant?: UiVariant;
+  /**
+   * The page shows neither the percentage nor the new video (tests: only the generation's
+   * network traffic tells what happens, as on a Grok whose DOM the driver cannot read).
+   */
+  quietDom?: boolean;
   /** Markers applied to every prompt of this run, e.g. '#sim:ab'. */
   scenario?: string;
   /** Show the A/B choice on every successful video generation. */
@@ -48,10 +53,16 @@ export interface GenerationRecord {
   prompt: string;
   duration?: string;
   resolution?: string;
+  aspectRatio?: string;
+  mode?: string;
+  /** An "Extend video" generation: the video it extends. */
+  extendVideoId?: string;
   scenario: Scenario;
   startedAt: number;
   durationMs: number;
   outcome: 'running' | 'done' | 'choose' | 'moderated' | 'error' | 'dropped' | 'stuck';
+  /** The id the video will have, announced from the first line of the conversation stream. */
+  plannedVideoId: string;
   videoIds: string[];
   imageIds: string[];
 }
@@ -62,6 +73,8 @@ export interface VideoRecord {
   user: string;
   postId: string;
   generationId: string;
+  /** Simulated length (the served file is always the same short clip). */
+  seconds?: number;
   hd: boolean;
   upscaleStartedAt?: number;
   deleted: boolean;
@@ -81,6 +94,8 @@ export interface StorageStateCookie {
 export interface Simulator {
   url: string;
   port: number;
+  /** Where media files are served: the assets host (`stream` variant) or `url`. */
+  assetsUrl: string;
   options: Readonly<Required<Pick<SimulatorOptions, 'generationMs' | 'cooldownMs' | 'stuckAt'>>> & SimulatorOptions;
   close(): Promise<void>;
   addUser(name: string, password: string): void;

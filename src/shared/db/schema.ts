@@ -61,6 +61,9 @@ export const jobItems = pgTable(
     sha256: text('sha256'),
     bytes: bigint('bytes', { mode: 'number' }),
     hd: boolean('hd').notNull().default(false),
+    // What the Grok page showed as chosen for this video ('10s', '720p'): "max" made concrete.
+    duration: text('duration'),
+    resolution: text('resolution'),
     /** s3://bucket/key of the item's file when OUTPUT_URL is set (the HD one when upscaled). */
     objectUrl: text('object_url'),
     /** Every file of the item (SD and its HD twin): path, object URL, sha256, bytes. */

@@ -6,6 +6,7 @@
   var S = window.__SIM__ || {};
   var ids = S.ids || {};
   var cls = S.cls || {};
+  var T = S.t || {};
   function $(name) { return document.getElementById(ids[name]); }
   function el(tag, attrs, text) {
     var e = document.createElement(tag);
@@ -18,7 +19,7 @@
   function clearToasts() { var t = $('toasts'); if (t) t.textContent = ''; }
   function toast(text, action) {
     var box = $('toasts');
-    if (!box) return;
+    if (!box || S.quietDom) return;
     var t = el('div', { role: 'alert', 'class': cls.toast });
     t.appendChild(el('span', {}, text));
     if (action) {
@@ -40,12 +41,12 @@
     var app = $('app');
     var next = location.pathname;
     var main = el('main', { id: ids.wall, 'class': cls.wall });
-    main.appendChild(el('h1', {}, 'Welcome to Grok'));
-    main.appendChild(el('p', {}, 'Your session has expired. Sign in or create an account to continue.'));
+    main.appendChild(el('h1', {}, T.welcome));
+    main.appendChild(el('p', {}, T.expiredText));
     var p = el('p');
-    p.appendChild(el('a', { href: '/sign-in?next=' + encodeURIComponent(next), 'class': cls.btn }, 'Sign in'));
+    p.appendChild(el('a', { href: '/sign-in?next=' + encodeURIComponent(next), 'class': cls.btn }, T.signIn));
     p.appendChild(document.createTextNode(' '));
-    p.appendChild(el('a', { href: '/sign-up', 'class': cls.btn }, 'Sign up'));
+    p.appendChild(el('a', { href: '/sign-up', 'class': cls.btn }, T.signUp));
     main.appendChild(p);
     app.textContent = '';
     app.appendChild(main);
@@ -53,58 +54,77 @@
   function handleStartError(res, body) {
     if (res.status === 401) { loginWall(); return; }
     if (res.status === 429) {
-      toast((body && body.message) || 'Rate limit reached', { href: '/subscribe', text: 'Upgrade to unlock more' });
+      toast((body && body.message) || T.rateLimited, { href: '/subscribe', text: T.upgrade });
       return;
     }
-    toast('Server failed to respond');
+    toast(T.serverError);
   }
 
   // ---- progress ---------------------------------------------------------------------
   function showProgress(container) {
     hideProgress();
-    var o = el('div', { id: ids.overlay, 'class': cls.overlay, 'aria-label': 'Generating' });
+    if (S.quietDom) return el('span'); // shown nowhere
+    var o = el('div', { id: ids.overlay, 'class': cls.overlay, 'aria-label': T.generating });
     o.appendChild(el('span', { 'class': S.progressClass }, '0%'));
     container.appendChild(o);
     return o.firstChild;
   }
   function hideProgress() { var o = $('overlay'); if (o) o.parentNode.removeChild(o); }
 
-  // Streams NDJSON events of one generation; calls onEvent for each, onDrop if the
-  // connection breaks.
+  // Reads a streamed JSON-lines response; calls onEvent for each line, onDrop if the
+  // connection breaks before a final event. `decode` maps a line to the page's event.
+  function readLines(res, decode, onEvent, onDrop) {
+    var reader = res.body.getReader();
+    var dec = new TextDecoder();
+    var buf = '';
+    var finished = false;
+    function pump() {
+      return reader.read().then(function (r) {
+        if (r.done) { if (!finished) onDrop(); return; }
+        buf += dec.decode(r.value, { stream: true });
+        var lines = buf.split('\n');
+        buf = lines.pop();
+        lines.forEach(function (line) {
+          if (!line.trim()) return;
+          var ev = decode(JSON.parse(line));
+          if (ev.type !== 'progress') finished = true;
+          onEvent(ev);
+        });
+        return pump();
+      });
+    }
+    return pump().catch(function () { if (!finished) onDrop(); });
+  }
+  function same(ev) { return ev; }
+
+  // The simulator's own transport: GET the events of a started generation.
   function stream(id, onEvent, onDrop) {
     fetch('/rest/imagine/generations/' + encodeURIComponent(id) + '/stream', { credentials: 'same-origin' })
       .then(function (res) {
         if (res.status === 401) { loginWall(); return; }
-        if (!res.ok || !res.body) { toast('Server failed to respond'); onEvent({ type: 'abort' }); return; }
-        var reader = res.body.getReader();
-        var dec = new TextDecoder();
-        var buf = '';
-        var finished = false;
-        function pump() {
-          return reader.read().then(function (r) {
-            if (r.done) { if (!finished) onDrop(); return; }
-            buf += dec.decode(r.value, { stream: true });
-            var lines = buf.split('\n');
-            buf = lines.pop();
-            lines.forEach(function (line) {
-              if (!line.trim()) return;
-              var ev = JSON.parse(line);
-              if (ev.type !== 'progress') finished = true;
-              onEvent(ev);
-            });
-            return pump();
-          });
-        }
-        return pump();
+        if (!res.ok || !res.body) { toast(T.serverError); onEvent({ type: 'abort' }); return; }
+        return readLines(res, same, onEvent, onDrop);
       })
       .catch(function () { onDrop(); });
+  }
+
+  // A line of Grok's conversation stream as the page's event.
+  function fromConversation(line) {
+    if (line.error) return { type: line.error.message === 'unauthenticated' ? 'unauthenticated' : 'error' };
+    var r = (line.result && line.result.response) || {};
+    if (r.videoChoice) return { type: 'choose', videos: r.videoChoice.videos, generationId: r.videoChoice.generationId };
+    var v = r.streamingVideoGenerationResponse;
+    if (!v) return { type: 'progress', progress: 0 };
+    if (v.moderated) return { type: 'moderated' };
+    if (v.videoUrl) return { type: 'done', video: { videoId: v.videoId, url: v.videoUrl, hd: false } };
+    return { type: 'progress', progress: v.progress };
   }
 
   // ---- post page ----------------------------------------------------------------------
   function initPost() {
     var form = $('composer');
     if (!form) return;
-    var state = { duration: '6s', resolution: '480p', video: S.video || null, busy: false };
+    var state = { duration: '6s', resolution: '480p', aspectRatio: '2:3', mode: 'normal', video: S.video || null, busy: false };
     var optionsBtn = $('optionsBtn'), optionsMenu = $('optionsMenu');
     var makeBtn = $('makeBtn'), media = $('media');
     var moreBtn = $('moreBtn'), moreMenu = $('moreMenu'), downloadBtn = $('downloadBtn');
@@ -130,13 +150,13 @@
     }
     toggles(optionsBtn, optionsMenu);
     toggles(moreBtn, moreMenu);
-    Array.prototype.forEach.call(optionsMenu.querySelectorAll('[role=menuitemradio]'), function (item) {
+    Array.prototype.forEach.call(optionsMenu.querySelectorAll('[data-opt]'), function (item) {
       item.addEventListener('click', function (e) {
         e.stopPropagation();
-        var group = item.getAttribute('data-group');
+        var group = item.getAttribute('data-opt');
         state[group] = item.getAttribute('data-value');
-        Array.prototype.forEach.call(optionsMenu.querySelectorAll('[data-group=' + group + ']'), function (o) {
-          o.setAttribute('aria-checked', String(o === item));
+        Array.prototype.forEach.call(optionsMenu.querySelectorAll('[data-opt=' + group + ']'), function (o) {
+          if (o.hasAttribute('aria-checked')) o.setAttribute('aria-checked', String(o === item));
         });
         optionsBtn.firstChild.textContent = state.duration + ' · ' + state.resolution;
         closeMenus();
@@ -147,6 +167,7 @@
     function currentVideoEl() { return document.getElementById(S.videoId); }
     function showVideo(v) {
       hideProgress();
+      if (S.quietDom) { state.video = v; return; }
       var ab = $('ab'); if (ab) ab.parentNode.removeChild(ab);
       var old = currentVideoEl();
       if (old) old.parentNode.removeChild(old);
@@ -158,27 +179,27 @@
       state.video = v;
       $('hdBadge').hidden = !v.hd;
       downloadBtn.hidden = false; moreBtn.hidden = false;
-      setMake('Redo');
+      setMake(T.redo);
     }
     function showChoice(genId, videos) {
       hideProgress();
-      var sec = el('section', { id: ids.ab, 'class': cls.ab, 'aria-label': 'Which video do you prefer?' });
-      sec.appendChild(el('h2', {}, 'Which video do you prefer?'));
+      var sec = el('section', { id: ids.ab, 'class': cls.ab, 'aria-label': T.abQuestion });
+      sec.appendChild(el('h2', {}, T.abQuestion));
       videos.forEach(function (v, i) {
         var fig = el('figure', { 'class': cls.card });
         var vid = el('video', { src: v.url, autoplay: '', muted: '', loop: '', playsinline: '' });
         vid.muted = true;
         fig.appendChild(vid);
-        var b = el('button', { type: 'button', 'aria-label': 'Prefer video ' + (i === 0 ? 'A' : 'B'), 'class': cls.btn }, 'Select');
+        var b = el('button', { type: 'button', 'aria-label': T.preferVideo + ' ' + (i === 0 ? 'A' : 'B'), 'class': cls.btn }, T.select);
         b.addEventListener('click', function () {
           fetch('/rest/imagine/ab/' + encodeURIComponent(genId), {
             method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ choice: i }),
           }).then(function (r) { return r.json().then(function (j) { return { r: r, j: j }; }); })
             .then(function (x) {
               if (x.r.status === 401) return loginWall();
-              if (!x.r.ok) return toast('Server failed to respond');
+              if (!x.r.ok) return toast(T.serverError);
               showVideo(x.j.video);
-            }).catch(function () { toast('Server failed to respond'); });
+            }).catch(function () { toast(T.serverError); });
         });
         fig.appendChild(b);
         sec.appendChild(fig);
@@ -188,38 +209,57 @@
 
     form.addEventListener('submit', function (e) {
       e.preventDefault();
+      generate(promptText(), undefined);
+    });
+
+    // A generation: a new video from the prompt, or ("Extend video") a longer one from the current.
+    function generate(prompt, extendVideoId) {
       if (state.busy) return;
       state.busy = true;
       makeBtn.disabled = true;
       clearToasts();
       closeMenus();
       var done = function () { state.busy = false; makeBtn.disabled = false; };
-      fetch('/rest/imagine/generate', {
+      var onEvent = function (span, genId) {
+        return function (ev) {
+          if (ev.type === 'progress') { span.textContent = ev.progress + '%'; return; }
+          done();
+          if (ev.type === 'done') showVideo(ev.video);
+          else if (ev.type === 'choose') showChoice(ev.generationId || genId, ev.videos);
+          else if (ev.type === 'moderated') { hideProgress(); toast(T.moderated); }
+          else if (ev.type === 'error') { hideProgress(); toast(T.serverError); }
+          else if (ev.type === 'unauthenticated') { loginWall(); }
+          else hideProgress();
+        };
+      };
+      var onDrop = function () {
+        done();
+        hideProgress();
+        toast(T.networkError);
+      };
+      var request = {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         credentials: 'same-origin',
-        body: JSON.stringify({ postId: S.postId, prompt: promptText(), duration: state.duration, resolution: state.resolution }),
-      }).then(function (res) {
+        body: JSON.stringify({ postId: S.postId, prompt: prompt, duration: state.duration, resolution: state.resolution, aspectRatio: state.aspectRatio, mode: state.mode, extendVideoId: extendVideoId }),
+      };
+      if (S.stream) {
+        // Grok's transport: one POST whose response streams the whole generation.
+        fetch('/rest/app-chat/conversations/new', request).then(function (res) {
+          if (!res.ok || !res.body) {
+            return res.json().catch(function () { return {}; }).then(function (body) { handleStartError(res, body); done(); });
+          }
+          return readLines(res, fromConversation, onEvent(showProgress(media)), onDrop);
+        }).catch(onDrop);
+        return;
+      }
+      fetch('/rest/imagine/generate', request).then(function (res) {
         return res.json().catch(function () { return {}; }).then(function (body) {
           if (!res.ok) { handleStartError(res, body); done(); return; }
-          var span = showProgress(media);
-          stream(body.generationId, function (ev) {
-            if (ev.type === 'progress') { span.textContent = ev.progress + '%'; return; }
-            done();
-            if (ev.type === 'done') showVideo(ev.video);
-            else if (ev.type === 'choose') showChoice(body.generationId, ev.videos);
-            else if (ev.type === 'moderated') { hideProgress(); toast('Content Moderated. Try a different idea.'); }
-            else if (ev.type === 'error') { hideProgress(); toast('Server failed to respond'); }
-            else if (ev.type === 'unauthenticated') { loginWall(); }
-            else hideProgress();
-          }, function () {
-            done();
-            hideProgress();
-            toast('Network error. Check your connection and try again.');
-          });
+          stream(body.generationId, onEvent(showProgress(media), body.generationId), onDrop);
         });
-      }).catch(function () { done(); toast('Network error. Check your connection and try again.'); });
-    });
+      }).catch(function () { done(); toast(T.networkError); });
+    }
 
     downloadBtn.addEventListener('click', function () {
       if (!state.video) return;
@@ -227,13 +267,14 @@
       document.body.appendChild(a); a.click(); a.parentNode.removeChild(a);
     });
 
-    Array.prototype.forEach.call(moreMenu.querySelectorAll('[role=menuitem]'), function (item) {
+    Array.prototype.forEach.call(moreMenu.querySelectorAll('[data-action]'), function (item) {
       item.addEventListener('click', function (e) {
         e.stopPropagation();
         closeMenus();
         if (!state.video) return;
-        if (item.textContent === 'Upscale video') upscale(state.video);
-        else if (item.textContent === 'Delete') confirmDelete(state.video);
+        if (item.getAttribute('data-action') === 'upscale') upscale(state.video);
+        else if (item.getAttribute('data-action') === 'delete') confirmDelete(state.video);
+        else if (item.getAttribute('data-action') === 'extend') generate('', state.video.videoId);
       });
     });
 
@@ -241,8 +282,8 @@
       fetch('/rest/imagine/videos/' + encodeURIComponent(v.videoId) + '/upscale', { method: 'POST' })
         .then(function (r) {
           if (r.status === 401) return loginWall();
-          if (!r.ok) return toast('Server failed to respond');
-          info('Upscaling video…');
+          if (!r.ok) return toast(T.serverError);
+          info(T.upscaling);
           var poll = function () {
             fetch('/rest/imagine/videos/' + encodeURIComponent(v.videoId)).then(function (r2) { return r2.json(); })
               .then(function (j) {
@@ -251,15 +292,15 @@
               }).catch(function () { setTimeout(poll, 500); });
           };
           poll();
-        }).catch(function () { toast('Server failed to respond'); });
+        }).catch(function () { toast(T.serverError); });
     }
 
     function confirmDelete(v) {
       var d = el('div', { id: ids.dialog, 'class': cls.dialog, role: 'alertdialog', 'aria-modal': 'true', 'aria-labelledby': ids.dialog + '-t' });
-      d.appendChild(el('h2', { id: ids.dialog + '-t' }, 'Delete video?'));
-      d.appendChild(el('p', {}, 'This video will be deleted permanently.'));
-      var cancel = el('button', { type: 'button', 'class': cls.btn }, 'Cancel');
-      var ok = el('button', { type: 'button', 'class': cls.btn }, 'Delete');
+      d.appendChild(el('h2', { id: ids.dialog + '-t' }, T.deleteTitle));
+      d.appendChild(el('p', {}, T.deleteText));
+      var cancel = el('button', { type: 'button', 'class': cls.btn }, T.cancel);
+      var ok = el('button', { type: 'button', 'class': cls.btn }, T.delete);
       if (S.drift) { d.appendChild(ok); d.appendChild(cancel); } else { d.appendChild(cancel); d.appendChild(ok); }
       document.body.appendChild(d);
       cancel.addEventListener('click', function () { d.parentNode.removeChild(d); });
@@ -267,13 +308,13 @@
         fetch('/rest/imagine/videos/' + encodeURIComponent(v.videoId), { method: 'DELETE' }).then(function (r) {
           d.parentNode.removeChild(d);
           if (r.status === 401) return loginWall();
-          if (!r.ok) return toast('Server failed to respond');
+          if (!r.ok) return toast(T.serverError);
           var vid = currentVideoEl(); if (vid) vid.parentNode.removeChild(vid);
           state.video = null;
           $('hdBadge').hidden = true;
           downloadBtn.hidden = true; moreBtn.hidden = true;
-          setMake('Make video');
-          info('Video deleted');
+          setMake(T.makeVideo);
+          info(T.deleted);
         });
       });
     }
@@ -310,19 +351,19 @@
               ev.images.forEach(function (im) {
                 var li = el('li', { 'class': cls.card });
                 var a = el('a', { href: im.postUrl });
-                a.appendChild(el('img', { src: im.url, alt: 'Generated image' }));
+                a.appendChild(el('img', { src: im.url, alt: T.generatedImage }));
                 li.appendChild(a);
                 list.appendChild(li);
               });
-            } else if (ev.type === 'moderated') toast('Content Moderated. Try a different idea.');
-            else if (ev.type === 'error') toast('Server failed to respond');
+            } else if (ev.type === 'moderated') toast(T.moderated);
+            else if (ev.type === 'error') toast(T.serverError);
             else if (ev.type === 'unauthenticated') loginWall();
           }, function () {
             done(); hideProgress();
-            toast('Network error. Check your connection and try again.');
+            toast(T.networkError);
           });
         });
-      }).catch(function () { done(); toast('Network error. Check your connection and try again.'); });
+      }).catch(function () { done(); toast(T.networkError); });
     });
     $('upload').addEventListener('change', function (e) {
       var f = e.target.files && e.target.files[0];
@@ -331,9 +372,9 @@
         .then(function (r) { return r.json().then(function (j) { return { r: r, j: j }; }); })
         .then(function (x) {
           if (x.r.status === 401) return loginWall();
-          if (!x.r.ok) return toast(x.j.message || 'Upload failed');
+          if (!x.r.ok) return toast(x.j.message || T.uploadFailed);
           location.href = x.j.postUrl;
-        }).catch(function () { toast('Server failed to respond'); });
+        }).catch(function () { toast(T.serverError); });
     });
   }
 

@@ -15,7 +15,7 @@ import type { Generator, SlaveDeps } from './deps';
 import { failOpenItems, isFinal, ITEM_DONE, jobAccount, jobPayload, loadItems, loadJob, setItem } from './jobs';
 import { keepLocalCopy, removeLocalCopies, storeItem, type ItemSuccess } from './storeFiles';
 
-type ItemOutcome = FailureOutcome | ItemSuccess;
+type ItemOutcome = FailureOutcome | (ItemSuccess & { duration?: string; resolution?: string });
 
 // An image item is one image: the driver may return several when asked, this job asks for one.
 function firstImage(outcome: Awaited<ReturnType<Generator['generateImage']>>): ItemOutcome {
@@ -85,6 +85,9 @@ export function generateItemActivity({ db, config, logger, generator }: SlaveDep
               imagePath: payload.imagePath,
               duration: payload.duration ?? 'max',
               resolution: payload.resolution,
+              aspectRatio: payload.aspectRatio,
+              mode: payload.mode,
+              extendTo: payload.extend,
               upscale: payload.upscale ?? false,
               deleteAfterDownload: payload.deleteAfterDownload ?? false,
               downloadPath: path.join(downloadDir, `${index}.mp4`),
@@ -97,7 +100,7 @@ export function generateItemActivity({ db, config, logger, generator }: SlaveDep
             const main = files[files.length - 1]!;
             await setItem(db, jobId, index, {
               status: 'COMPLETED', mediaUrl: outcome.mediaUrl, filePath: outcome.filePath, sha256: outcome.sha256,
-              bytes: outcome.bytes, hd: outcome.hd, objectUrl: main.url, files, error: null,
+              bytes: outcome.bytes, hd: outcome.hd, objectUrl: main.url, files, duration: outcome.duration ?? null, resolution: outcome.resolution ?? null, error: null,
             });
             if (store && !keepLocalCopy(config)) {
               await setItem(db, jobId, index, { filePath: null, files: await removeLocalCopies(files) });

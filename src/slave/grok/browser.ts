@@ -4,6 +4,7 @@ import { chromium, type Browser, type BrowserContext, type BrowserContextOptions
 import { ACCOUNT_NAME_RULE, isAccountName } from '../../shared/accountName';
 import { CHROMIUM_ARGS, chromiumSandbox, findChromium } from '../../shared/chromium';
 import { OutcomeError } from './types';
+import { keepLean } from './lean';
 
 // One browser per process, launched lazily; one context per generation. Contexts come from
 // the account's saved storage state (AUTH_MODE=storageState: no profile copies on disk) or
@@ -149,6 +150,7 @@ export class GrokBrowser {
     }
     if (this.settings.trace) await context.tracing.start({ screenshots: true, snapshots: true }).catch(() => {});
     const page = context.pages()[0] ?? (await context.newPage());
+    await keepLean(page);
     let closed = false;
     let closing: Promise<void> | undefined;
     const sessions = this.sessions;

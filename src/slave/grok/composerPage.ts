@@ -1,8 +1,8 @@
 import type { Page } from 'playwright';
-import { anyOf, pick, pickAttached, SEL, URLS } from './selectors';
+import { anyOf, find, pick, pickAttached, SEL, URLS } from './selectors';
 import { failed, OutcomeError } from './types';
 import { blockingOutcome, installPercentWatcher, watchGeneration, type WatchTimeouts } from './watch';
-import { sleep } from './util';
+import { pollUntil } from './util';
 
 export interface ComposerTimeouts extends WatchTimeouts {
   navigationMs: number;
@@ -27,14 +27,14 @@ export class ComposerPage {
 
   async open(baseUrl: string): Promise<void> {
     await this.page.goto(URLS.composer(baseUrl), { waitUntil: 'domcontentloaded', timeout: this.t.navigationMs });
-    const deadline = Date.now() + this.t.navigationMs;
-    for (;;) {
-      const blocked = await blockingOutcome(this.page, this.defaultCooldownMs);
-      if (blocked) throw new OutcomeError(blocked);
-      if (await pick(this.page, SEL.imaginePrompt)) return;
-      if (Date.now() > deadline) throw failed(`composer did not show ${SEL.imaginePrompt.description}`, true);
-      await sleep(this.t.pollMs, this.signal);
-    }
+    await pollUntil(
+      async () => {
+        const blocked = await blockingOutcome(this.page, this.defaultCooldownMs);
+        if (blocked) throw new OutcomeError(blocked);
+        return (await pick(this.page, SEL.imaginePrompt)) ? true : undefined;
+      },
+      { timeoutMs: this.t.navigationMs, pollMs: this.t.pollMs, signal: this.signal, onTimeout: () => failed(`composer did not show ${SEL.imaginePrompt.description}`, true) },
+    );
   }
 
   /** Uploads a local image; resolves with the new post's URL once its page is open. */
@@ -42,14 +42,15 @@ export class ComposerPage {
     const input = await pickAttached(this.page, SEL.uploadInput);
     if (!input) throw failed(`could not find ${SEL.uploadInput.description}`, true);
     await input.setInputFiles(imagePath, { timeout: this.t.actionMs });
-    const deadline = Date.now() + this.t.navigationMs;
-    for (;;) {
-      if (URLS.isPost(this.page.url())) return this.page.url();
-      const blocked = await blockingOutcome(this.page, this.defaultCooldownMs);
-      if (blocked) throw new OutcomeError(blocked);
-      if (Date.now() > deadline) throw failed('upload: no post page opened', true);
-      await sleep(this.t.pollMs, this.signal);
-    }
+    return pollUntil(
+      async () => {
+        if (URLS.isPost(this.page.url())) return this.page.url();
+        const blocked = await blockingOutcome(this.page, this.defaultCooldownMs);
+        if (blocked) throw new OutcomeError(blocked);
+        return undefined;
+      },
+      { timeoutMs: this.t.navigationMs, pollMs: this.t.pollMs, signal: this.signal, onTimeout: () => failed('upload: no post page opened', true) },
+    );
   }
 
   private async images(): Promise<GeneratedImage[]> {
@@ -69,8 +70,7 @@ export class ComposerPage {
   /** Types the prompt, submits, and waits for the generated images. */
   async generate(prompt: string, onPercent: (p: number) => void): Promise<GeneratedImage[]> {
     const before = new Set((await this.images()).map((i) => i.src));
-    const box = await pick(this.page, SEL.imaginePrompt);
-    if (!box) throw failed(`could not find ${SEL.imaginePrompt.description}`, true);
+    const { locator: box } = await find(this.page, SEL.imaginePrompt, this.t.actionMs);
     await box.click({ timeout: this.t.actionMs });
     await box.fill(prompt, { timeout: this.t.actionMs });
     await installPercentWatcher(this.page);

@@ -6,9 +6,10 @@ import { grokTarget } from '../../shared/grokTarget';
 import { saveArtifacts } from './artifacts';
 import { GrokBrowser, type BrowserSettings, type Session } from './browser';
 import { ComposerPage } from './composerPage';
-import { PostPage, type PostPageTimeouts } from './postPage';
+import { PostPage, type PostPageTimeouts, type VideoInfo } from './postPage';
 import { URLS } from './selectors';
 import {
+  failed,
   OutcomeError,
   type DownloadedFile,
   type FailureOutcome,
@@ -71,6 +72,9 @@ interface SidecarMeta {
   hd: boolean;
   files: Array<{ mediaUrl: string; filePath: string }>;
   deleted: boolean;
+  duration?: string;
+  resolution?: string;
+  lengthS?: number;
 }
 
 const PROGRESS_TOTAL = 100;
@@ -126,24 +130,37 @@ export class GrokDriver {
       const previous = await post.video();
       // 2. options, prompt, generate.
       progress(10, 'choosing video options');
-      const chosen = await post.chooseOptions(req.duration ?? 'max', req.resolution);
-      progress(12, `options ${[chosen.duration, chosen.resolution].filter(Boolean).join(' ') || 'default'}`);
+      const chosen = await post.chooseOptions({ duration: req.duration ?? 'max', resolution: req.resolution, aspectRatio: req.aspectRatio, mode: req.mode });
+      progress(12, `options ${Object.values(chosen).filter(Boolean).join(' ') || 'default'}`);
       await post.enterPrompt(req.prompt);
-      progress(14, 'generating');
-      await post.makeVideo();
-      const video = await post.waitForVideo(previous?.src, (p) => progress(15 + p * 0.65, `generating ${p}%`));
-      progress(82, 'video ready');
-      // 3. download (the context's cookies), upscale, delete.
-      const videoId = URLS.videoId(video.src) ?? new URL(video.src).pathname.split('/').filter(Boolean).slice(-2, -1)[0] ?? 'unknown';
-      progress(84, 'downloading');
-      const sd = await downloadTo(session.context.request, video.src, req.downloadPath, { timeoutMs: this.t.downloadMs, expect: /video|octet-stream/ });
-      const files: DownloadedFile[] = [strip(sd)];
-      progress(90, `downloaded ${sd.bytes} bytes`);
-      let final: DownloadedFile = strip(sd);
+      // Extensions ("Extend video") each add the chosen duration: the steps to reach extendTo.
+      const stepS = parseInt(chosen.duration ?? '', 10);
+      if (req.extendTo !== undefined && !(stepS > 0)) throw failed('extend: the page did not show a chosen duration to extend by', false);
+      const extensions = req.extendTo !== undefined ? Math.max(0, Math.ceil(req.extendTo / stepS) - 1) : 0;
+      const span = 72 / (extensions + 1); // progress 14..86 shared by the generation and its extensions
+      const files: DownloadedFile[] = [];
+      let video: VideoInfo | undefined;
+      for (let step = 0; step <= extensions; step++) {
+        const base = 14 + step * span;
+        const what = step === 0 ? 'generating' : `extension ${step}/${extensions}`;
+        progress(base, what);
+        if (step === 0) await post.makeVideo();
+        else await post.extend();
+        video = await post.waitForVideo(video?.src ?? previous?.src, (p) => progress(base + (p / 100) * span * 0.8, `${what} ${p}%`));
+        // Download with the context's cookies; each step its own file.
+        const target = step === 0 ? req.downloadPath : withSuffix(req.downloadPath, `-ext${step}`);
+        const file = await downloadTo(session.context.request, video.src, target, { timeoutMs: this.t.downloadMs, expect: /video|octet-stream/ });
+        files.push(strip(file));
+        progress(base + span, `${what}: downloaded ${file.bytes} bytes`);
+      }
+      const last = video!; // the loop ran at least once
+      // 3. upscale, delete (the final video).
+      const videoId = last.videoId ?? URLS.videoId(last.src) ?? new URL(last.src).pathname.split('/').filter(Boolean).slice(-2, -1)[0] ?? 'unknown';
+      let final: DownloadedFile = files.at(-1)!;
       let hd = false;
       if (req.upscale) {
         progress(91, 'upscaling');
-        const hdUrl = await post.upscale(video.src);
+        const hdUrl = await post.upscale(last.src);
         const hdFile = await downloadTo(session.context.request, hdUrl, withSuffix(req.downloadPath, '_hd'), {
           timeoutMs: this.t.downloadMs,
           expect: /video|octet-stream/,
@@ -157,14 +174,15 @@ export class GrokDriver {
       if (req.deleteAfterDownload) {
         progress(97, 'deleting on Grok');
         try {
-          await post.deleteVideo(hd ? final.mediaUrl : video.src);
+          await post.deleteVideo(hd ? final.mediaUrl : last.src);
           deleted = true;
         } catch (err) {
           if (opts.signal?.aborted) throw err;
           this.settings.logger?.warn({ jobId: req.jobId, item: req.itemIndex, err: safeMessage(err) }, 'delete after download failed');
         }
       }
-      const outcome: VideoSuccess = { kind: 'success', ...final, videoId, postUrl, hd, files, deleted, reused: false };
+      const lengthS = stepS > 0 ? stepS * (extensions + 1) : undefined;
+      const outcome: VideoSuccess = { kind: 'success', ...final, videoId, postUrl, hd, files, deleted, reused: false, duration: chosen.duration, resolution: chosen.resolution, lengthS };
       await this.writeSidecar(req, outcome);
       progress(100, 'done');
       return outcome;
@@ -250,7 +268,7 @@ export class GrokDriver {
       }
       const final = files[files.length - 1];
       if (!final) return undefined;
-      return { kind: 'success', ...final, videoId: meta.videoId, postUrl: meta.postUrl, hd: meta.hd, files, deleted: meta.deleted, reused: true };
+      return { kind: 'success', ...final, videoId: meta.videoId, postUrl: meta.postUrl, hd: meta.hd, files, deleted: meta.deleted, reused: true, duration: meta.duration, resolution: meta.resolution, lengthS: meta.lengthS };
     } catch {
       return undefined;
     }
@@ -264,6 +282,9 @@ export class GrokDriver {
       hd: o.hd,
       files: o.files.map((f) => ({ mediaUrl: f.mediaUrl, filePath: f.filePath })),
       deleted: o.deleted,
+      duration: o.duration,
+      resolution: o.resolution,
+      lengthS: o.lengthS,
     };
     await fs.promises.writeFile(this.sidecarPath(req), JSON.stringify(meta, null, 2));
   }

@@ -1,8 +1,10 @@
 import type { Locator, Page } from 'playwright';
-import { anyOf, pick, SEL, TEXTS, URLS } from './selectors';
-import { failed, OutcomeError, type Duration } from './types';
+import { allOf, anyOf, find, pick, SEL, URLS, type Sel } from './selectors';
+import { failed, OutcomeError } from './types';
+import { VideoOptionsMenu, type ChosenOptions, type OptionRequest } from './videoOptions';
 import { blockingOutcome, installPercentWatcher, watchGeneration, type WatchTimeouts } from './watch';
-import { sleep } from './util';
+import { pollUntil } from './util';
+import { GenerationTraffic } from './network';
 
 export interface PostPageTimeouts extends WatchTimeouts {
   navigationMs: number;
@@ -13,12 +15,14 @@ export interface PostPageTimeouts extends WatchTimeouts {
 
 export interface VideoInfo {
   src: string;
-  readyState: number;
-  duration: number;
+  /** From the generation stream, when it told. */
+  videoId?: string;
 }
 
 /** Page object of a Grok Imagine post page (`/imagine/post/<uuid>`). */
 export class PostPage {
+  private traffic?: GenerationTraffic;
+
   constructor(
     readonly page: Page,
     private readonly t: PostPageTimeouts,
@@ -33,61 +37,30 @@ export class PostPage {
 
   /** Waits for the prompt box, or for a blocking state (login wall, not found…). */
   async ready(): Promise<void> {
-    const deadline = Date.now() + this.t.navigationMs;
-    for (;;) {
-      const blocked = await blockingOutcome(this.page, this.defaultCooldownMs);
-      if (blocked) throw new OutcomeError(blocked);
-      if (await pick(this.page, SEL.promptBox)) return;
-      if (Date.now() > deadline) throw failed(`post page did not show ${SEL.promptBox.description}`, true);
-      await sleep(this.t.pollMs, this.signal);
-    }
+    await pollUntil(
+      async () => {
+        const blocked = await blockingOutcome(this.page, this.defaultCooldownMs);
+        if (blocked) throw new OutcomeError(blocked);
+        return (await pick(this.page, SEL.promptBox)) ? true : undefined;
+      },
+      { timeoutMs: this.t.navigationMs, pollMs: this.t.pollMs, signal: this.signal, onTimeout: () => failed(`post page did not show ${SEL.promptBox.description}`, true) },
+    );
   }
 
-  private async need(sel: (typeof SEL)[keyof typeof SEL], root: Page | Locator = this.page): Promise<Locator> {
-    const deadline = Date.now() + this.t.actionMs;
-    for (;;) {
-      const l = await pick(root, sel);
-      if (l) return l;
-      if (Date.now() > deadline) throw failed(`could not find ${sel.description}`, true);
-      await sleep(this.t.pollMs, this.signal);
-    }
+  private async need(sel: Sel, root: Page | Locator = this.page): Promise<Locator> {
+    return (await find(root, sel, this.t.actionMs)).locator;
   }
 
-  /**
-   * Opens "Video Options" and picks the duration ('max': the longest offered) and the
-   * resolution (default: the highest offered). Returns what was chosen.
-   */
-  async chooseOptions(duration: Duration, resolution?: string): Promise<{ duration?: string; resolution?: string }> {
-    const chosen: { duration?: string; resolution?: string } = {};
-    if (!(await pick(this.page, SEL.videoOptions))) return chosen; // a UI without options
-    chosen.duration = await this.chooseFromMenu(SEL.durationItems, TEXTS.durationOption, duration === 'max' ? undefined : duration);
-    chosen.resolution = await this.chooseFromMenu(SEL.resolutionItems, TEXTS.resolutionOption, resolution);
-    return chosen;
-  }
-
-  private async chooseFromMenu(sel: (typeof SEL)['durationItems'], pattern: RegExp, wanted?: string): Promise<string | undefined> {
-    const button = await this.need(SEL.videoOptions);
-    await button.click({ timeout: this.t.actionMs });
-    const items = anyOf(this.page, sel);
-    await items.first().waitFor({ state: 'visible', timeout: this.t.actionMs }).catch(() => {});
-    const texts = (await items.allTextContents()).map((s) => s.trim());
-    const offered = [...new Set(texts.filter((s) => pattern.test(s)))];
-    if (offered.length === 0) {
-      await this.page.keyboard.press('Escape');
-      return undefined;
+  /** Chooses the Video Options (videoOptions.ts) and returns what the page shows as chosen. */
+  async chooseOptions(req: OptionRequest): Promise<ChosenOptions> {
+    const button = await pick(this.page, SEL.videoOptions);
+    if (!button) {
+      // A UI without options: only an explicit request is a problem.
+      const asked = Object.entries(req).filter(([k, v]) => v !== undefined && !(k === 'duration' && v === 'max'));
+      if (asked.length > 0) throw failed(`${asked.map(([k, v]) => `${k} ${v}`).join(', ')} asked for, but the page has no ${SEL.videoOptions.description}`, false);
+      return {};
     }
-    let target: string | undefined;
-    if (wanted) {
-      target = offered.find((o) => o.replace(/\s+/g, '') === wanted.replace(/\s+/g, ''));
-      if (!target) throw failed(`option ${wanted} is not offered (offered: ${offered.join(', ')})`, false);
-    } else {
-      target = offered.reduce((a, b) => (Number(pattern.exec(b)![1]) > Number(pattern.exec(a)![1]) ? b : a));
-    }
-    const item = items.filter({ hasText: new RegExp(`^\\s*${target.replace(/\s+/g, '\\s*')}\\s*$`) }).first();
-    await item.click({ timeout: this.t.actionMs });
-    // Menus close after a choice; close it if this UI keeps it open.
-    if ((await items.count()) > 0) await this.page.keyboard.press('Escape');
-    return target;
+    return new VideoOptionsMenu(this.page, button, this.t.actionMs).choose(req);
   }
 
   async enterPrompt(prompt: string): Promise<void> {
@@ -107,13 +80,13 @@ export class PostPage {
           ([sel, ab]) => {
             for (const el of Array.from(document.querySelectorAll(sel))) {
               const v = el as HTMLVideoElement;
-              if (v.closest(`[aria-label="${ab}"]`)) continue; // an A/B candidate
+              if (ab.some((name) => v.closest(`[aria-label="${name}"]`))) continue; // an A/B candidate
               if (!v.isConnected || v.offsetParent === null) continue;
-              return { src: v.currentSrc || v.src, readyState: v.readyState, duration: Number.isFinite(v.duration) ? v.duration : 0 };
+              return { src: v.currentSrc || v.src };
             }
             return undefined;
           },
-          [css, TEXTS.abQuestion] as const,
+          [css, allOf('abQuestion')] as const,
         )
         .catch(() => undefined);
       if (info) return info;
@@ -124,14 +97,25 @@ export class PostPage {
   async makeVideo(): Promise<void> {
     await installPercentWatcher(this.page);
     const button = await this.need(SEL.makeVideo);
+    this.traffic = await GenerationTraffic.watch(this.page);
     await button.click({ timeout: this.t.actionMs });
   }
 
   /** Waits for the generation to end in a playable new video (rejects with an OutcomeError otherwise). */
   async waitForVideo(previousSrc: string | undefined, onPercent: (p: number) => void): Promise<VideoInfo> {
+    const traffic = this.traffic;
+    try {
+      return await this.watchVideo(previousSrc, onPercent, traffic);
+    } finally {
+      await traffic?.dispose();
+    }
+  }
+
+  private watchVideo(previousSrc: string | undefined, onPercent: (p: number) => void, traffic: GenerationTraffic | undefined): Promise<VideoInfo> {
     let abResolved = false;
     return watchGeneration<VideoInfo>({
       page: this.page,
+      traffic,
       signal: this.signal,
       timeouts: this.t,
       defaultCooldownMs: this.defaultCooldownMs,
@@ -146,10 +130,14 @@ export class PostPage {
         }
       },
       done: async () => {
+        // Network first: the stream's video URL, unless it asked for an A/B choice (the page's).
+        const net = traffic?.state;
+        if (net?.videoUrl && !net.choice && net.videoUrl !== previousSrc) return { src: net.videoUrl, videoId: net.videoId };
+        // DOM fallback: a new video source. Its media are not fetched by the page (lean.ts):
+        // the download checks that the URL serves a video.
         const v = await this.video();
         if (!v || !v.src || v.src === previousSrc) return undefined;
-        if (v.readyState >= 2 && v.duration > 0) return v;
-        return undefined;
+        return v;
       },
     });
   }
@@ -159,22 +147,32 @@ export class PostPage {
     await more.click({ timeout: this.t.actionMs });
   }
 
+  /** More options → Extend video: a new generation continuing the current video (then waitForVideo). */
+  async extend(): Promise<void> {
+    await installPercentWatcher(this.page);
+    await this.openMoreOptions();
+    const item = await this.need(SEL.extendItem);
+    this.traffic = await GenerationTraffic.watch(this.page);
+    await item.click({ timeout: this.t.actionMs });
+  }
+
   /** More options → Upscale video; waits for the HD badge / HD source. Returns the HD URL. */
   async upscale(sdSrc: string): Promise<string> {
     await this.openMoreOptions();
     const item = await this.need(SEL.upscaleItem);
     await item.click({ timeout: this.t.actionMs });
-    const deadline = Date.now() + this.t.upscaleMs;
-    for (;;) {
-      const blocked = await blockingOutcome(this.page, this.defaultCooldownMs);
-      if (blocked) throw new OutcomeError(blocked);
-      const v = await this.video();
-      const badge = (await anyOf(this.page, SEL.hdBadge).count()) > 0;
-      if (v && URLS.isHdVideo(v.src) && v.readyState >= 2) return v.src;
-      if (badge) return v && URLS.isHdVideo(v.src) ? v.src : URLS.hdOf(sdSrc);
-      if (Date.now() > deadline) throw failed('upscale: no HD version appeared', true);
-      await sleep(this.t.pollMs, this.signal);
-    }
+    return pollUntil(
+      async () => {
+        const blocked = await blockingOutcome(this.page, this.defaultCooldownMs);
+        if (blocked) throw new OutcomeError(blocked);
+        const v = await this.video();
+        const badge = (await anyOf(this.page, SEL.hdBadge).count()) > 0;
+        if (v && URLS.isHdVideo(v.src)) return v.src;
+        if (badge) return v && URLS.isHdVideo(v.src) ? v.src : URLS.hdOf(sdSrc);
+        return undefined;
+      },
+      { timeoutMs: this.t.upscaleMs, pollMs: this.t.pollMs, signal: this.signal, onTimeout: () => failed('upscale: no HD version appeared', true) },
+    );
   }
 
   /** More options → Delete → confirm; waits until the video is gone. */
@@ -185,12 +183,12 @@ export class PostPage {
     const dialog = await this.need(SEL.confirmDialog);
     const confirm = await this.need(SEL.confirmDelete, dialog);
     await confirm.click({ timeout: this.t.actionMs });
-    const deadline = Date.now() + this.t.actionMs;
-    for (;;) {
-      const v = await this.video();
-      if (!v || v.src !== src) return;
-      if (Date.now() > deadline) throw failed('delete: the video is still there', true);
-      await sleep(this.t.pollMs, this.signal);
-    }
+    await pollUntil(
+      async () => {
+        const v = await this.video();
+        return !v || v.src !== src ? true : undefined;
+      },
+      { timeoutMs: this.t.actionMs, pollMs: this.t.pollMs, signal: this.signal, onTimeout: () => failed('delete: the video is still there', true) },
+    );
   }
 }

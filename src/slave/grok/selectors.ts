@@ -1,4 +1,5 @@
 import type { Locator, Page } from 'playwright';
+import { failed } from './types';
 
 // EVERY selector, visible text and URL shape the Grok driver relies on lives here, each
 // with fallbacks in priority order: role + accessible name first, then label/placeholder or
@@ -17,24 +18,117 @@ export interface Sel {
   css?: string[];
 }
 
+/**
+ * The visible texts and accessible names the driver reads, per UI language (Grok shows the
+ * account's language). A new language is one more column here; every selector below matches
+ * any of them.
+ */
+export const LOCALES = {
+  en: {
+    promptBox: 'Make a video',
+    promptPlaceholder: 'Type to customize video...',
+    makeVideo: 'Make video',
+    redo: 'Redo',
+    videoOptions: 'Video Options',
+    moreOptions: 'More options',
+    upscale: 'Upscale video',
+    delete: 'Delete',
+    download: 'Download',
+    moderated: 'Content Moderated',
+    rateLimited: 'Rate limit reached',
+    upgrade: 'Upgrade to unlock more',
+    serverError: 'Server failed to respond',
+    networkError: 'Network error',
+    abQuestion: 'Which video do you prefer?',
+    preferVideo: 'Prefer video',
+    select: 'Select',
+    postNotFound: 'Post not found',
+    signIn: 'Sign in',
+    signUp: 'Sign up',
+    imaginePlaceholder: 'Type to imagine',
+    submit: 'Submit',
+    uploadImage: 'Upload image',
+    extend: 'Extend video',
+    modeNormal: 'Normal',
+    modeFun: 'Fun',
+    modeSpicy: 'Spicy',
+    modeCustom: 'Custom',
+  },
+  fr: {
+    promptBox: 'Créer une vidéo',
+    promptPlaceholder: 'Tapez pour personnaliser la vidéo...',
+    makeVideo: 'Générer la vidéo',
+    redo: 'Refaire',
+    videoOptions: 'Options vidéo',
+    moreOptions: "Plus d'options",
+    upscale: 'Améliorer la vidéo',
+    delete: 'Supprimer',
+    download: 'Télécharger',
+    moderated: 'Contenu modéré',
+    rateLimited: 'Limite atteinte',
+    upgrade: 'Passez à SuperGrok',
+    serverError: "Le serveur n'a pas répondu",
+    networkError: 'Erreur réseau',
+    abQuestion: 'Quelle vidéo préférez-vous ?',
+    preferVideo: 'Préférer la vidéo',
+    select: 'Choisir',
+    postNotFound: 'Publication introuvable',
+    signIn: 'Se connecter',
+    signUp: "S'inscrire",
+    imaginePlaceholder: 'Tapez pour imaginer',
+    submit: 'Envoyer',
+    uploadImage: 'Importer une image',
+    extend: 'Prolonger la vidéo',
+    modeNormal: 'Normal',
+    modeFun: 'Amusant',
+    modeSpicy: 'Épicé',
+    modeCustom: 'Personnalisé',
+  },
+} as const satisfies Record<string, Record<string, string>>;
+
+type TextKey = keyof (typeof LOCALES)['en'];
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Every language's text for the keys, as one pattern: the whole text (default) or a prefix. */
+export function say(keys: TextKey | TextKey[], how: 'whole' | 'starts' = 'whole'): RegExp {
+  const all = [keys].flat().flatMap((k) => Object.values(LOCALES).map((l) => escapeRe(l[k])));
+  return new RegExp(`^\\s*(?:${[...new Set(all)].join('|')})${how === 'whole' ? '\\s*$' : ''}`, 'i');
+}
+
+/** Every language's text for a key (for attribute selectors). */
+export const allOf = (key: TextKey): string[] => [...new Set(Object.values(LOCALES).map((l) => l[key]))];
+
 /** Visible texts and patterns (not elements). */
 export const TEXTS = {
-  moderated: /Content Moderated/i,
-  rateLimited: /Rate limit reached/i,
-  upgrade: /Upgrade to unlock more/i,
-  serverError: /Server failed to respond/i,
-  networkError: /Network error|connection (was )?lost|check your connection/i,
-  abQuestion: 'Which video do you prefer?',
-  postNotFound: /Post not found|doesn.t exist|was deleted/i,
+  moderated: say('moderated', 'starts'),
+  rateLimited: say('rateLimited', 'starts'),
+  upgrade: say('upgrade', 'starts'),
+  serverError: say('serverError', 'starts'),
+  networkError: new RegExp(`${say('networkError', 'starts').source}|connection (was )?lost|check your connection`, 'i'),
+  abQuestion: say('abQuestion'),
+  postNotFound: new RegExp(`${say('postNotFound', 'starts').source}|doesn.t exist|was deleted`, 'i'),
   signInFailed: /Wrong (username|email) or password|incorrect password/i,
   /** A progress percentage such as "37%". */
   percent: /^\s*(\d{1,3})\s*%\s*$/,
   /** A waiting time inside a rate-limit message: "Try again in 15 minutes". */
-  cooldown: /(\d+(?:\.\d+)?)\s*(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h)\b/i,
-  /** Duration choices in the Video Options menu. */
+  cooldown: /(\d+(?:\.\d+)?)\s*(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|heures?)\b/i,
+  /** Duration choices in the Video Options menu ("10s", "10 s"). */
   durationOption: /^\s*(\d+)\s*s\s*$/,
   resolutionOption: /^\s*(\d+)\s*p\s*$/,
+  aspectOption: /^\s*(\d+)\s*:\s*(\d+)\s*$/,
+  modeOption: say(['modeNormal', 'modeFun', 'modeSpicy', 'modeCustom']),
 } as const;
+
+const MODE_KEYS = { modeNormal: 'normal', modeFun: 'fun', modeSpicy: 'spicy', modeCustom: 'custom' } as const;
+
+/** 'normal' | 'fun' | 'spicy' | 'custom' for a mode item's text in any language. */
+export function modeOf(text: string): string | undefined {
+  const t = text.trim().toLowerCase();
+  for (const l of Object.values(LOCALES)) {
+    for (const [k, mode] of Object.entries(MODE_KEYS)) if (l[k as keyof typeof MODE_KEYS].toLowerCase() === t) return mode;
+  }
+  return undefined;
+}
 
 /** URL shapes. */
 export const URLS = {
@@ -46,6 +140,8 @@ export const URLS = {
     /(^|\.)grok\.com$/.test(new URL(base).hostname)
       ? 'https://accounts.x.ai/sign-in?redirect=grok-com'
       : new URL('/sign-in?next=%2Fimagine', base).toString(),
+  /** Grok's generation request, whose response streams the generation's JSON lines. */
+  isGenerationStream: (url: string) => /\/rest\/app-chat\/conversations\/new\b/.test(new URL(url).pathname),
   isSignIn: (url: string) => /\/sign-in\b|accounts\.x\.ai/.test(url),
   /** `…/generated/<videoId>/generated_video(_hd).mp4` */
   videoId: (url: string) => /\/generated\/([^/]+)\/generated_video(?:_hd)?\.mp4/.exec(url)?.[1],
@@ -57,30 +153,20 @@ export const SEL = {
   // --- post page: composer ---
   promptBox: {
     description: 'the "Make a video" prompt box',
-    role: { role: 'textbox', name: 'Make a video' },
-    placeholder: 'Type to customize video...',
-    css: ['textarea[aria-label="Make a video"]', '[contenteditable="true"][aria-label="Make a video"]', 'form textarea', 'form [contenteditable="true"]'],
+    role: { role: 'textbox', name: say('promptBox') },
+    placeholder: say('promptPlaceholder'),
+    css: ['form textarea', 'form [contenteditable="true"]'],
   },
   makeVideo: {
     description: 'the "Make video" button',
-    role: { role: 'button', name: /^(Make video|Redo)$/ },
-    text: /^(Make video|Redo)$/,
+    role: { role: 'button', name: say(['makeVideo', 'redo']) },
+    text: say(['makeVideo', 'redo']),
     css: ['form button[type="submit"]'],
   },
   videoOptions: {
     description: 'the "Video Options" menu button',
-    role: { role: 'button', name: 'Video Options' },
+    role: { role: 'button', name: say('videoOptions') },
     css: ['button[aria-haspopup="menu"][aria-label*="Options" i]'],
-  },
-  durationItems: {
-    description: 'the duration choices of the Video Options menu',
-    role: { role: 'menuitemradio', name: TEXTS.durationOption },
-    css: ['[role="menu"] [data-group="duration"]'],
-  },
-  resolutionItems: {
-    description: 'the resolution choices of the Video Options menu',
-    role: { role: 'menuitemradio', name: TEXTS.resolutionOption },
-    css: ['[role="menu"] [data-group="resolution"]'],
   },
   // --- post page: generation ---
   progress: {
@@ -94,13 +180,13 @@ export const SEL = {
   },
   abQuestion: {
     description: 'the A/B "Which video do you prefer?" choice',
-    role: { role: 'region', name: 'Which video do you prefer?' },
-    text: 'Which video do you prefer?',
+    role: { role: 'region', name: TEXTS.abQuestion },
+    text: TEXTS.abQuestion,
   },
   abChoice: {
     description: 'a "prefer this video" button',
-    role: { role: 'button', name: /^Prefer video/ },
-    text: /^Select$/,
+    role: { role: 'button', name: say('preferVideo', 'starts') },
+    text: say('select'),
   },
   // --- toasts and walls ---
   moderatedToast: { description: 'the content-moderated toast', text: TEXTS.moderated },
@@ -110,46 +196,47 @@ export const SEL = {
   networkErrorToast: { description: 'the network-error toast', text: TEXTS.networkError },
   signInLink: {
     description: 'the "Sign in" link of the login wall',
-    role: { role: 'link', name: 'Sign in', exact: true },
+    role: { role: 'link', name: say('signIn') },
     css: ['a[href*="sign-in"]'],
   },
   signUpLink: {
     description: 'the "Sign up" link of the login wall',
-    role: { role: 'link', name: 'Sign up', exact: true },
+    role: { role: 'link', name: say('signUp') },
     css: ['a[href*="sign-up"]'],
   },
   notFound: { description: 'the post-not-found page', role: { role: 'heading', name: TEXTS.postNotFound }, text: TEXTS.postNotFound },
   // --- post page: actions ---
-  download: { description: 'the "Download" button', role: { role: 'button', name: 'Download', exact: true }, text: /^Download$/ },
+  download: { description: 'the "Download" button', role: { role: 'button', name: say('download') }, text: say('download') },
   moreOptions: {
     description: 'the "More options" menu button',
-    role: { role: 'button', name: 'More options' },
-    css: ['button[aria-label="More options"]'],
+    role: { role: 'button', name: say('moreOptions') },
+    css: allOf('moreOptions').map((n) => `button[aria-label="${n}"]`),
   },
-  upscaleItem: { description: 'the "Upscale video" menu item', role: { role: 'menuitem', name: 'Upscale video' }, text: /^Upscale video$/ },
-  deleteItem: { description: 'the "Delete" menu item', role: { role: 'menuitem', name: 'Delete', exact: true }, css: ['[role="menu"] [role="menuitem"]:text-is("Delete")'] },
+  upscaleItem: { description: 'the "Upscale video" menu item', role: { role: 'menuitem', name: say('upscale') }, text: say('upscale') },
+  extendItem: { description: 'the "Extend video" menu item', role: { role: 'menuitem', name: say('extend') }, text: say('extend') },
+  deleteItem: { description: 'the "Delete" menu item', role: { role: 'menuitem', name: say('delete') }, text: say('delete') },
   confirmDialog: {
     description: 'the delete confirmation dialog',
     role: { role: 'alertdialog' },
     css: ['[role="dialog"]', '[aria-modal="true"]'],
   },
-  confirmDelete: { description: 'the dialog\'s "Delete" button', role: { role: 'button', name: 'Delete', exact: true }, text: /^Delete$/ },
+  confirmDelete: { description: 'the dialog\'s "Delete" button', role: { role: 'button', name: say('delete') }, text: say('delete') },
   hdBadge: { description: 'the "HD" badge', text: /^HD$/ },
   // --- composer (/imagine) ---
   imaginePrompt: {
     description: 'the Imagine prompt box',
     role: { role: 'textbox', name: /Imagine|prompt/i },
-    placeholder: /Type to imagine|What do you want to see/i,
+    placeholder: new RegExp(`${say('imaginePlaceholder', 'starts').source}|What do you want to see`, 'i'),
     css: ['main textarea', 'main [contenteditable="true"]'],
   },
   imagineSubmit: {
     description: 'the Imagine submit button',
-    role: { role: 'button', name: /^(Submit|Generate)$/ },
+    role: { role: 'button', name: new RegExp(`${say('submit').source}|^Generate$`, 'i') },
     css: ['form button[type="submit"]'],
   },
   uploadInput: {
     description: 'the image upload input',
-    label: 'Upload image',
+    label: say('uploadImage'),
     css: ['input[type="file"]'],
   },
   generatedImages: {
@@ -163,30 +250,65 @@ export const SEL = {
   signInError: { description: 'the sign-in error', role: { role: 'alert' }, text: TEXTS.signInFailed },
 } satisfies Record<string, Sel>;
 
-/** The strategies of a selector as locators, in priority order (hidden elements filtered out). */
-export function strategies(root: Root, sel: Sel): Locator[] {
-  const out: Locator[] = [];
-  if (sel.role) out.push(root.getByRole(sel.role.role, { name: sel.role.name, exact: sel.role.exact }));
-  if (sel.label) out.push(root.getByLabel(sel.label));
-  if (sel.placeholder) out.push(root.getByPlaceholder(sel.placeholder));
-  if (sel.text) out.push(root.getByText(sel.text));
-  for (const css of sel.css ?? []) out.push(root.locator(css));
-  return out.map((l) => l.filter({ visible: true }));
+/** One way of finding a selector's element, named for error messages and the canary table. */
+export interface Strategy {
+  via: string;
+  locator: Locator;
+}
+
+/** The strategies of a selector, in priority order (hidden elements filtered out). */
+export function strategies(root: Root, sel: Sel): Strategy[] {
+  const out: Strategy[] = [];
+  if (sel.role) out.push({ via: `role ${sel.role.role}${sel.role.name ? ` "${String(sel.role.name)}"` : ''}`, locator: root.getByRole(sel.role.role, { name: sel.role.name, exact: sel.role.exact }) });
+  if (sel.label) out.push({ via: `label ${String(sel.label)}`, locator: root.getByLabel(sel.label) });
+  if (sel.placeholder) out.push({ via: `placeholder ${String(sel.placeholder)}`, locator: root.getByPlaceholder(sel.placeholder) });
+  if (sel.text) out.push({ via: `text ${String(sel.text)}`, locator: root.getByText(sel.text) });
+  for (const css of sel.css ?? []) out.push({ via: `css ${css}`, locator: root.locator(css) });
+  return out.map((s) => ({ via: s.via, locator: s.locator.filter({ visible: true }) }));
 }
 
 /** Every visible match of any strategy (for detection: "is any of these on screen?"). */
 export function anyOf(root: Root, sel: Sel): Locator {
-  const [first, ...rest] = strategies(root, sel);
+  const [first, ...rest] = strategies(root, sel).map((s) => s.locator);
   if (!first) throw new Error(`selector ${sel.description} has no strategy`);
   return rest.reduce((acc, l) => acc.or(l), first);
 }
 
-/** The first strategy, in priority order, that has a visible match; its first element. */
+/** The first strategy, in priority order, that has a visible match, and its first element. */
+export async function locate(root: Root, sel: Sel): Promise<{ locator: Locator; via: string } | undefined> {
+  // Counted all at once: one round trip's latency, not one per fallback.
+  const all = strategies(root, sel);
+  const counts = await Promise.all(all.map((s) => s.locator.count().catch(() => 0)));
+  const i = counts.findIndex((c) => c > 0);
+  return i < 0 ? undefined : { locator: all[i]!.locator.first(), via: all[i]!.via };
+}
+
 export async function pick(root: Root, sel: Sel): Promise<Locator | undefined> {
-  for (const l of strategies(root, sel)) {
-    if ((await l.count()) > 0) return l.first();
+  return (await locate(root, sel))?.locator;
+}
+
+/**
+ * Waits until any strategy of `sel` shows a match — every fallback raced in one locator, so
+ * none costs its timeout while another is present — then returns the highest-priority one.
+ * Fails after `timeoutMs` naming what it could not find.
+ */
+export async function find(root: Root, sel: Sel, timeoutMs: number): Promise<{ locator: Locator; via: string; ms: number }> {
+  const t0 = Date.now();
+  const deadline = t0 + timeoutMs;
+  for (;;) {
+    const left = deadline - Date.now();
+    const seen = await anyOf(root, sel).first().waitFor({ state: 'visible', timeout: Math.max(1, left) }).then(
+      () => true,
+      (err: unknown) => {
+        if (err instanceof Error && err.name === 'TimeoutError') return false;
+        throw err;
+      },
+    );
+    if (!seen) throw failed(`could not find ${sel.description} (tried ${strategies(root, sel).map((s) => s.via).join('; ')})`, true);
+    // Seen by the race; pick the preferred strategy (the element may vanish in between: race again).
+    const hit = await locate(root, sel);
+    if (hit) return { ...hit, ms: Date.now() - t0 };
   }
-  return undefined;
 }
 
 /** Same as pick, but for inputs (file inputs are never visible). */

@@ -14,6 +14,12 @@ export interface VideoRequest {
   duration?: Duration;
   /** e.g. '720p'; default: the highest the UI offers. */
   resolution?: string;
+  /** e.g. '16:9'; default: the page's. */
+  aspectRatio?: string;
+  /** 'normal' | 'fun' | 'spicy' | 'custom'; default: the page's. */
+  mode?: string;
+  /** Extend the finished video ("Extend video") until it is at least this many seconds long. */
+  extendTo?: number;
   upscale?: boolean;
   deleteAfterDownload?: boolean;
   /** Target file; the HD file goes next to it with an `_hd` suffix. */
@@ -61,6 +67,11 @@ export interface VideoSuccess extends DownloadedFile {
   deleted: boolean;
   /** The file was already there from an earlier attempt: nothing generated or downloaded. */
   reused: boolean;
+  /** The duration and resolution the page showed as chosen ('10s', '720p'), when it has the choice. */
+  duration?: string;
+  resolution?: string;
+  /** Length in seconds of the final video after extensions (duration × (1 + extensions)). */
+  lengthS?: number;
 }
 
 export type GenerationOutcome = VideoSuccess | FailureOutcome;

@@ -21,6 +21,25 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * Calls `probe` every `pollMs` until it returns a value; throws `onTimeout()` once `timeoutMs`
+ * have passed. The one "wait until X, give up after T" loop of the page objects (a probe may
+ * itself throw to end the wait early, e.g. on a blocking toast).
+ */
+export async function pollUntil<T>(
+  probe: () => Promise<T | undefined>,
+  opts: { timeoutMs: number; pollMs: number; signal?: AbortSignal; onTimeout: () => Error },
+): Promise<T> {
+  const deadline = Date.now() + opts.timeoutMs;
+  for (;;) {
+    opts.signal?.throwIfAborted();
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw opts.onTimeout();
+    await sleep(opts.pollMs, opts.signal);
+  }
+}
+
 export async function sha256File(file: string): Promise<{ sha256: string; bytes: number }> {
   const hash = crypto.createHash('sha256');
   let bytes = 0;

@@ -2,6 +2,7 @@ import type { Page, Request } from 'playwright';
 import { anyOf, parseCooldownMs, SEL, TEXTS } from './selectors';
 import { failed, OutcomeError, type FailureOutcome } from './types';
 import { sleep } from './util';
+import type { GenerationTraffic } from './network';
 
 // Telling the outcomes apart while a generation runs: toasts, walls, the percentage, and
 // whatever the caller calls "done" (a playable video, a grid of images).
@@ -119,6 +120,8 @@ export interface WatchArgs<T> {
   defaultCooldownMs: number;
   /** Returns the result once the generation is done (called only after a percentage was seen). */
   done(): Promise<T | undefined>;
+  /** The generation's own traffic, read first; the DOM is the fallback. */
+  traffic?: GenerationTraffic;
   /** Called on every poll before done(): e.g. resolve an A/B choice. */
   beforeDone?(): Promise<void>;
   onPercent?(p: number): void;
@@ -139,7 +142,12 @@ export async function watchGeneration<T>(args: WatchArgs<T>): Promise<T> {
       const netFailure = net.failure();
       if (netFailure) throw failed(`network: ${netFailure}`, true);
 
-      const p = (await readPercent(page)) ?? (seen ? undefined : await watchedPercent(page));
+      const stream = args.traffic?.state;
+      if (stream?.moderated) throw new OutcomeError({ kind: 'moderated', message: 'Content Moderated (reported by the generation stream)' });
+      if (stream?.error === 'unauthenticated') throw new OutcomeError({ kind: 'authRequired', message: 'the session is logged out (generation stream)' });
+      if (stream?.error) throw failed(`generation error: Server failed to respond (${stream.error})`, true);
+
+      const p = stream?.progress ?? (await readPercent(page)) ?? (seen ? undefined : await watchedPercent(page));
       if (p !== undefined) {
         seen = true;
         if (p !== lastPercent) {
