@@ -275,6 +275,8 @@ describe('web console', () => {
     await s.t.pool.query(`INSERT INTO job_items (job_id, index, prompt, status, error) VALUES ($1, 0, $2, 'FAILED', $2)`, [id, evil]);
     const page = await context.newPage();
     await page.goto(`${web.url}/`);
+    // Inserted only once the page listens: a NOTIFY before that is not for this page.
+    await page.locator('body[data-live="connected"]').waitFor();
     // And live: a running job whose progress message is markup.
     const { rows: live } = await s.t.pool.query(`INSERT INTO jobs (type, payload, status) VALUES ('GROK_IMAGE_GENERATION', '{"prompt":"x"}', 'ERROR') RETURNING id`);
     await s.t.pool.query('UPDATE jobs SET progress = 40, progress_message = $2 WHERE id = $1', [live[0].id, evil]);
