@@ -27,6 +27,8 @@ export interface MasterWorkerOptions {
   identity?: string;
   types?: readonly JobTypeName[];
   reconcileGraceMs?: number;
+  /** WORKFLOW_ID_PREFIX (default empty). */
+  workflowIdPrefix?: string;
   /** Concurrent workflow tasks per worker. */
   maxConcurrentWorkflowTaskExecutions?: number;
 }
@@ -40,6 +42,7 @@ export async function createMasterWorkers(options: MasterWorkerOptions): Promise
     client: options.client,
     logger: options.logger,
     reconcileGraceMs: options.reconcileGraceMs ?? DEFAULT_RECONCILE_GRACE_MS,
+    workflowIdPrefix: options.workflowIdPrefix,
   });
   const queues = [...new Set(types.map((t) => jobType(t).masterTaskQueue))];
   return Promise.all(queues.map((taskQueue) => Worker.create({
@@ -93,6 +96,7 @@ export async function runMaster(config: Config, options: RunMasterOptions = {}):
     const workers = await createMasterWorkers({
       connection, client, db, logger, identity, types,
       reconcileGraceMs: options.reconcileGraceMs,
+      workflowIdPrefix: config.WORKFLOW_ID_PREFIX,
     });
     const outcomes = await ensureSchedules(client, { cron: config.SCHEDULER_CRON, types, input, logger });
     logger.info({ schedules: outcomes, taskQueues: workers.map((w) => w.options.taskQueue) }, 'master starting');

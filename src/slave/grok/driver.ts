@@ -71,6 +71,8 @@ interface SidecarMeta {
   hd: boolean;
   files: Array<{ mediaUrl: string; filePath: string }>;
   deleted: boolean;
+  /** VideoRequest.owner: whose item the files are. */
+  owner?: string;
 }
 
 const PROGRESS_TOTAL = 100;
@@ -243,6 +245,8 @@ export class GrokDriver {
   private async reuse(req: VideoRequest): Promise<VideoSuccess | undefined> {
     try {
       const meta = JSON.parse(await fs.promises.readFile(this.sidecarPath(req), 'utf8')) as SidecarMeta;
+      // Files of another database's job of the same id are not this item's.
+      if (meta.owner !== req.owner) return undefined;
       const files: DownloadedFile[] = [];
       for (const f of meta.files) {
         if (!fs.existsSync(f.filePath) || fs.statSync(f.filePath).size === 0) return undefined;
@@ -264,6 +268,7 @@ export class GrokDriver {
       hd: o.hd,
       files: o.files.map((f) => ({ mediaUrl: f.mediaUrl, filePath: f.filePath })),
       deleted: o.deleted,
+      owner: req.owner,
     };
     await fs.promises.writeFile(this.sidecarPath(req), JSON.stringify(meta, null, 2));
   }
