@@ -4,6 +4,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { freeLoopbackPort } from '../src/shared/freePort';
+import { wakeWorkflowId } from '../src/master/wake';
 import { jobWorkflowId } from '../src/shared/registry';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
 import { startTemporal } from './helpers/temporal';
@@ -64,6 +65,36 @@ describe('master process (`npm run master`)', () => {
       const lines = out.split('\n').filter((l) => l.startsWith('{'));
       assert.ok(lines.length > 0, 'JSON log lines');
       for (const l of lines) assert.match((JSON.parse(l) as { worker?: string }).worker ?? '', /^master@.+:\d+$/, l);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0, out);
+  });
+
+  test('a job inserted while the master is down is claimed at start-up, by the listener\'s first wake, not by cron', async () => {
+    const { rows } = await t.pool.query(`INSERT INTO jobs (type, payload) VALUES ('GROK_VIDEO_GENERATION', '{"prompt": "waiting since before"}') RETURNING id`);
+    const id = Number(rows[0].id);
+    // The cron fires once a year: only the start-up claim can explain a claim.
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'src', 'master', 'main.ts')], {
+      env: {
+        PATH: process.env.PATH, DATABASE_URL: t.url, TEMPORAL_ADDRESS: env.address, METRICS_PORT: '0',
+        SCHEDULER_CRON: '0 0 1 1 *', LOG_LEVEL: 'info', LOG_PRETTY: 'false',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      let status = '';
+      for (const until = Date.now() + 60_000; status !== 'INQUEUE' && Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
+        assert.equal(child.exitCode, null, `the master exited early:\n${out}`);
+        status = (await t.pool.query('SELECT status FROM jobs WHERE id = $1', [id])).rows[0].status as string;
+      }
+      assert.equal(status, 'INQUEUE', out);
+      const event = await t.pool.query(`SELECT detail FROM job_events WHERE job_id = $1 AND to_status = 'INQUEUE'`, [id]);
+      assert.equal(event.rows[0].detail.scheduler, wakeWorkflowId('GROK_VIDEO_GENERATION'), 'claimed by the wake run, not a cron tick');
     } finally {
       child.kill('SIGTERM');
     }

@@ -9,6 +9,8 @@ import { transitionJob } from '../src/shared/jobs/transition';
 import { schedulerInput } from '../src/master/schedules';
 import { MASTER_WORKFLOWS_PATH } from '../src/master/worker';
 import { BATCHES_PER_RUN } from '../src/master/workflows';
+import { databaseIdentity } from '../src/shared/db/instance';
+import { GrokflowInstanceKey } from '../src/shared/searchAttributeKeys';
 import { jobType, jobWorkflowId } from '../src/shared/registry';
 import type { SlaveWorkflowInput } from '../src/shared/workflowInputs';
 import { GOOD_VIDEO, IMAGE, startMasterEnv, VIDEO, type MasterEnv } from './fixtures/master-env';
@@ -79,6 +81,8 @@ describe('master scheduler: claim and dispatch', () => {
     const history = JSON.parse(historyToJSON(await m.client.workflow.getHandle(m.lastTickId!).fetchHistory())) as { events: JsonEvent[] };
     const commands = startChildCommands(history.events);
     assert.equal(commands.length, 12);
+    const instance = await databaseIdentity(m.t.db);
+    assert.match(instance, /^[0-9a-f-]{36}$/);
     for (const c of commands) {
       assert.equal(c.parentClosePolicy, 'PARENT_CLOSE_POLICY_ABANDON');
       assert.equal(c.workflowIdReusePolicy, 'WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE');
@@ -86,8 +90,12 @@ describe('master scheduler: claim and dispatch', () => {
       assert.equal(c.workflowType.name, 'grokVideoGenerationWorkflow');
       const input = slaveInput(c);
       assert.equal(c.workflowId, `grok_video_generation(${input.jobId})`);
-      assert.deepEqual(input, { jobId: input.jobId, jobType: VIDEO, activityTimeouts: jobType(VIDEO).activityTimeouts });
+      // The database's identity travels in the input, the memo and a search attribute.
+      assert.deepEqual(input, { jobId: input.jobId, jobType: VIDEO, activityTimeouts: jobType(VIDEO).activityTimeouts, instance });
     }
+    const first = await m.client.workflow.getHandle(jobWorkflowId(VIDEO, video[0]!.id)).describe();
+    assert.equal(first.memo?.grokflowInstance, instance);
+    assert.deepEqual(first.typedSearchAttributes.get(GrokflowInstanceKey), instance);
     assert.deepEqual(commands.map((c) => slaveInput(c).jobId).sort((a, b) => a - b), video.map((j) => j.id).sort((a, b) => a - b));
 
     const events = (await m.events(video.map((j) => j.id))).filter((e) => e.fromStatus !== null);
