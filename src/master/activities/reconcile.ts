@@ -6,6 +6,7 @@ import { jobs } from '../../shared/db/schema';
 import { transitionJob } from '../../shared/jobs/transition';
 import { jobWorkflowId } from '../../shared/registry';
 import { activityLogger } from './claim';
+import { failUnknownTypes } from './unknownTypes';
 import type { DispatchJob, MasterDeps, ReconcileInput, ReconcileResult } from './types';
 
 const DESCRIBE_CONCURRENCY = 32;
@@ -35,7 +36,7 @@ export function createReconcile(deps: MasterDeps) {
 
     const instance = await databaseIdentity(deps.db);
     const redispatch: DispatchJob[] = [];
-    let failed = 0;
+    let failed = await failUnknownTypes(deps.db, log);
     await forEachLimited(stale, DESCRIBE_CONCURRENCY, async (job) => {
       heartbeat();
       const workflowId = job.workflowId ?? jobWorkflowId(input.jobType, job.id, deps.workflowIdPrefix);
