@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import { runAbortBench } from './abort';
 import { runDispatchBench } from './dispatch';
+import { runFaultsBench } from './faults';
 import { runSessionsBench } from './sessions';
 import { runSlaveBench } from './slave';
 
@@ -14,6 +15,7 @@ const BENCHES: Record<string, { title: string; run: () => Promise<Row[]> }> = {
   sessions: { title: 'Driver: concurrent generations in one browser (memory per session)', run: async () => (await runSessionsBench()) as unknown as Row[] },
   abort: { title: 'Driver: abort mid-generation closes the context', run: async () => (await runAbortBench()) as unknown as Row[] },
   slave: { title: 'Slave: job overhead, terminate latency, throughput', run: async () => (await runSlaveBench()) as unknown as Row[] },
+  faults: { title: 'Faults: every job ends, none twice (kill -9, PostgreSQL and Temporal restarts)', run: () => runFaultsBench() },
 };
 
 function print(title: string, rows: Row[]): void {

@@ -11,7 +11,7 @@ export const configSchema = z.object({
   DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/grokflow'),
   TEMPORAL_ADDRESS: z.string().min(1).optional().describe('unset: grokflow starts an embedded dev server'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  WORKFLOW_ID_PREFIX: z.string().regex(/^[\w.-]*$/, 'letters, digits, _ . - only').default('').describe('prefixed to job workflow ids, for deployments sharing a namespace'),
+  WORKFLOW_ID_PREFIX: z.string().regex(/^[\w.-]*$/, 'letters, digits, _ . - only').optional().describe('unset: no prefix; prefixed to job workflow ids'),
   TEMPORAL_DEV_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
   GROKFLOW_DATA_DIR: z.string().default('.data'),

@@ -105,6 +105,7 @@ export async function handle(site: Site, req: http.IncomingMessage, res: http.Se
       if (!state.isHd(v)) return json(res, 404, { error: 'not_found' });
       return serveMedia(req, res, assets['generated_video_hd.mp4'], 'video/mp4');
     }
+    v.downloads = (v.downloads ?? 0) + 1;
     return serveMedia(req, res, assets['generated_video.mp4'], 'video/mp4');
   }
 

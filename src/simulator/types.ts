@@ -65,6 +65,8 @@ export interface VideoRecord {
   hd: boolean;
   upscaleStartedAt?: number;
   deleted: boolean;
+  /** How many times its SD file was served: a test's "downloaded once" check. */
+  downloads?: number;
 }
 
 export interface StorageStateCookie {
