@@ -38,6 +38,7 @@ export function runningOwner(stateFile: string): DevServerOwner | undefined {
   return commandLine(owner.pid).includes(stateFile) ? owner : undefined;
 }
 
+/** Running (a zombie waiting for its parent counts as gone). */
 export function isRunning(pid: number): boolean {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -134,9 +134,13 @@ export async function runFaultMatrix(log: (line: string) => void = () => undefin
     };
     const count = async (ids: number[], statuses: string[]) =>
       Number((await pool!.query('SELECT count(*) FROM jobs WHERE id = ANY($1) AND status = ANY($2::job_status[])', [ids, statuses])).rows[0].count);
-    const until = async (what: string, ok: () => Promise<boolean>, ms = 120_000) => {
+    const statuses = async (ids: number[]) =>
+      JSON.stringify((await pool!.query('SELECT status, count(*)::int AS n FROM jobs WHERE id = ANY($1) GROUP BY status', [ids])).rows);
+    const until = async (what: string, ok: () => Promise<boolean>, ms = 120_000, ids: number[] = []) => {
       for (const deadline = Date.now() + ms; !(await ok().catch(() => false));) {
-        if (Date.now() > deadline) throw new Error(`fault matrix: ${what} after ${ms / 1000} s`);
+        if (Date.now() > deadline) {
+          throw new Error(`fault matrix: ${what} after ${ms / 1000} s: ${await statuses(ids)}\nmaster:\n${master.output().slice(-3000)}\nslave:\n${slave.output().slice(-3000)}`);
+        }
         await new Promise((r) => setTimeout(r, 100));
       }
     };
@@ -144,7 +148,7 @@ export async function runFaultMatrix(log: (line: string) => void = () => undefin
     const scenario = async (fault: string, n: number, inject: (ids: number[]) => Promise<number>) => {
       const ids = await insert(n);
       const faultAt = await inject(ids);
-      await until(`${fault}: every job final`, async () => (await count(ids, ['COMPLETED', 'ERROR'])) === n, END_BOUND_MS);
+      await until(`${fault}: every job final`, async () => (await count(ids, ['COMPLETED', 'ERROR'])) === n, END_BOUND_MS, ids);
       const row = await judge(db, simulator!, fault, ids, faultAt);
       rows.push(row);
       log(`${fault}: ${row.completed}/${row.jobs} completed, ${row.errors} errors, ${row.duplicates} duplicates, recovered ${row.recoverySeconds} s`);
