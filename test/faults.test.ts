@@ -9,7 +9,7 @@ import { runFaultMatrix } from './helpers/faults';
 
 describe('faults: kill -9, database and Temporal restarts', () => {
   test('after each fault every job ends COMPLETED or ERROR, none twice, one forward path, nothing left running', async () => {
-    const { rows, leftRunning } = await runFaultMatrix((line) => console.log(`# ${line}`));
+    const { rows, leftRunning } = await runFaultMatrix({ log: (line) => console.log(`# ${line}`) });
     const table = new Table({ head: ['fault', 'jobs', 'completed', 'errors', 'duplicates', 'recovery s', 'all ended s'] });
     for (const r of rows) table.push([r.fault, r.jobs, r.completed, r.errors, r.duplicates, r.recoverySeconds, r.doneSeconds]);
     console.log(table.toString().split('\n').map((l) => `# ${l}`).join('\n'));
