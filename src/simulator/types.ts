@@ -65,7 +65,7 @@ export interface VideoRecord {
   hd: boolean;
   upscaleStartedAt?: number;
   deleted: boolean;
-  /** How many times its SD file was served: a test's "downloaded once" check. */
+  /** How many times its SD file was downloaded whole (not played): a test's "downloaded once" check. */
   downloads?: number;
 }
 
