@@ -9,9 +9,12 @@ import { transitionJob } from '../src/shared/jobs/transition';
 import { schedulerInput } from '../src/master/schedules';
 import { MASTER_WORKFLOWS_PATH } from '../src/master/worker';
 import { BATCHES_PER_RUN } from '../src/master/workflows';
+import { databaseIdentity } from '../src/shared/db/instance';
+import { GrokflowInstanceKey } from '../src/shared/searchAttributeKeys';
 import { jobType, jobWorkflowId } from '../src/shared/registry';
 import type { SlaveWorkflowInput } from '../src/shared/workflowInputs';
-import { GOOD_VIDEO, IMAGE, startMasterEnv, VIDEO, type MasterEnv } from './fixtures/master-env';
+import { createMasterActivities } from '../src/master/activities';
+import { GOOD_VIDEO, IMAGE, silentLogger, startMasterEnv, VIDEO, type MasterEnv } from './fixtures/master-env';
 import { SCHEDULER_HISTORIES } from './fixtures/record-scheduler-history';
 import { quietTemporal } from './helpers/temporal';
 
@@ -79,6 +82,8 @@ describe('master scheduler: claim and dispatch', () => {
     const history = JSON.parse(historyToJSON(await m.client.workflow.getHandle(m.lastTickId!).fetchHistory())) as { events: JsonEvent[] };
     const commands = startChildCommands(history.events);
     assert.equal(commands.length, 12);
+    const instance = await databaseIdentity(m.t.db);
+    assert.match(instance, /^[0-9a-f-]{36}$/);
     for (const c of commands) {
       assert.equal(c.parentClosePolicy, 'PARENT_CLOSE_POLICY_ABANDON');
       assert.equal(c.workflowIdReusePolicy, 'WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE');
@@ -86,8 +91,12 @@ describe('master scheduler: claim and dispatch', () => {
       assert.equal(c.workflowType.name, 'grokVideoGenerationWorkflow');
       const input = slaveInput(c);
       assert.equal(c.workflowId, `grok_video_generation(${input.jobId})`);
-      assert.deepEqual(input, { jobId: input.jobId, jobType: VIDEO, activityTimeouts: jobType(VIDEO).activityTimeouts });
+      // The database's identity travels in the input, the memo and a search attribute.
+      assert.deepEqual(input, { jobId: input.jobId, jobType: VIDEO, activityTimeouts: jobType(VIDEO).activityTimeouts, instance });
     }
+    const first = await m.client.workflow.getHandle(jobWorkflowId(VIDEO, video[0]!.id)).describe();
+    assert.equal(first.memo?.grokflowInstance, instance);
+    assert.deepEqual(first.typedSearchAttributes.get(GrokflowInstanceKey), instance);
     assert.deepEqual(commands.map((c) => slaveInput(c).jobId).sort((a, b) => a - b), video.map((j) => j.id).sort((a, b) => a - b));
 
     const events = (await m.events(video.map((j) => j.id))).filter((e) => e.fromStatus !== null);
@@ -159,6 +168,53 @@ describe('master scheduler: claim and dispatch', () => {
     }
     await m.tick(IMAGE);
     assert.match((await m.job(badImage[0]!.id)).errorMessage!, /payload\.prompt/);
+  });
+
+  test('rows edited by hand: an unknown type and a PROGRESS job with no workflow end ERROR naming why; the tick goes on', async () => {
+    const { rows } = await m.t.pool.query(`INSERT INTO jobs (type, payload) VALUES ('GROK_AUDIO_GENERATION', '{}') RETURNING id`);
+    const unknown = Number(rows[0].id);
+    const [orphan] = await m.insert(VIDEO, [GOOD_VIDEO]);
+    await m.t.pool.query(`UPDATE jobs SET status = 'PROGRESS' WHERE id = $1`, [orphan!.id]);
+    await new Promise((r) => setTimeout(r, 500)); // past the reconciler's grace
+    const [good] = await m.insert(VIDEO, [GOOD_VIDEO]);
+    const result = await m.tick(VIDEO);
+    assert.equal(result.started, 1, 'the good job is dispatched in the same tick');
+    assert.equal((await m.job(good!.id)).status, 'INQUEUE');
+    const unknownRow = await m.job(unknown);
+    assert.equal(unknownRow.status, 'ERROR');
+    assert.match(unknownRow.errorMessage!, /unknown job type "GROK_AUDIO_GENERATION"; known: GROK_VIDEO_GENERATION, GROK_IMAGE_GENERATION/);
+    const orphanRow = await m.job(orphan!.id);
+    assert.equal(orphanRow.status, 'ERROR');
+    assert.match(orphanRow.errorMessage!, new RegExp(`workflow grok_video_generation\\(${orphan!.id}\\) not found while the job was PROGRESS`));
+  });
+
+  test('a workflow id held by another database\'s workflow: the job ends ERROR naming the conflict and the fix', async () => {
+    const [job] = await m.insert(VIDEO, [GOOD_VIDEO]);
+    const workflowId = jobWorkflowId(VIDEO, job!.id);
+    // Another database's job of the same id, already closed, as its master started it.
+    const other = '00000000-0000-4000-8000-000000000001';
+    const foreign = await m.client.workflow.start('grokVideoGenerationWorkflow', {
+      taskQueue: 'nobody-polls-this', workflowId, args: [{ jobId: job!.id, jobType: VIDEO, activityTimeouts: jobType(VIDEO).activityTimeouts, instance: other }],
+      memo: { grokflowInstance: other },
+    });
+    await foreign.terminate('the other database is gone');
+    const result = await m.tick(VIDEO);
+    assert.equal(result.conflicts, 1);
+    assert.equal(result.alreadyStarted, 0, 'not counted as started');
+    const row = await m.job(job!.id);
+    assert.equal(row.status, 'ERROR');
+    assert.match(row.errorMessage!, new RegExp(`workflow id grok_video_generation\\(${job!.id}\\) is already taken by a TERMINATED workflow of another grokflow database \\(instance ${other};`));
+    assert.match(row.errorMessage!, /TEMPORAL_NAMESPACE\) or its own WORKFLOW_ID_PREFIX/);
+    assert.equal((await foreign.describe()).status.name, 'TERMINATED', 'the other database\'s workflow is left as it was');
+  });
+
+  test('WORKFLOW_ID_PREFIX prefixes the id the claim writes and the scheduler starts', async () => {
+    const [job] = await m.insert(IMAGE, [{ prompt: 'prefixed' }]);
+    const claim = createMasterActivities({ db: m.t.db, client: m.client, logger: silentLogger, reconcileGraceMs: 500, workflowIdPrefix: 'deploy-b.' }).claimJobs;
+    const claimed = await claim({ jobType: IMAGE, limit: 10 });
+    assert.deepEqual(claimed.jobs.map((j) => j.workflowId), [`deploy-b.grok_image_generation(${job!.id})`]);
+    assert.equal((await m.job(job!.id)).workflowId, `deploy-b.grok_image_generation(${job!.id})`);
+    assert.equal(jobWorkflowId(IMAGE, job!.id, 'deploy-b.'), claimed.jobs[0]!.workflowId);
   });
 
   test('a slave workflow terminated before its first activity → job ERROR naming TERMINATED', async () => {

@@ -16,6 +16,14 @@ describe('migrations', () => {
     assert.equal(applied.rows[0].n, files.length);
   });
 
+  test('one instance row with a uuid identity; a second row and a job_items row for a missing job are refused', async () => {
+    const { rows } = await t.pool.query('SELECT identity FROM grokflow_instance');
+    assert.equal(rows.length, 1);
+    assert.match(rows[0].identity, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    await assert.rejects(t.pool.query('INSERT INTO grokflow_instance (singleton) VALUES (false)'), /grokflow_instance_one_row/);
+    await assert.rejects(t.pool.query(`INSERT INTO job_items (job_id, index) VALUES (987654321, 0)`), /job_items_job_id_jobs_id_fk/);
+  });
+
   test('the job status is an enum that refuses unknown values', async () => {
     await assert.rejects(
       t.pool.query(`INSERT INTO jobs (type, status) VALUES ('X', 'DONE')`),

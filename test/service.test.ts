@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { databaseIdentity } from '../src/shared/db/instance';
 import { freeLoopbackPort } from '../src/shared/freePort';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
-import { descendants, survivors } from './helpers/processes';
+import { alive, descendants, survivors } from './helpers/processes';
 
 // `npm start` end to end, as a user runs it: the set-up, an embedded Temporal dev server,
 // the simulator, master and slave; a row inserted with SQL; Ctrl-C; nothing left running.
@@ -110,4 +111,118 @@ describe('npm start', () => {
       }
     }
   });
+
+  test('SIGKILL leaves a dev server the next start stops, never adopts; another database\'s or a live grokflow\'s server is refused; SIGTERM with a job in flight exits', async () => {
+    const [temporalPort, uiPort, simPort] = await Promise.all([freeLoopbackPort(), freeLoopbackPort(), freeLoopbackPort()]);
+    const other = await createTestDatabase();
+    const started: Service[] = [];
+    let orphan: number | undefined;
+    const start = (databaseUrl: string) => {
+      // The program itself (what `npm start` runs), so its pid is grokflow's own.
+      const svc = startService({
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        DATABASE_URL: databaseUrl,
+        TEMPORAL_DEV_PORT: String(temporalPort),
+        TEMPORAL_UI_PORT: String(uiPort),
+        SIMULATOR_PORT: String(simPort),
+        SIMULATOR_GENERATION_MS: '60000',
+        SHUTDOWN_GRACE_MS: '2000',
+        METRICS_PORT: '0',
+        GROKFLOW_DATA_DIR: path.join(dir, 'data2'),
+        DOWNLOADS_DIR: path.join(dir, 'downloads2'),
+        ARTIFACTS_DIR: path.join(dir, 'artifacts2'),
+        LOG_PRETTY: 'false',
+      });
+      started.push(svc);
+      return svc;
+    };
+    try {
+      const first = start(t.url);
+      await first.until('grokflow is running');
+      const stateFile = path.join(dir, 'data2', `temporal-${await databaseIdentity(t.db)}.db`);
+      const owner = JSON.parse(fs.readFileSync(`${stateFile}.owner.json`, 'utf8')) as { pid: number; parent: number };
+      orphan = owner.pid;
+      assert.equal(owner.parent, first.child.pid, 'the owner file names the grokflow that started the server');
+      const firstTree = descendants(first.child.pid!);
+      first.child.kill('SIGKILL');
+      await first.exited;
+      assert.ok(alive(owner.pid), 'SIGKILL left the dev server running (nothing could stop it)');
+
+      // Another database, same port: the orphan serves other state, so it is refused, loudly.
+      const foreign = start(other.url);
+      const foreignEnd = await foreign.exited;
+      assert.equal(foreignEnd.code, 1, foreign.out());
+      assert.match(foreign.out(), new RegExp(`a Temporal server already answers on 127\\.0\\.0\\.1:${temporalPort} and it is not this database's dev server`));
+      assert.ok(alive(owner.pid), 'a refusal kills nothing');
+
+      // The same database again: its own orphan is stopped and a fresh server started.
+      const second = start(t.url);
+      await second.until('grokflow is running');
+      assert.match(second.out(), /stopping the Temporal dev server a killed grokflow left behind/);
+      assert.deepEqual(await survivors([owner.pid]), [], 'the orphan is gone');
+      assert.deepEqual(await survivors(firstTree.filter((p) => p !== owner.pid)), [], 'nothing else of the killed grokflow runs');
+
+      // A second start on the same database while it runs: refused, the first one untouched.
+      const third = start(t.url);
+      const thirdEnd = await third.exited;
+      assert.equal(thirdEnd.code, 1, third.out());
+      assert.match(third.out(), new RegExp(`another grokflow \\(pid ${second.child.pid}\\) runs this database's Temporal dev server`));
+
+      // SIGTERM with a job generating (60 s generations): out within the grace, nothing left.
+      const { rows } = await t.pool.query(`INSERT INTO jobs (type, payload) VALUES ('GROK_VIDEO_GENERATION', '{"prompt": "a slow one"}') RETURNING id`);
+      const id = Number(rows[0].id);
+      for (let status = ''; status !== 'PROGRESS'; await new Promise((r) => setTimeout(r, 200))) {
+        status = (await t.pool.query('SELECT status FROM jobs WHERE id = $1', [id])).rows[0].status as string;
+        assert.equal(second.child.exitCode, null, second.out());
+      }
+      await new Promise((r) => setTimeout(r, 1000)); // the browser is generating
+      const tree = descendants(second.child.pid!);
+      const sent = Date.now();
+      second.child.kill('SIGTERM');
+      const end = await second.exited;
+      const seconds = (Date.now() - sent) / 1000;
+      console.log(`# SIGTERM with a job in flight: exited ${JSON.stringify(end)} after ${seconds.toFixed(1)} s (SHUTDOWN_GRACE_MS 2000)`);
+      assert.equal(end.code, 0, second.out());
+      assert.deepEqual(await survivors(tree), [], 'no Temporal server or Chromium left');
+    } finally {
+      for (const svc of started) svc.kill();
+      if (orphan !== undefined && alive(orphan)) process.kill(orphan, 'SIGKILL');
+      await other.drop();
+    }
+  });
 });
+
+interface Service {
+  child: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  out(): string;
+  until(text: string): Promise<void>;
+  kill(): void;
+}
+
+function startService(env: NodeJS.ProcessEnv): Service {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'src', 'main.ts')], { cwd: path.join(__dirname, '..'), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  return {
+    child,
+    exited,
+    out: () => out,
+    async until(text) {
+      const deadline = Date.now() + 180_000;
+      while (!out.includes(text)) {
+        assert.ok(child.exitCode === null && child.signalCode === null, `grokflow exited early:\n${out}`);
+        assert.ok(Date.now() < deadline, `no "${text}" after 180 s:\n${out}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
+    kill() {
+      for (const pid of [child.pid!, ...descendants(child.pid!)]) {
+        try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      }
+    },
+  };
+}

@@ -20,7 +20,7 @@ describe('object storage: slaves upload each item and its HD twin to OUTPUT_URL'
     gw = await startVersitygw();
     // A short heartbeat timeout, so a killed worker's activity is retried within seconds.
     s = await startStack({ slave: false, activityTimeouts: { heartbeat: '4 seconds' } });
-    identity = (await s.t.pool.query('SELECT current_database() AS name')).rows[0].name;
+    identity = (await s.t.pool.query('SELECT identity FROM grokflow_instance')).rows[0].identity;
   });
   after(async () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');

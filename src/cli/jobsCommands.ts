@@ -2,6 +2,7 @@ import { and, asc, desc, eq, type SQL } from 'drizzle-orm';
 import { jobDeliveries, jobEvents, jobItems, jobs, JOB_STATUSES, type Job, type JobStatus } from '../shared/db/schema';
 import { callbackUrlOf } from '../shared/payloads';
 import { FINAL_STATUSES } from '../shared/jobs/transition';
+import { databaseIdentity } from '../shared/db/instance';
 import { jobType } from '../shared/registry';
 import { CliError, ExitCode, type CliContext } from './context';
 import { ago, duration, json, table, truncate } from './format';
@@ -113,7 +114,7 @@ export async function redeliverJob(ctx: CliContext, id: string, o: { json?: bool
   await (await ctx.temporal()).workflow.start('deliverJobCallbackWorkflow', {
     taskQueue: jobType(job.type).slaveTaskQueue,
     workflowId,
-    args: [{ jobId: job.id }],
+    args: [{ jobId: job.id, instance: await databaseIdentity(ctx.db) }],
   });
   out(o.json ? json({ id: job.id, workflowId }) : `job ${job.id}: callback redelivery started (workflow ${workflowId})`);
 }

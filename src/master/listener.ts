@@ -26,7 +26,8 @@ export interface JobListener {
  * LISTEN job_events on a dedicated connection (a pool would hand it back and lose the
  * LISTEN). A PENDING notification wakes that type's scheduler, debounced: a burst of
  * inserts costs one wake per window. When Postgres drops the connection it reconnects with
- * backoff and then wakes every type once, for whatever was inserted while it was away.
+ * backoff. Every connect, the first included, wakes every type once, for whatever was
+ * inserted while nobody listened.
  */
 export function startListener(options: ListenerOptions): JobListener {
   const log = options.logger.child({ component: 'listener' });
@@ -87,11 +88,11 @@ export function startListener(options: ListenerOptions): JobListener {
     client = c;
     log.info({ channel: JOB_EVENTS_CHANNEL }, 'listening');
     markReady();
-    // Anything inserted while we were not listening: one wake per type.
-    if (++connections > 1) for (const type of options.types) schedule(type);
+    // Anything inserted while we were not listening (before start-up, or while the connection
+    // was down): one wake per type, so such jobs wait for no cron tick.
+    for (const type of options.types) schedule(type);
   };
 
-  let connections = 0;
   const retry = (attempt: number) => {
     const delay = Math.min(maxBackoff, minBackoff * 2 ** attempt) * (0.5 + Math.random() / 2);
     retryTimer = setTimeout(() => { void connect(attempt); }, delay);

@@ -28,6 +28,8 @@ export interface MasterWorkerOptions {
   identity?: string;
   types?: readonly JobTypeName[];
   reconcileGraceMs: number;
+  /** WORKFLOW_ID_PREFIX (default empty). */
+  workflowIdPrefix?: string;
   /** Concurrent workflow tasks per worker. */
   maxConcurrentWorkflowTaskExecutions?: number;
 }
@@ -41,6 +43,7 @@ export async function createMasterWorkers(options: MasterWorkerOptions): Promise
     client: options.client,
     logger: options.logger,
     reconcileGraceMs: options.reconcileGraceMs,
+    workflowIdPrefix: options.workflowIdPrefix,
   });
   const queues = [...new Set(types.map((t) => jobType(t).masterTaskQueue))];
   return Promise.all(queues.map((taskQueue) => Worker.create({
@@ -109,7 +112,9 @@ export async function runMaster(config: Config, options: RunMasterOptions = {}):
       logger.warn({ reconcileGraceMs, cronPeriodMs: runs.periodMs },
         'RECONCILE_GRACE_MS is not shorter than the SCHEDULER_CRON period: an orphaned job waits more than two ticks');
     }
-    const workers = await createMasterWorkers({ connection, client, db, logger, identity, types, reconcileGraceMs });
+    const workers = await createMasterWorkers({
+      connection, client, db, logger, identity, types, reconcileGraceMs, workflowIdPrefix: config.WORKFLOW_ID_PREFIX,
+    });
     logger.info({ schedules: outcomes, taskQueues: workers.map((w) => w.options.taskQueue) }, 'master starting');
 
     const abort = new AbortController();

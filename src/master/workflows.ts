@@ -5,10 +5,11 @@ import {
   WorkflowIdReusePolicy, workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError, type Duration } from '@temporalio/common';
+import { GrokflowInstanceKey, INSTANCE_MEMO_KEY } from '../shared/searchAttributeKeys';
 import type { SchedulerInput, SlaveWorkflowInput } from '../shared/workflowInputs';
 import type { ClaimResult, DispatchJob, MasterActivities } from './activities';
 
-const { reconcileJobs, claimJobs } = proxyActivities<MasterActivities>({
+const { reconcileJobs, claimJobs, checkWorkflowOwner } = proxyActivities<MasterActivities>({
   startToCloseTimeout: '1 minute',
   heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '200 milliseconds', maximumInterval: '5 seconds', backoffCoefficient: 2 },
@@ -27,6 +28,8 @@ export interface SchedulerResult {
   started: number;
   /** Workflow id already taken: counted as started, never started twice. */
   alreadyStarted: number;
+  /** Workflow id taken by another database's workflow: the job was moved to ERROR. */
+  conflicts?: number;
   /** Jobs moved to ERROR by the reconciler (workflow closed or gone). */
   failed: number;
 }
@@ -98,6 +101,7 @@ export async function schedulerWorkflow(input: SchedulerRunInput): Promise<Sched
     }
     for (const outcome of await dispatch(input, toStart)) {
       if (outcome === 'started') result.started++;
+      else if (outcome === 'conflict') result.conflicts = (result.conflicts ?? 0) + 1;
       else result.alreadyStarted++;
     }
     if (prefetch) continue;
@@ -128,24 +132,36 @@ export async function schedulerWorkflow(input: SchedulerRunInput): Promise<Sched
   return result;
 }
 
-async function dispatch(input: SchedulerInput, jobs: DispatchJob[]): Promise<Array<'started' | 'already'>> {
+type StartOutcome = 'started' | 'already' | 'conflict';
+
+async function dispatch(input: SchedulerInput, jobs: DispatchJob[]): Promise<StartOutcome[]> {
   if (input.dispatchMode === 'sequential') {
     // One start after the other, in claim order (priority, then age).
-    const outcomes: Array<'started' | 'already'> = [];
+    const outcomes: StartOutcome[] = [];
     for (const job of jobs) outcomes.push(await startSlave(input, job));
     return outcomes;
   }
   return Promise.all(jobs.map((job) => startSlave(input, job)));
 }
 
-/** Starts a job's slave workflow; a workflow id already taken means it was started before. */
-async function startSlave(input: SchedulerInput, job: DispatchJob): Promise<'started' | 'already'> {
+/**
+ * Starts a job's slave workflow. A workflow id already taken means it was started before,
+ * unless the workflow holding it belongs to another database: then the job ends ERROR.
+ */
+async function startSlave(input: SchedulerInput, job: DispatchJob): Promise<StartOutcome> {
   const args: SlaveWorkflowInput = { jobId: job.jobId, jobType: input.jobType, activityTimeouts: input.activityTimeouts };
+  // Histories recorded before identities existed have none: they start exactly as they did.
+  const identity = job.instance === undefined ? {} : {
+    memo: { [INSTANCE_MEMO_KEY]: job.instance },
+    typedSearchAttributes: [{ key: GrokflowInstanceKey, value: job.instance }],
+  };
+  if (job.instance !== undefined) args.instance = job.instance;
   try {
     await startChild(input.slaveWorkflow, {
       workflowId: job.workflowId,
       taskQueue: input.slaveTaskQueue,
       args: [args],
+      ...identity,
       // The job outlives this tick; and a job id can never run twice.
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
@@ -153,6 +169,13 @@ async function startSlave(input: SchedulerInput, job: DispatchJob): Promise<'sta
     return 'started';
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      if (job.instance !== undefined) {
+        const owner = await checkWorkflowOwner({ jobId: job.jobId, workflowId: job.workflowId, instance: job.instance });
+        if (owner === 'conflict') {
+          log.warn('workflow id taken by another database: job moved to ERROR', { jobId: job.jobId, workflowId: job.workflowId });
+          return 'conflict';
+        }
+      }
       log.info('slave workflow already started', { jobId: job.jobId, workflowId: job.workflowId, parent: workflowInfo().workflowId });
       return 'already';
     }

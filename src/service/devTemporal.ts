@@ -5,13 +5,16 @@ import { Connection } from '@temporalio/client';
 import { toolPath } from '../setup/tools';
 import { projectPath, type Config } from '../shared/config';
 import type { Logger } from '../shared/logger';
+import { createDb, createPool } from '../shared/db/client';
+import { databaseIdentity } from '../shared/db/instance';
 import { devServerSearchAttributeArgs } from '../shared/searchAttributes';
+import { isRunning, removeOwner, runningOwner, writeOwner } from './devServerOwner';
 
 export interface DevTemporal {
   address: string;
   uiUrl: string;
-  /** false when a server already answered on the port and was reused. */
-  owned: boolean;
+  /** The SQLite file holding this database's Temporal state. */
+  stateFile: string;
   stop(): Promise<void>;
 }
 
@@ -26,15 +29,40 @@ async function answers(address: string): Promise<boolean> {
   }
 }
 
-/** `temporal server start-dev` with its state in a SQLite file, so it survives restarts. */
+/** The dev server's state file of this database: one per database identity, so switching DATABASE_URL switches Temporal state too. */
+export async function devStateFile(config: Config): Promise<string> {
+  const pool = createPool(config.DATABASE_URL, { max: 1 });
+  try {
+    return path.join(projectPath(config.GROKFLOW_DATA_DIR), `temporal-${await databaseIdentity(createDb(pool))}.db`);
+  } finally {
+    await pool.end();
+  }
+}
+
+/**
+ * `temporal server start-dev` with this database's state in a SQLite file, so it survives
+ * restarts. Never adopts a server it cannot prove is its own: a dev server of this state
+ * file left behind by a killed grokflow is stopped and started afresh; one still run by a
+ * live grokflow, or anything else answering on the port, is refused with what to do.
+ */
 export async function startDevTemporal(config: Config, logger: Logger): Promise<DevTemporal> {
   const address = `127.0.0.1:${config.TEMPORAL_DEV_PORT}`;
   const uiUrl = `http://127.0.0.1:${config.TEMPORAL_UI_PORT}`;
-  if (await answers(address)) {
-    logger.info({ address }, 'a Temporal server already answers there; using it');
-    return { address, uiUrl, owned: false, stop: async () => undefined };
+  const stateFile = await devStateFile(config);
+  const previous = runningOwner(stateFile);
+  if (previous && isRunning(previous.parent) && previous.parent !== process.pid) {
+    throw new Error(`another grokflow (pid ${previous.parent}) runs this database's Temporal dev server (pid ${previous.pid}, 127.0.0.1:${previous.port}); stop it first`);
   }
-  const dataDir = projectPath(config.GROKFLOW_DATA_DIR);
+  if (previous) {
+    // Ours, orphaned (its grokflow was killed with SIGKILL): stop it; a fresh one is started below.
+    logger.warn({ pid: previous.pid, port: previous.port, stateFile }, 'stopping the Temporal dev server a killed grokflow left behind');
+    await stopProcess(previous.pid);
+  }
+  if (await answers(address)) {
+    throw new Error(`a Temporal server already answers on ${address} and it is not this database's dev server (${stateFile}); `
+      + 'stop it, or set TEMPORAL_DEV_PORT and TEMPORAL_UI_PORT to free ports, or set TEMPORAL_ADDRESS to use that server on purpose');
+  }
+  const dataDir = path.dirname(stateFile);
   fs.mkdirSync(dataDir, { recursive: true });
   const logFile = path.join(dataDir, 'temporal.log');
   const out = fs.openSync(logFile, 'a');
@@ -45,7 +73,7 @@ export async function startDevTemporal(config: Config, logger: Logger): Promise<
       '--ip', '127.0.0.1',
       '--port', String(config.TEMPORAL_DEV_PORT),
       '--ui-port', String(config.TEMPORAL_UI_PORT),
-      '--db-filename', path.join(dataDir, 'temporal.db'),
+      '--db-filename', stateFile,
       '--namespace', config.TEMPORAL_NAMESPACE,
       '--log-level', 'warn',
       ...devServerSearchAttributeArgs(),
@@ -55,7 +83,11 @@ export async function startDevTemporal(config: Config, logger: Logger): Promise<
     { stdio: ['ignore', out, out], detached: true },
   );
   fs.closeSync(out);
-  const killOnExit = () => child.kill('SIGKILL');
+  if (child.pid) writeOwner(stateFile, { pid: child.pid, parent: process.pid, port: config.TEMPORAL_DEV_PORT });
+  const killOnExit = () => {
+    child.kill('SIGKILL');
+    removeOwner(stateFile);
+  };
   process.once('exit', killOnExit);
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
 
@@ -69,19 +101,31 @@ export async function startDevTemporal(config: Config, logger: Logger): Promise<
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  logger.info({ address, uiUrl, logFile }, 'embedded Temporal dev server started');
+  logger.info({ address, uiUrl, logFile, stateFile }, 'embedded Temporal dev server started');
 
   return {
     address,
     uiUrl,
-    owned: true,
+    stateFile,
     async stop() {
       process.removeListener('exit', killOnExit);
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      removeOwner(stateFile);
     },
   };
+}
+
+/** SIGTERM, then SIGKILL after 10 s; resolves once the process is gone. */
+async function stopProcess(pid: number): Promise<void> {
+  const signal = (s: NodeJS.Signals) => { try { process.kill(pid, s); } catch { /* gone */ } };
+  signal('SIGTERM');
+  // Polling: the process is not our child, so there is no exit event to wait on.
+  for (const deadline = Date.now() + 10_000; isRunning(pid) && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 100));
+  if (isRunning(pid)) signal('SIGKILL');
+  while (isRunning(pid)) await new Promise((r) => setTimeout(r, 100));
 }

@@ -14,6 +14,7 @@ export const configSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).refine((a) => !a.includes('://'), 'host:port without a scheme, e.g. temporal.internal:7233')
     .optional().describe('unset: grokflow starts an embedded dev server'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  WORKFLOW_ID_PREFIX: z.string().regex(/^[\w.-]*$/, 'letters, digits, _ . - only').optional().describe('unset: no prefix; prefixed to job workflow ids'),
   TEMPORAL_DEV_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
   GROKFLOW_DATA_DIR: z.string().default('.data'),

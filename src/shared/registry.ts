@@ -70,7 +70,10 @@ export function jobType(name: string): JobTypeEntry {
   return registry[name] as unknown as JobTypeEntry;
 }
 
-/** Workflow id of a job's slave workflow: `<type in lower case>(<jobId>)`. */
-export function jobWorkflowId(type: string, jobId: number): string {
-  return `${type.toLowerCase()}(${jobId})`;
+/**
+ * Workflow id of a job's slave workflow: `<prefix><type in lower case>(<jobId>)`, prefix
+ * WORKFLOW_ID_PREFIX (default empty). The claim writes the same id in SQL (workflowIdSql).
+ */
+export function jobWorkflowId(type: string, jobId: number, prefix = ''): string {
+  return `${prefix}${type.toLowerCase()}(${jobId})`;
 }

@@ -6,3 +6,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 export const JobIdKey = defineSearchAttributeKey('JobId', SearchAttributeType.INT);
 export const JobTypeKey = defineSearchAttributeKey('JobType', SearchAttributeType.KEYWORD);
 export const AccountKey = defineSearchAttributeKey('Account', SearchAttributeType.KEYWORD);
+/** The database a job belongs to (db/instance.ts), set by the master when it starts the workflow. */
+/** The memo key holding the same identity (read back by the master's owner check). */
+export const INSTANCE_MEMO_KEY = 'grokflowInstance';
+export const GrokflowInstanceKey = defineSearchAttributeKey('GrokflowInstance', SearchAttributeType.KEYWORD);

@@ -1,6 +1,6 @@
 import type { ConnectionLike } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { AccountKey, JobIdKey, JobTypeKey } from './searchAttributeKeys';
+import { AccountKey, GrokflowInstanceKey, JobIdKey, JobTypeKey } from './searchAttributeKeys';
 
 const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
 
@@ -8,6 +8,7 @@ export const SEARCH_ATTRIBUTES = {
   JobId: { key: JobIdKey, indexed: IndexedValueType.INDEXED_VALUE_TYPE_INT, cli: 'Int' },
   JobType: { key: JobTypeKey, indexed: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, cli: 'Keyword' },
   Account: { key: AccountKey, indexed: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, cli: 'Keyword' },
+  GrokflowInstance: { key: GrokflowInstanceKey, indexed: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, cli: 'Keyword' },
 } as const;
 
 /** `Name=Type` for each, as the temporal CLI and docker/temporal/setup-namespace.sh take them. */

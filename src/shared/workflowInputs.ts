@@ -17,4 +17,9 @@ export interface SlaveWorkflowInput {
   jobId: number;
   jobType: JobTypeName;
   activityTimeouts: ActivityTimeouts;
+  /**
+   * The identity of the database the job lives in (db/instance.ts); every activity checks it
+   * before touching a row. Absent in workflows started before identities existed.
+   */
+  instance?: string;
 }

@@ -105,6 +105,8 @@ export async function handle(site: Site, req: http.IncomingMessage, res: http.Se
       if (!state.isHd(v)) return json(res, 404, { error: 'not_found' });
       return serveMedia(req, res, assets['generated_video_hd.mp4'], 'video/mp4');
     }
+    // A download is a whole-file GET; the page's <video> element asks for byte ranges.
+    if (req.method === 'GET' && !req.headers.range) v.downloads = (v.downloads ?? 0) + 1;
     return serveMedia(req, res, assets['generated_video.mp4'], 'video/mp4');
   }
 

@@ -78,6 +78,8 @@ export interface VideoRecord {
   hd: boolean;
   upscaleStartedAt?: number;
   deleted: boolean;
+  /** How many times its SD file was downloaded whole (not played): a test's "downloaded once" check. */
+  downloads?: number;
 }
 
 export interface StorageStateCookie {

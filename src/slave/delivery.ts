@@ -1,6 +1,7 @@
 import { CancellationScope, log, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import { bookkeepingTaskQueue } from '../shared/bookkeepingQueue';
 import type { SlaveActivities } from './activities';
+import type { JobRef } from './activities/guard';
 import { FailureType } from './failures';
 
 // Workflow code: the job's callback (webhook), every proxy of it defined here. Temporal does
@@ -15,9 +16,9 @@ const planning = (taskQueue: string) => proxyActivities<SlaveActivities>({
 });
 
 /** Sends the ended job's callback when its payload has one; returns whether it was delivered. */
-export async function deliverJobCallback(jobId: number): Promise<boolean> {
+export async function deliverJobCallback(job: JobRef): Promise<boolean> {
   const taskQueue = bookkeepingTaskQueue(workflowInfo().taskQueue);
-  const plan = await planning(taskQueue).prepareDelivery({ jobId });
+  const plan = await planning(taskQueue).prepareDelivery(job);
   if (!plan) return false;
   const { deliverCallback } = proxyActivities<SlaveActivities>({
     taskQueue,
@@ -31,7 +32,7 @@ export async function deliverJobCallback(jobId: number): Promise<boolean> {
       nonRetryableErrorTypes: [FailureType.WebhookRejected, FailureType.InvalidInput],
     },
   });
-  await deliverCallback({ jobId, deliveryId: plan.deliveryId });
+  await deliverCallback({ ...job, deliveryId: plan.deliveryId });
   return true;
 }
 
@@ -40,16 +41,16 @@ export async function deliverJobCallback(jobId: number): Promise<boolean> {
  * Postgres) and not stopped by a cancel that came with the end. Behind a patch so histories
  * recorded before callbacks existed still replay.
  */
-export async function deliverOnJobEnd(jobId: number): Promise<void> {
+export async function deliverOnJobEnd(job: JobRef): Promise<void> {
   if (!patched('job-callback')) return;
   try {
-    await CancellationScope.nonCancellable(() => deliverJobCallback(jobId));
+    await CancellationScope.nonCancellable(() => deliverJobCallback(job));
   } catch (err) {
-    log.warn('callback not delivered', { jobId, error: (err as Error).message });
+    log.warn('callback not delivered', { jobId: job.jobId, error: (err as Error).message });
   }
 }
 
 /** `grokflow jobs redeliver <id>`: the callback again, with a new delivery id. */
-export async function deliverJobCallbackWorkflow({ jobId }: { jobId: number }): Promise<{ delivered: boolean }> {
-  return { delivered: await deliverJobCallback(jobId) };
+export async function deliverJobCallbackWorkflow(job: JobRef): Promise<{ delivered: boolean }> {
+  return { delivered: await deliverJobCallback(job) };
 }

@@ -17,6 +17,8 @@ export const FailureType = {
   WebhookRejected: 'WebhookRejected',
   /** The activity was stopped from outside (terminate, cancel); the job is already ended. */
   Stopped: 'Stopped',
+  /** The workflow belongs to another database (another grokflow instance): nothing was touched. */
+  WrongDatabase: 'WrongDatabase',
 } as const;
 
-export const NON_RETRYABLE = [FailureType.InvalidInput, FailureType.AuthRequired, FailureType.QuotaExceeded, FailureType.Stopped];
+export const NON_RETRYABLE = [FailureType.InvalidInput, FailureType.AuthRequired, FailureType.QuotaExceeded, FailureType.Stopped, FailureType.WrongDatabase];

@@ -39,6 +39,8 @@ async function runGenerationJob(input: SlaveWorkflowInput): Promise<JobResult> {
     startToCloseTimeout: '1 minute',
     retry: { initialInterval: '1 second', maximumInterval: '30 seconds', nonRetryableErrorTypes: NON_RETRYABLE },
   });
+  // Every activity checks this against its database before touching a row.
+  const job = input.instance === undefined ? { jobId } : { jobId, instance: input.instance };
   const generation = proxyActivities<SlaveActivities>({
     startToCloseTimeout: activityTimeouts.startToClose,
     scheduleToCloseTimeout: activityTimeouts.scheduleToClose,
@@ -55,7 +57,7 @@ async function runGenerationJob(input: SlaveWorkflowInput): Promise<JobResult> {
   });
 
   try {
-    const plan = await bookkeeping.startJob({ jobId, workflowId: workflowInfo().workflowId, runId: workflowInfo().runId });
+    const plan = await bookkeeping.startJob({ ...job, workflowId: workflowInfo().workflowId, runId: workflowInfo().runId });
     // What the Web UI filters and shows by; ids and a summary only, never payload secrets.
     upsertSearchAttributes([
       { key: JobIdKey, value: jobId },
@@ -65,27 +67,28 @@ async function runGenerationJob(input: SlaveWorkflowInput): Promise<JobResult> {
     upsertMemo({ summary: plan.summary });
     await forEachLimit(plan.itemIndexes, plan.concurrency, async (index) => {
       try {
-        await generation.generateItem({ jobId, index });
+        await generation.generateItem({ ...job, index });
       } catch (err) {
         // A job-wide failure (login needed, quota) or a stop ends the job; anything else
         // fails only this item, and the job's threshold decides.
         if (isCancellation(err) || jobWide(err)) throw err;
-        await bookkeeping.failItem({ jobId, index, error: describe(err) });
+        await bookkeeping.failItem({ ...job, index, error: describe(err) });
       }
     });
-    const end = await bookkeeping.finishJob({ jobId });
-    await deliverOnJobEnd(jobId);
+    const end = await bookkeeping.finishJob(job);
+    await deliverOnJobEnd(job);
     if (end.status === 'ERROR') throw ApplicationFailure.nonRetryable(end.message, 'JobFailed');
     return { jobId, status: 'COMPLETED', completed: end.completed, requested: end.requested };
   } catch (err) {
     if (isCancellation(err)) {
-      await CancellationScope.nonCancellable(() => bookkeeping.failJob({ jobId, message: 'cancelled' }));
-      await deliverOnJobEnd(jobId);
+      await CancellationScope.nonCancellable(() => bookkeeping.failJob({ ...job, message: 'cancelled' }));
+      await deliverOnJobEnd(job);
       throw err;
     }
-    if (!(err instanceof ApplicationFailure && err.type === 'JobFailed')) {
-      await bookkeeping.failJob({ jobId, message: describe(err) });
-      await deliverOnJobEnd(jobId);
+    // A workflow of another database records nothing: its activities refuse this database.
+    if (!(err instanceof ApplicationFailure && err.type === 'JobFailed') && failureType(err) !== FailureType.WrongDatabase) {
+      await bookkeeping.failJob({ ...job, message: describe(err) });
+      await deliverOnJobEnd(job);
     }
     throw err;
   }
@@ -99,7 +102,7 @@ function failureType(err: unknown): string | undefined {
 function jobWide(err: unknown): boolean {
   const type = failureType(err);
   return type === FailureType.AuthRequired || type === FailureType.QuotaExceeded
-    || type === FailureType.InvalidInput || type === FailureType.Stopped;
+    || type === FailureType.InvalidInput || type === FailureType.Stopped || type === FailureType.WrongDatabase;
 }
 
 function describe(err: unknown): string {

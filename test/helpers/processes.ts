@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { isRunning } from '../../src/service/devServerOwner';
 
 /** Every process below `pid` (children, their children…), read from /proc. */
 export function descendants(pid: number): number[] {
@@ -25,14 +26,7 @@ export function descendants(pid: number): number[] {
 }
 
 /** Running (a zombie waiting for its parent counts as gone). */
-export function alive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
+export const alive = isRunning;
 
 /** Waits up to `ms` for every pid to be gone; returns those still running. */
 export async function survivors(pids: number[], ms = 15_000): Promise<number[]> {

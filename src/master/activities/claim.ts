@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { sql } from 'drizzle-orm';
+import { databaseIdentity } from '../../shared/db/instance';
 import { transitionJob } from '../../shared/jobs/transition';
 import { parsePayload, PayloadError } from '../../shared/payloads';
 import { jobType as registryEntry, jobWorkflowId } from '../../shared/registry';
@@ -22,7 +23,8 @@ export function createClaim(deps: MasterDeps) {
     if (input.limit <= 0) return { jobs: [], invalid: 0 };
     const entry = registryEntry(input.jobType);
     const log = activityLogger(deps, input.jobType);
-    const prefix = input.jobType.toLowerCase();
+    const prefix = deps.workflowIdPrefix ?? '';
+    const instance = await databaseIdentity(deps.db);
     // Which scheduler run claimed a job, in its INQUEUE event: cron tick, wake or redispatch.
     const scheduler = schedulerRunId();
     const result = await deps.db.execute<ClaimedRow>(sql`
@@ -34,7 +36,7 @@ export function createClaim(deps: MasterDeps) {
         FOR UPDATE SKIP LOCKED
       ), moved AS (
         UPDATE jobs j
-        SET status = 'INQUEUE', queued_at = now(), workflow_id = ${prefix} || '(' || j.id || ')'
+        SET status = 'INQUEUE', queued_at = now(), workflow_id = ${prefix + input.jobType.toLowerCase()} || '(' || j.id || ')'
         FROM picked
         WHERE j.id = picked.id AND j.status = 'PENDING'
         RETURNING j.id, j.payload, j.priority, j.created_at, j.workflow_id
@@ -48,11 +50,11 @@ export function createClaim(deps: MasterDeps) {
     const claimed: DispatchJob[] = [];
     for (const row of result.rows) {
       const jobId = Number(row.id);
-      const workflowId = jobWorkflowId(input.jobType, jobId);
+      const workflowId = jobWorkflowId(input.jobType, jobId, prefix);
       if (row.workflow_id !== workflowId) throw new Error(`claim wrote workflow id ${row.workflow_id}, expected ${workflowId}`);
       try {
         parsePayload(entry.payloadSchema, row.payload);
-        claimed.push({ jobId, workflowId });
+        claimed.push({ jobId, workflowId, instance });
       } catch (err) {
         if (!(err instanceof PayloadError)) throw err;
         // Not dispatched: the job ends here, the rest of the tick goes on.

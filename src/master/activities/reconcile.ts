@@ -1,10 +1,12 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { and, eq, inArray, lt, sql } from 'drizzle-orm';
+import { databaseIdentity } from '../../shared/db/instance';
 import { jobs } from '../../shared/db/schema';
 import { transitionJob } from '../../shared/jobs/transition';
 import { jobWorkflowId } from '../../shared/registry';
 import { activityLogger } from './claim';
+import { failUnknownTypes } from './unknownTypes';
 import type { DispatchJob, MasterDeps, ReconcileInput, ReconcileResult } from './types';
 
 const DESCRIBE_CONCURRENCY = 32;
@@ -32,17 +34,18 @@ export function createReconcile(deps: MasterDeps) {
       ))
       .orderBy(jobs.updatedAt);
 
+    const instance = await databaseIdentity(deps.db);
     const redispatch: DispatchJob[] = [];
-    let failed = 0;
+    let failed = await failUnknownTypes(deps.db, log);
     await forEachLimited(stale, DESCRIBE_CONCURRENCY, async (job) => {
       heartbeat();
-      const workflowId = job.workflowId ?? jobWorkflowId(input.jobType, job.id);
+      const workflowId = job.workflowId ?? jobWorkflowId(input.jobType, job.id, deps.workflowIdPrefix);
       const jobLog = log.child({ jobId: job.id, workflowId });
       const state = await workflowState(deps, workflowId);
       if (state.kind === 'running') return;
       if (state.kind === 'missing' && job.status === 'INQUEUE') {
         if (redispatch.length < input.limit) {
-          redispatch.push({ jobId: job.id, workflowId });
+          redispatch.push({ jobId: job.id, workflowId, instance });
           jobLog.warn('job INQUEUE but its workflow never started: redispatching');
         }
         return;

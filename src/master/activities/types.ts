@@ -13,6 +13,8 @@ export interface MasterDeps {
    * reconciler redispatches it (a claim whose child start is still in flight is younger).
    */
   reconcileGraceMs: number;
+  /** WORKFLOW_ID_PREFIX: prefixed to every job workflow id (registry.jobWorkflowId). */
+  workflowIdPrefix?: string;
 }
 
 /**
@@ -28,6 +30,14 @@ export function defaultReconcileGraceMs(cronPeriodMs: number | undefined): numbe
 export interface DispatchJob {
   jobId: number;
   workflowId: string;
+  /** The database's identity (db/instance.ts); absent in histories recorded before it existed. */
+  instance?: string;
+}
+
+export interface OwnerCheckInput {
+  jobId: number;
+  workflowId: string;
+  instance: string;
 }
 
 export interface ClaimInput {

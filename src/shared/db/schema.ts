@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
-  bigint, bigserial, boolean, index, integer, jsonb, pgEnum, pgTable, smallint, text, timestamp, uniqueIndex,
+  bigint, bigserial, boolean, check, index, integer, jsonb, pgEnum, pgTable, smallint, text, timestamp, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core';
 
 export const JOB_STATUSES = ['PENDING', 'INQUEUE', 'PROGRESS', 'COMPLETED', 'ERROR'] as const;
@@ -112,6 +112,19 @@ export const accounts = pgTable('accounts', {
   lastAuthError: text('last_auth_error'),
   ...timestamps,
 });
+
+// One row: this database's identity. A job is its database and its id: the identity travels
+// in every workflow's input, memo and search attributes, so a workflow or a file of another
+// database (ids restart at 1 in each) is never taken for this one's (see db/instance.ts).
+export const grokflowInstance = pgTable(
+  'grokflow_instance',
+  {
+    singleton: boolean('singleton').primaryKey().default(true),
+    identity: uuid('identity').notNull().default(sql`gen_random_uuid()`),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [check('grokflow_instance_one_row', sql`${t.singleton}`)],
+);
 
 export type Job = typeof jobs.$inferSelect;
 export type JobItem = typeof jobItems.$inferSelect;

@@ -8,6 +8,7 @@ import { CallbackRefused, resolveCallback } from '../../shared/webhooks/callback
 import { postJson, signBody } from '../../shared/webhooks/post';
 import { FailureType } from '../failures';
 import type { SlaveDeps } from './deps';
+import { assertOwnDatabase, type JobRef } from './guard';
 import { isFinal, loadItems, loadJob } from './jobs';
 
 /** A delivery to make: its id (X-Grokflow-Delivery) and the retry settings, from config. */
@@ -29,8 +30,9 @@ function finalStatus(status: number): boolean {
 export function deliveryActivities({ db, config, logger }: SlaveDeps) {
   return {
     /** null when the job has no callbackUrl; else a new delivery id and the retry settings. */
-    async prepareDelivery({ jobId }: { jobId: number }): Promise<DeliveryPlan | null> {
-      const job = await loadJob(db, jobId);
+    async prepareDelivery(ref: JobRef): Promise<DeliveryPlan | null> {
+      await assertOwnDatabase(db, ref);
+      const job = await loadJob(db, ref.jobId);
       if (!callbackUrlOf(job.payload)) return null;
       return {
         deliveryId: crypto.randomUUID(),
@@ -42,7 +44,8 @@ export function deliveryActivities({ db, config, logger }: SlaveDeps) {
     },
 
     /** One attempt to POST the ended job's result; each attempt is a job_deliveries row. */
-    async deliverCallback({ jobId, deliveryId }: { jobId: number; deliveryId: string }): Promise<{ httpStatus: number }> {
+    async deliverCallback({ jobId, instance, deliveryId }: JobRef & { deliveryId: string }): Promise<{ httpStatus: number }> {
+      await assertOwnDatabase(db, { jobId, instance });
       const ctx = Context.current();
       const attempt = ctx.info.attempt;
       const log = logger.child({ jobId, workflowId: ctx.info.workflowExecution?.workflowId, deliveryId, attempt });

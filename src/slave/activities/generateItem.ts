@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { sql } from 'drizzle-orm';
+import { databaseIdentity } from '../../shared/db/instance';
 import { jobItems } from '../../shared/db/schema';
 import { transitionJob } from '../../shared/jobs/transition';
 import { projectPath } from '../../shared/config';
@@ -12,6 +13,7 @@ import { cooldownsTotal, generationSeconds, itemsTotal, moderationRetriesTotal }
 import { ObjectStore } from '../../shared/storage/objectStore';
 import { cooldownRemainingMs, quotaOf, recordAuthError, startCooldown } from './accounts';
 import type { Generator, SlaveDeps } from './deps';
+import { assertOwnDatabase, type JobRef } from './guard';
 import { failOpenItems, isFinal, ITEM_DONE, jobAccount, jobPayload, loadItems, loadJob, setItem } from './jobs';
 import { keepLocalCopy, removeLocalCopies, storeItem, type ItemSuccess } from './storeFiles';
 
@@ -37,8 +39,9 @@ const STOP_MESSAGES: Record<string, string> = { NOT_FOUND: 'terminated', CANCELL
 /** The heartbeating activity: one video or image of a job, from prompt to downloaded file. */
 export function generateItemActivity({ db, config, logger, generator }: SlaveDeps) {
   const store = config.OUTPUT_URL ? new ObjectStore(config) : undefined;
-  return async function generateItem({ jobId, index }: { jobId: number; index: number }): Promise<ItemResult> {
+  return async function generateItem({ jobId, instance, index }: JobRef & { index: number }): Promise<ItemResult> {
     const ctx = Context.current();
+    await assertOwnDatabase(db, { jobId, instance });
     const job = await loadJob(db, jobId);
     if (isFinal(job)) throw ApplicationFailure.nonRetryable(`job ${jobId} is already ${job.status}`, FailureType.Stopped);
     const items = await loadItems(db, jobId);
@@ -91,6 +94,7 @@ export function generateItemActivity({ db, config, logger, generator }: SlaveDep
               upscale: payload.upscale ?? false,
               deleteAfterDownload: payload.deleteAfterDownload ?? false,
               downloadPath: path.join(downloadDir, `${index}.mp4`),
+              owner: `${await databaseIdentity(db)}/${jobId}`,
             }, opts);
         if (ctx.cancellationSignal.aborted) break;
 

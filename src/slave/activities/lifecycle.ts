@@ -6,6 +6,7 @@ import { FailureType } from '../failures';
 import { itemsTotal } from '../../shared/metrics';
 import { quotaOf } from './accounts';
 import type { SlaveDeps } from './deps';
+import { assertOwnDatabase, type JobRef } from './guard';
 import { failOpenItems, isFinal, jobAccount, jobPayload, loadItems, loadJob, setItem } from './jobs';
 
 export interface JobPlan {
@@ -27,7 +28,8 @@ export interface JobEnd {
 export function lifecycleActivities({ db, config, logger }: SlaveDeps) {
   return {
     /** INQUEUE → PROGRESS, its job_items rows, the quota check. Safe to run twice. */
-    async startJob({ jobId, workflowId, runId }: { jobId: number; workflowId: string; runId: string }): Promise<JobPlan> {
+    async startJob({ jobId, workflowId, runId, instance }: JobRef & { workflowId: string; runId: string }): Promise<JobPlan> {
+      await assertOwnDatabase(db, { jobId, instance });
       const job = await loadJob(db, jobId);
       if (isFinal(job)) throw ApplicationFailure.nonRetryable(`job ${jobId} is already ${job.status}`, FailureType.Stopped);
       const payload = jobPayload(job);
@@ -57,7 +59,8 @@ export function lifecycleActivities({ db, config, logger }: SlaveDeps) {
     },
 
     /** PROGRESS → COMPLETED when enough items succeeded, else ERROR naming the counts. */
-    async finishJob({ jobId }: { jobId: number }): Promise<JobEnd> {
+    async finishJob({ jobId, instance }: JobRef): Promise<JobEnd> {
+      await assertOwnDatabase(db, { jobId, instance });
       const job = await loadJob(db, jobId);
       const items = await loadItems(db, jobId);
       const completed = items.filter((i) => i.status === 'COMPLETED');
@@ -91,7 +94,8 @@ export function lifecycleActivities({ db, config, logger }: SlaveDeps) {
     },
 
     /** Ends the job ERROR with the message (from INQUEUE or PROGRESS); open items fail with it. */
-    async failJob({ jobId, message }: { jobId: number; message: string }): Promise<void> {
+    async failJob({ jobId, instance, message }: JobRef & { message: string }): Promise<void> {
+      await assertOwnDatabase(db, { jobId, instance });
       const job = await loadJob(db, jobId);
       if (isFinal(job)) return;
       await failOpenItems(db, jobId, message);
@@ -100,7 +104,8 @@ export function lifecycleActivities({ db, config, logger }: SlaveDeps) {
     },
 
     /** An item that used up its retries. A done item stays done. */
-    async failItem({ jobId, index, error }: { jobId: number; index: number; error: string }): Promise<void> {
+    async failItem({ jobId, instance, index, error }: JobRef & { index: number; error: string }): Promise<void> {
+      await assertOwnDatabase(db, { jobId, instance });
       await setItem(db, jobId, index, { status: 'FAILED', error }, ['PENDING', 'RUNNING']);
       itemsTotal.inc({ type: (await loadJob(db, jobId)).type, outcome: 'failed' });
       logger.error({ jobId, item: index }, `item failed: ${error}`);

@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Config } from '../../shared/config';
 import type { Db } from '../../shared/db/client';
 import type { Logger } from '../../shared/logger';
-import { databaseIdentity } from '../../shared/storage/identity';
+import { databaseIdentity } from '../../shared/db/instance';
 import { StorageError, type ObjectStore } from '../../shared/storage/objectStore';
 import { FailureType } from '../failures';
 import type { DownloadedFile } from '../grok/types';

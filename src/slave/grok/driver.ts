@@ -75,6 +75,8 @@ interface SidecarMeta {
   duration?: string;
   resolution?: string;
   lengthS?: number;
+  /** VideoRequest.owner: whose item the files are. */
+  owner?: string;
 }
 
 const PROGRESS_TOTAL = 100;
@@ -261,6 +263,8 @@ export class GrokDriver {
   private async reuse(req: VideoRequest): Promise<VideoSuccess | undefined> {
     try {
       const meta = JSON.parse(await fs.promises.readFile(this.sidecarPath(req), 'utf8')) as SidecarMeta;
+      // Files of another database's job of the same id are not this item's.
+      if (meta.owner !== req.owner) return undefined;
       const files: DownloadedFile[] = [];
       for (const f of meta.files) {
         if (!fs.existsSync(f.filePath) || fs.statSync(f.filePath).size === 0) return undefined;
@@ -285,6 +289,7 @@ export class GrokDriver {
       duration: o.duration,
       resolution: o.resolution,
       lengthS: o.lengthS,
+      owner: req.owner,
     };
     await fs.promises.writeFile(this.sidecarPath(req), JSON.stringify(meta, null, 2));
   }

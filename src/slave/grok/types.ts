@@ -24,6 +24,11 @@ export interface VideoRequest {
   deleteAfterDownload?: boolean;
   /** Target file; the HD file goes next to it with an `_hd` suffix. */
   downloadPath: string;
+  /**
+   * Whose item this is (`<database identity>/<jobId>`), written in the download's sidecar:
+   * files already on disk are reused only when their sidecar names the same owner.
+   */
+  owner?: string;
 }
 
 export interface ImageRequest {

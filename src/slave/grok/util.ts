@@ -50,18 +50,12 @@ export async function sha256File(file: string): Promise<{ sha256: string; bytes:
   return { sha256: hash.digest('hex'), bytes };
 }
 
-function nonEmptyFile(file: string): boolean {
-  try {
-    return fs.statSync(file).size > 0;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Downloads `url` with the context's cookies to `target` (atomically: a .part file then a
- * rename). If `target` already has content, it is not downloaded again (an activity runs at
- * least once): its hash is returned.
+ * rename), replacing what is there: a file already at `target` comes from an earlier
+ * generation, maybe another database's job of the same id. Reusing a finished download is
+ * the driver's sidecar check (GrokDriver.reuse), which knows whose file it is.
  */
 export async function downloadTo(
   request: APIRequestContext,
@@ -69,7 +63,6 @@ export async function downloadTo(
   target: string,
   opts: { timeoutMs: number; expect?: RegExp },
 ): Promise<DownloadedFile & { reused: boolean }> {
-  if (nonEmptyFile(target)) return { mediaUrl: url, filePath: target, ...(await sha256File(target)), reused: true };
   await fs.promises.mkdir(path.dirname(target), { recursive: true });
   const res = await request.get(url, { timeout: opts.timeoutMs, failOnStatusCode: false });
   if (res.status() === 401 || res.status() === 403) throw failed(`download refused (HTTP ${res.status()})`, false);
