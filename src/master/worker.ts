@@ -132,16 +132,18 @@ export async function runMaster(config: Config, options: RunMasterOptions = {}):
       });
     }
     const running = workers.map((w) => w.run());
-    await listener?.ready;
-    options.onReady?.({ nextRuns, reconcileGraceMs });
-    logger.info('master ready');
-
     // Already aborted (e.g. from onReady): an 'abort' listener added now would never fire.
     const stop = new Promise<void>((resolve) => {
       if (abort.signal.aborted) resolve();
       abort.signal.addEventListener('abort', () => resolve(), { once: true });
     });
     try {
+      // A stop while the listener still waits for its database (down at start) is heard.
+      await Promise.race([listener?.ready, stop]);
+      if (!abort.signal.aborted) {
+        options.onReady?.({ nextRuns, reconcileGraceMs });
+        logger.info('master ready');
+      }
       await Promise.race([stop, ...running]);
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
