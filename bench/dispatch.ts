@@ -9,7 +9,7 @@ import { jobType, jobWorkflowId, type JobTypeName } from '../src/shared/registry
 import { createTestDatabase, type TestDatabase } from '../test/helpers/db';
 import { startTemporal } from '../test/helpers/temporal';
 
-// DESIGN §8 "Pickup" and "Dispatch", on a real Postgres and a real Temporal dev server:
+// Pickup and dispatch, on a real Postgres and a real Temporal dev server:
 // - INSERT → INQUEUE latency (p50/p95) with the NOTIFY listener (both wake modes) and
 //   without it (the cron tick alone; a 5 s period here, one minute in production);
 // - 1,000 PENDING rows inserted at once → seconds until every child workflow has started,

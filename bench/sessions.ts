@@ -4,7 +4,7 @@ import type { GrokDriver } from '../src/slave/grok/driver';
 import { startHarness } from '../test/helpers/browser';
 import { descendants } from '../test/helpers/processes';
 
-// DESIGN §8 "Sessions": 10 concurrent generations in one slave worker (one browser, one
+// Sessions: 10 concurrent generations in one slave worker (one browser, one
 // context each) against 1 — wall time, peak memory of the browser's processes, the increment
 // per extra session (target < 150 MB), and zero Chrome profile copies on disk.
 

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { traits, type SiteTexts, type UiVariant, type VariantTraits } from './variants';
 
 // Server-rendered HTML of the simulated Grok Imagine. The contract the driver relies on is
-// the roles, accessible names, placeholders and visible texts (and, per DESIGN §3, the
+// the roles, accessible names, placeholders and visible texts (and, as public Grok automations rely on, the
 // `sd-video` id and the `tabular-nums` class). Everything else — ids, class names, the
 // order of the blocks — is incidental, and the UI variants (variants.ts) change it the way
 // Grok's redesigns do.
@@ -19,9 +19,9 @@ export type Name = (typeof NAMES)[number];
 export interface Names {
   ids: Record<Name, string>;
   cls: Record<Name, string>;
-  /** DESIGN contract: `sd-video`; renamed only by aggressive drift. */
+  /** What the driver reads first (public automations rely on it): `sd-video`; renamed only by aggressive drift. */
   videoId: string;
-  /** DESIGN contract: the `tabular-nums` span; renamed only by aggressive drift. */
+  /** What the driver reads first (public automations rely on it): the `tabular-nums` span; renamed only by aggressive drift. */
   progressClass: string;
   drift: boolean;
   v: VariantTraits;

@@ -1,4 +1,4 @@
-// Scenario markers (DESIGN §7). A prompt selects a behaviour with `#sim:<name>[=<value>]`;
+// Scenario markers (docs/ARCHITECTURE.md, "The simulator"). A prompt selects a behaviour with `#sim:<name>[=<value>]`;
 // the simulator strips every marker before "generating", so the prompt it records is clean.
 //
 //   #sim:moderate        content moderated on every try

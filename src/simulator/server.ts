@@ -12,7 +12,7 @@ import type { ResolvedOptions, Simulator, SimulatorOptions, StorageStateCookie }
 
 export type { GenerationRecord, Simulator, SimulatorOptions, SimulatorUser, StorageStateCookie, VideoRecord } from './types';
 
-// The Grok Imagine simulator (DESIGN §7): a local web server that looks to the driver like
+// The Grok Imagine simulator (docs/ARCHITECTURE.md): a local web server that looks to the driver like
 // Grok Imagine — same URL shapes, roles, labels and texts — with deterministic scenarios.
 //
 // Scenarios per prompt: the markers of scenarios.ts. Per run: the `scenario` option holds

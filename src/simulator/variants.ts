@@ -4,7 +4,7 @@
 //
 //   classic      the reference page: menuitemradio choices, ids gi-*, NDJSON progress polling
 //   drift        renamed ids and classes, reordered blocks, a contenteditable editor
-//   aggressive   drift that also renames the DESIGN contract (`sd-video`, `tabular-nums`)
+//   aggressive   drift that also renames what public automations rely on (`sd-video`, `tabular-nums`)
 //   stream       generation over POST /rest/app-chat/conversations/new streaming
 //                streamingVideoGenerationResponse lines; media from a separate assets host
 //   plain-menus  menus without roles: every choice and action is a plain button
@@ -124,7 +124,7 @@ const FR: SiteTexts = {
 export interface VariantTraits {
   /** Incidental ids/classes renamed and blocks reordered. */
   drift: boolean;
-  /** The DESIGN contract ids/classes renamed too. */
+  /** The ids and classes public automations rely on (sd-video, tabular-nums) renamed too. */
   aggressive: boolean;
   /** Generation over the streamed conversations endpoint, media from the assets host. */
   stream: boolean;

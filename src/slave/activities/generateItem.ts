@@ -33,7 +33,7 @@ export interface ItemResult {
 }
 
 // Termination reaches the activity as a cancellation with one of these reasons; each ends
-// differently (DESIGN §9).
+// differently: terminate runs no workflow code, so this activity records it; a cancel is recorded by the workflow.
 const STOP_MESSAGES: Record<string, string> = { NOT_FOUND: 'terminated', CANCELLED: 'cancelled' };
 
 /** The heartbeating activity: one video or image of a job, from prompt to downloaded file. */
