@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { asc, eq } from 'drizzle-orm';
-import { jobDeliveries } from '../src/shared/db/schema';
+import { jobDeliveries, jobs } from '../src/shared/db/schema';
 import { freeLoopbackPort } from '../src/shared/freePort';
 import { parsePayload, videoPayloadSchema } from '../src/shared/payloads';
 import { addressRange, CallbackRefused, resolveCallback } from '../src/shared/webhooks/callbackAddress';
@@ -164,6 +164,44 @@ describe('webhooks: a signed callback when a job ends, retried by Temporal', () 
     const refused = await runCli(['jobs', 'redeliver', String(noHook)], { env: s.configEnv });
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, new RegExp(`job ${noHook} has no callbackUrl`));
+  });
+
+  test('a payload the master rejects at claim still gets its callback, once: ERROR with the validation message', async () => {
+    const id = await s.insertJob({ imageUrl: post(), prompt: 'too many', count: 500, callbackUrl: `${receiver.url}/rejected` });
+    const job = await s.waitForJob(id, ['COMPLETED', 'ERROR'], 120_000);
+    assert.equal(job.status, 'ERROR');
+    assert.match(job.errorMessage ?? '', /payload\.count/);
+    const [got] = await receiver.until(1, '/rejected');
+    assert.ok(verify(got!));
+    const body = JSON.parse(got!.body);
+    assert.equal(body.jobId, id);
+    assert.equal(body.status, 'ERROR');
+    assert.equal(body.error, job.errorMessage);
+    await untilRows(id, (r) => r.some((d) => d.httpStatus === 200));
+    // Give a duplicate (a second start, a retried claim) the time it would need to show up.
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.equal(receiver.received.filter((r) => r.path === '/rejected').length, 1, 'exactly one delivery');
+    const callback = await s.env.client.workflow.getHandle(`callback(${job.workflowId})`).describe();
+    assert.equal(callback.status.name, 'COMPLETED');
+  });
+
+  test('a workflow terminated mid-generation still gets its callback, once: ERROR "terminated"', async () => {
+    const id = await s.insertJob({ imageUrl: post(), prompt: 'a long one #sim:slow=120', callbackUrl: `${receiver.url}/terminated` });
+    await s.untilGenerating(id);
+    const [row] = await s.t.db.select({ workflowId: jobs.workflowId }).from(jobs).where(eq(jobs.id, id));
+    await s.env.client.workflow.getHandle(row!.workflowId!).terminate('operator stop');
+    const job = await s.waitForJob(id, ['COMPLETED', 'ERROR'], 60_000);
+    assert.equal(job.errorMessage, 'terminated');
+    const [got] = await receiver.until(1, '/terminated');
+    assert.ok(verify(got!));
+    const body = JSON.parse(got!.body);
+    assert.equal(body.jobId, id);
+    assert.equal(body.status, 'ERROR');
+    assert.equal(body.error, 'terminated');
+    assert.equal(body.items[0].status, 'FAILED');
+    await untilRows(id, (r) => r.some((d) => d.httpStatus === 200));
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.equal(receiver.received.filter((r) => r.path === '/terminated').length, 1, 'exactly one delivery');
   });
 
   test('a slave killed mid-delivery does not lose it: another slave delivers, same delivery id', async () => {

@@ -3,7 +3,8 @@ import { jobDeliveries, jobEvents, jobItems, jobs, JOB_STATUSES, type Job, type 
 import { callbackUrlOf } from '../shared/payloads';
 import { FINAL_STATUSES } from '../shared/jobs/transition';
 import { databaseIdentity } from '../shared/db/instance';
-import { jobType } from '../shared/registry';
+import { callbackWorkflowId } from '../shared/jobCallback';
+import { jobType, jobWorkflowId } from '../shared/registry';
 import { CliError, ExitCode, type CliContext } from './context';
 import { ago, duration, json, table, truncate } from './format';
 import { cancelJob as cancelJobRow, createJob, findJob, retryJob as retryJobRow } from './jobActions';
@@ -110,7 +111,9 @@ export async function redeliverJob(ctx: CliContext, id: string, o: { json?: bool
   const job = await findJob(ctx.db, id);
   if (!callbackUrlOf(job.payload)) throw new CliError(`job ${job.id} has no callbackUrl in its payload`, ExitCode.Failure);
   if (!FINAL_STATUSES.includes(job.status)) throw new CliError(`job ${job.id} is ${job.status}; its callback goes when it ends`, ExitCode.Failure);
-  const workflowId = `callback(${job.id})-${Date.now()}`;
+  // The job's callback id plus a time: each redelivery is a workflow of its own (a new
+  // delivery id), never rejected as a duplicate of the first.
+  const workflowId = `${callbackWorkflowId(job.workflowId ?? jobWorkflowId(job.type, job.id, ctx.config.WORKFLOW_ID_PREFIX))}-redeliver-${Date.now()}`;
   await (await ctx.temporal()).workflow.start('deliverJobCallbackWorkflow', {
     taskQueue: jobType(job.type).slaveTaskQueue,
     workflowId,

@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { sql } from 'drizzle-orm';
 import { databaseIdentity } from '../../shared/db/instance';
+import { startJobCallback } from '../../shared/jobCallback';
 import { transitionJob } from '../../shared/jobs/transition';
 import { parsePayload, PayloadError } from '../../shared/payloads';
 import { jobType as registryEntry, jobWorkflowId } from '../../shared/registry';
@@ -63,7 +64,10 @@ export function createClaim(deps: MasterDeps) {
           set: { errorMessage: err.message },
           detail: { by: 'master', reason: 'invalid payload' },
         });
-        log.child({ jobId, workflowId }).warn({ error: err.message }, 'invalid payload: job moved to ERROR');
+        const jobLog = log.child({ jobId, workflowId });
+        jobLog.warn({ error: err.message }, 'invalid payload: job moved to ERROR');
+        // It never reaches a slave: its callback starts here.
+        await startJobCallback(deps.client, { jobId, type: input.jobType, workflowId, instance, payload: row.payload }, jobLog);
       }
     }
     const invalid = result.rows.length - claimed.length;

@@ -3,6 +3,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { and, eq, inArray, lt, sql } from 'drizzle-orm';
 import { databaseIdentity } from '../../shared/db/instance';
 import { jobs } from '../../shared/db/schema';
+import { startJobCallback } from '../../shared/jobCallback';
 import { transitionJob } from '../../shared/jobs/transition';
 import { jobWorkflowId } from '../../shared/registry';
 import { activityLogger } from './claim';
@@ -25,7 +26,7 @@ export function createReconcile(deps: MasterDeps) {
   return async function reconcileJobs(input: ReconcileInput): Promise<ReconcileResult> {
     const log = activityLogger(deps, input.jobType);
     const stale = await deps.db
-      .select({ id: jobs.id, status: jobs.status, workflowId: jobs.workflowId })
+      .select({ id: jobs.id, status: jobs.status, workflowId: jobs.workflowId, payload: jobs.payload })
       .from(jobs)
       .where(and(
         eq(jobs.type, input.jobType),
@@ -62,6 +63,8 @@ export function createReconcile(deps: MasterDeps) {
       if (moved.moved) {
         failed++;
         jobLog.error({ workflowStatus: state.kind === 'closed' ? state.status : 'NOT_FOUND' }, `reconciled to ERROR: ${why}`);
+        // Its workflow ran no end code (terminated between activities, vanished): the callback starts here.
+        await startJobCallback(deps.client, { jobId: job.id, type: input.jobType, workflowId, instance, payload: job.payload }, jobLog);
       }
     });
     return { redispatch, failed };

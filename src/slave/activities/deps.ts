@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import type { Config } from '../../shared/config';
 import type { Db } from '../../shared/db/client';
 import type { Logger } from '../../shared/logger';
@@ -11,4 +12,6 @@ export interface SlaveDeps {
   config: Config;
   logger: Logger;
   generator: Generator;
+  /** On the worker's connection: starts the callback of a terminated job (jobCallback.ts). */
+  client: Client;
 }

@@ -3,6 +3,7 @@ import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activ
 import { sql } from 'drizzle-orm';
 import { databaseIdentity } from '../../shared/db/instance';
 import { jobItems } from '../../shared/db/schema';
+import { startJobCallback } from '../../shared/jobCallback';
 import { transitionJob } from '../../shared/jobs/transition';
 import { projectPath } from '../../shared/config';
 import type { VideoPayload } from '../../shared/payloads';
@@ -37,7 +38,7 @@ export interface ItemResult {
 const STOP_MESSAGES: Record<string, string> = { NOT_FOUND: 'terminated', CANCELLED: 'cancelled' };
 
 /** The heartbeating activity: one video or image of a job, from prompt to downloaded file. */
-export function generateItemActivity({ db, config, logger, generator }: SlaveDeps) {
+export function generateItemActivity({ db, config, logger, generator, client }: SlaveDeps) {
   const store = config.OUTPUT_URL ? new ObjectStore(config) : undefined;
   return async function generateItem({ jobId, instance, index }: JobRef & { index: number }): Promise<ItemResult> {
     const ctx = Context.current();
@@ -156,6 +157,9 @@ export function generateItemActivity({ db, config, logger, generator }: SlaveDep
       // Terminate runs no workflow code: this activity is the one left to record the end.
       await failOpenItems(db, jobId, message!);
       await transitionJob(db, jobId, 'ERROR', { set: { errorMessage: message }, detail: { by: 'slave', reason } });
+      // Nor its callback: started here, once per job however many items were running.
+      const workflowId = job.workflowId ?? ctx.info.workflowExecution!.workflowId;
+      await startJobCallback(client, { jobId, type: job.type, workflowId, instance: instance ?? await databaseIdentity(db), payload: job.payload }, log);
     }
     log.warn({ reason }, message ? `job ${message}` : 'generation stopped');
     throw new CancelledFailure(reason);
