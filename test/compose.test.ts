@@ -282,7 +282,7 @@ describe('docker-compose.yml', () => {
     assert.match(script, /^set -eu/m, 'a failing step fails the job, so the server does not start');
   });
 
-  test('the namespace and the search attributes JobId, JobType, Account are registered', () => {
+  test('the namespace and every search attribute grokflow sets are registered', () => {
     const s = service('temporal-setup');
     const e = env(s);
     assert.equal(hostOf(e.TEMPORAL_ADDRESS ?? '').host, 'temporal');
