@@ -11,9 +11,15 @@ export interface ClusterProcess {
   log(): string;
   /** Resolves once `pattern` appears in the output of this start; rejects if the process exits first. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
-  /** Sends `signal` to this process only (not its children), as Docker does to a container's init child. */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /**
+   * Sends `signal` to this process only (not its children), as Docker does to a container's
+   * init child; SIGKILL after `graceMs` (default 45 s, compose's stop_grace_period for slaves).
+   */
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<number | null>;
 }
+
+/** compose's longest stop_grace_period (the slaves'): SHUTDOWN_GRACE_MS plus room to close. */
+const STOP_GRACE_MS = 45_000;
 
 export interface SpawnSpec {
   name: string;
@@ -52,8 +58,18 @@ export function spawnLogged(spec: SpawnSpec): ClusterProcess {
         await new Promise((r) => setTimeout(r, 100));
       }
     },
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    async stop(signal = 'SIGTERM', graceMs = STOP_GRACE_MS) {
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
+      child.kill(signal);
+      // As Docker does after stop_grace_period: a program that has not exited by then is
+      // killed, and said so, rather than holding the whole cluster's stop forever.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), graceMs); });
+      const first = await Promise.race([exited, late]);
+      clearTimeout(timer);
+      if (first !== 'late') return first;
+      process.stderr.write(`cluster: ${spec.name} (pid ${child.pid}) still running ${graceMs} ms after ${signal}: SIGKILL; its log ${spec.logFile}\n`);
+      child.kill('SIGKILL');
       return exited;
     },
   };
