@@ -1,7 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { Pool } from 'pg';
 import { startCluster, type Cluster, type ClusterOptions } from '../../src/cluster/cluster';
-import { quietTemporal } from './temporal';
 
 export interface TestCluster {
   c: Cluster;
@@ -18,7 +17,6 @@ export interface TestCluster {
 
 /** `npm run cluster`'s topology (src/cluster), plus a pool on its database and an SDK client. */
 export async function startTestCluster(options: ClusterOptions): Promise<TestCluster> {
-  quietTemporal();
   const c = await startCluster(options);
   const pool = new Pool({ connectionString: c.databaseUrl, max: 4 });
   const connection = await Connection.connect({ address: c.temporalAddress });
