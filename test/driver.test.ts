@@ -297,13 +297,15 @@ describe('driver: network first (stream variant, a page that shows neither perce
   it('progress, video id and URL come from the streamed response; the file from the assets host', async () => {
     const acct = h.loginAccount('default');
     const percents: number[] = [];
-    const o = expectSuccess(await h.driver.generateVideo(req(acct, 'over the wire #sim:slow=1'), { onProgress: (_c, _t, m) => { const p = /generating (\d+)%/.exec(m); if (p) percents.push(Number(p[1])); } }));
+    // 3 s, so that a page starved by load still reads several lines of the stream before 100 %.
+    const o = expectSuccess(await h.driver.generateVideo(req(acct, 'over the wire #sim:slow=3'), { onProgress: (_c, _t, m) => { const p = /generating (\d+)%/.exec(m); if (p) percents.push(Number(p[1])); } }));
     const g = h.sim.generations.find((x) => x.user === acct)!;
     assert.equal(o.videoId, g.videoIds[0], 'the video id of the stream');
     assert.ok(o.mediaUrl.startsWith(`${h.sim.assetsUrl}/users/`), `media from the assets host (${o.mediaUrl})`);
     assert.notEqual(h.sim.assetsUrl, h.sim.url);
     assert.equal(o.sha256, sha(h.sim.asset('generated_video.mp4')));
-    assert.ok(percents.length >= 3 && percents.at(-1) === 100, `live percentages from the stream: ${percents.join(',')}`);
+    // Live: at least one value below 100 reached the callback before the 100 (the page shows none).
+    assert.ok(percents.length >= 2 && percents[0]! < 100 && percents.at(-1) === 100, `live percentages from the stream: ${percents.join(',')}`);
   });
 
   it('moderated: true at 100 % in the stream → moderated', async () => {
