@@ -2,7 +2,7 @@ import { loadConfig } from '../shared/config';
 import { ensureDatabase, migrateDatabase, redactUrl } from '../shared/db/migrate';
 import { ensureChromium } from './chromium';
 import { ensureGoTool, ensureTemporalSchema } from './goTools';
-import { CLUSTER_TOOLS } from './tools';
+import { CLUSTER_TOOLS, type GoTool } from './tools';
 
 // Set-up for a fresh machine and for every start: each step is idempotent and fast when
 // there is nothing to do, and says exactly what is missing when it fails.
@@ -10,6 +10,18 @@ interface Step {
   name: string;
   optional?: boolean;
   run(): Promise<string>;
+}
+
+/** A pinned Go tool built into .tools/bin (reused when its version stamp matches). */
+function goToolStep(tool: GoTool, name: string = tool, optional = false): Step {
+  return {
+    name,
+    optional,
+    async run() {
+      const t = await ensureGoTool(tool);
+      return `${t.action} ${t.path}`;
+    },
+  };
 }
 
 export interface SetupOptions {
@@ -35,33 +47,12 @@ export async function setup(print: (line: string) => void = console.log, options
         return `${c.action} ${c.path} (${c.version})`;
       },
     },
-    {
-      name: 'temporal CLI',
-      async run() {
-        const t = await ensureGoTool('temporal');
-        return `${t.action} ${t.path}`;
-      },
-    },
-    {
-      // tctl is past end of support and optional: `temporal` does everything it does.
-      name: 'tctl',
-      optional: true,
-      async run() {
-        const t = await ensureGoTool('tctl');
-        return `${t.action} ${t.path}`;
-      },
-    },
+    goToolStep('temporal', 'temporal CLI'),
+    // tctl is past end of support and optional: `temporal` does everything it does.
+    goToolStep('tctl', 'tctl', true),
     // Only on request (`npm run setup -- --cluster`, CI): a few minutes of Go builds the
     // first time, which `npm start` and the plain test run do not need.
-    ...(options.cluster
-      ? CLUSTER_TOOLS.map((tool): Step => ({
-          name: tool,
-          async run() {
-            const t = await ensureGoTool(tool);
-            return `${t.action} ${t.path}`;
-          },
-        }))
-      : []),
+    ...(options.cluster ? CLUSTER_TOOLS.map((tool) => goToolStep(tool)) : []),
     ...(options.cluster
       ? [{
           name: 'temporal schema',
@@ -71,15 +62,8 @@ export async function setup(print: (line: string) => void = console.log, options
           },
         }]
       : []),
-    {
-      // The S3-compatible server the storage tests use (OUTPUT_URL=s3://...); optional to run.
-      name: 'versitygw',
-      optional: true,
-      async run() {
-        const t = await ensureGoTool('versitygw');
-        return `${t.action} ${t.path}`;
-      },
-    },
+    // The S3-compatible server the storage tests use (OUTPUT_URL=s3://...); optional to run.
+    goToolStep('versitygw', 'versitygw', true),
     {
       name: 'postgres',
       async run() {
