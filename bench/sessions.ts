@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
-import type { GrokDriver } from '../src/slave/grok/driver';
+import type { GrokDriver } from '../src/backends/browser/driver';
 import { startHarness } from '../test/helpers/browser';
 import { descendants } from '../test/helpers/processes';
 

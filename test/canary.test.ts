@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { runCanary } from '../src/slave/grok/canary';
+import { runCanary } from '../src/backends/browser/canary';
 import { UI_VARIANTS } from '../src/simulator/variants';
 import { startHarness, type GrokHarness } from './helpers/browser';
 import { runCli } from './helpers/cli';

@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { strFromU8, unzipSync } from 'fflate';
-import { GrokDriver } from '../src/slave/grok/driver';
-import { login, LoginError } from '../src/slave/grok/login';
-import { REDACTED } from '../src/slave/grok/traceScrub';
+import { GrokDriver } from '../src/backends/browser/driver';
+import { login, LoginError } from '../src/backends/browser/login';
+import { REDACTED } from '../src/backends/browser/traceScrub';
 import { startHarness, type GrokHarness } from './helpers/browser';
 
 // Abort, per-run rate limits, aggressive UI drift, artifacts with traces, and the login helper.

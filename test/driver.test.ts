@@ -3,8 +3,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { GenerationOutcome, VideoSuccess } from '../src/slave/grok/driver';
-import { TEXTS } from '../src/slave/grok/selectors';
+import type { GenerationOutcome, VideoSuccess } from '../src/backends/browser/driver';
+import { TEXTS } from '../src/backends/browser/selectors';
 import { UI_VARIANTS } from '../src/simulator/variants';
 import { startHarness, type GrokHarness } from './helpers/browser';
 

@@ -8,7 +8,7 @@ import { loadConfig } from '../src/shared/config';
 import { freeLoopbackPort } from '../src/shared/freePort';
 import { grokTarget } from '../src/shared/grokTarget';
 import { createLogger } from '../src/shared/logger';
-import { driverSettingsFromConfig, GrokDriver } from '../src/slave/grok/driver';
+import { driverSettingsFromConfig, GrokDriver } from '../src/backends/browser/driver';
 
 // The simulator `npm start` runs when no Grok is configured: its users must be logged in the
 // way the configured AUTH_MODE reads a session, or the first job ends "needs a new login".

@@ -1,6 +1,6 @@
 import { grokTarget } from '../shared/grokTarget';
-import { runCanary } from '../slave/grok/canary';
-import { DEFAULT_TIMEOUTS } from '../slave/grok/driver';
+import { runCanary } from '../backends/browser/canary';
+import { DEFAULT_TIMEOUTS } from '../backends/browser/driver';
 import { checkAccountName, CliError, ExitCode, type CliContext } from './context';
 import { json, table } from './format';
 

@@ -1,6 +1,6 @@
 import { accounts } from '../shared/db/schema';
 import { grokTarget } from '../shared/grokTarget';
-import { login, LoginError } from '../slave/grok/login';
+import { login, LoginError } from '../backends/browser/login';
 import { checkAccountName, CliError, ExitCode, type CliContext } from './context';
 
 type Out = (text: string) => void;

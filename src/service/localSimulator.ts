@@ -4,8 +4,8 @@ import type { GrokTarget } from '../shared/grokTarget';
 import type { Logger } from '../shared/logger';
 import { startSimulator, type Simulator } from '../simulator/server';
 import { simulatorOptions } from '../simulator/config';
-import { storageStatePath } from '../slave/grok/browser';
-import { loginSimulatorUsers } from '../slave/simulatorLogin';
+import { storageStatePath } from '../backends/browser/browser';
+import { loginSimulatorUsers } from '../simulator/login';
 
 /**
  * The simulator for `npm start` without GROK_BASE_URL. Its sessions live in memory, so each

@@ -7,7 +7,7 @@ import type { Logger } from '../shared/logger';
 import { metricsUrl } from '../shared/metrics';
 import { metricsPort, startObservability } from '../shared/observability';
 import { connectClient, connectWorker, temporalAddress } from '../shared/temporal';
-import { driverSettingsFromConfig, GrokDriver } from '../slave/grok/driver';
+import { driverSettingsFromConfig, GrokDriver } from '../backends/browser/driver';
 import { runSlave } from '../slave/worker';
 import { webToken } from '../web/auth';
 import { startWeb } from '../web/server';

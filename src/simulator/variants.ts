@@ -13,7 +13,7 @@
 export const UI_VARIANTS = ['classic', 'drift', 'aggressive', 'stream', 'plain-menus', 'locale'] as const;
 export type UiVariant = (typeof UI_VARIANTS)[number];
 
-/** What the page says, per language (the driver's own table is in slave/grok/selectors.ts). */
+/** What the page says, per language (the driver's own table is in backends/browser/selectors.ts). */
 const EN = {
   lang: 'en',
   welcome: 'Welcome to Grok',

@@ -3,8 +3,8 @@ import { createDb, createPool } from '../shared/db/client';
 import { grokTarget } from '../shared/grokTarget';
 import { createLogger, workerIdentity } from '../shared/logger';
 import { startObservability } from '../shared/observability';
-import { driverSettingsFromConfig, GrokDriver } from './grok/driver';
-import { loginSimulatorUsers } from './simulatorLogin';
+import { driverSettingsFromConfig, GrokDriver } from '../backends/browser/driver';
+import { loginSimulatorUsers } from '../simulator/login';
 import { runSlave } from './worker';
 import { abortOnSignals, runMain } from '../shared/processLifecycle';
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { GrokDriver, type DriverTimeouts } from '../../src/slave/grok/driver';
+import { GrokDriver, type DriverTimeouts } from '../../src/backends/browser/driver';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/server';
 
 // A real simulator + a real Chromium driver for tests, in a throw-away folder.

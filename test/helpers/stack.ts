@@ -10,7 +10,7 @@ import { loadConfig, type Config } from '../../src/shared/config';
 import { jobItems, jobs, type Job, type JobItem, type JobStatus } from '../../src/shared/db/schema';
 import { createLogger } from '../../src/shared/logger';
 import type { ActivityTimeouts } from '../../src/shared/registry';
-import { driverSettingsFromConfig, GrokDriver } from '../../src/slave/grok/driver';
+import { driverSettingsFromConfig, GrokDriver } from '../../src/backends/browser/driver';
 import { runSlave } from '../../src/slave/worker';
 import { createTestDatabase, type TestDatabase } from './db';
 import { startTemporal } from './temporal';

@@ -8,7 +8,7 @@ import { transitionJob } from '../../shared/jobs/transition';
 import { projectPath } from '../../shared/config';
 import type { VideoPayload } from '../../shared/payloads';
 import { FailureType } from '../failures';
-import type { FailureOutcome } from '../grok/types';
+import type { FailureOutcome } from '../../backends/browser/types';
 import { startProgress } from '../progress';
 import { cooldownsTotal, generationSeconds, itemsTotal, moderationRetriesTotal } from '../../shared/metrics';
 import { ObjectStore } from '../../shared/storage/objectStore';

@@ -7,7 +7,7 @@ import type { Logger } from '../../shared/logger';
 import { databaseIdentity } from '../../shared/db/instance';
 import { StorageError, type ObjectStore } from '../../shared/storage/objectStore';
 import { FailureType } from '../failures';
-import type { DownloadedFile } from '../grok/types';
+import type { DownloadedFile } from '../../backends/browser/types';
 import { setItem } from './jobs';
 
 /** A generated item, as the driver returned it; `files`: a video's SD file, then its HD twin when upscaled. */

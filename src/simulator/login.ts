@@ -1,8 +1,8 @@
 import type { Config } from '../shared/config';
 import type { GrokTarget } from '../shared/grokTarget';
 import type { Logger } from '../shared/logger';
-import { parseSimulatorUsers } from '../simulator/config';
-import { login } from './grok/login';
+import { parseSimulatorUsers } from './config';
+import { login } from '../backends/browser/login';
 
 /**
  * A slave of its own (`npm run slave`, a compose replica) facing the simulator signs its
