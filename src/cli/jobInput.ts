@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import { imageFileProblem } from '../shared/imageFile';
 import path from 'node:path';
 import { PayloadError, parsePayload } from '../shared/payloads';
 import { isJobType, jobType, type JobTypeName } from '../shared/registry';
@@ -82,8 +82,9 @@ export function buildPayload(type: JobTypeName, o: AddOptions): Record<string, u
     if (err instanceof PayloadError) throw new CliError(err.message, ExitCode.Usage);
     throw err;
   }
-  if (typeof payload.imagePath === 'string' && !fs.existsSync(payload.imagePath)) {
-    throw new CliError(`payload.imagePath: no file at ${payload.imagePath}`, ExitCode.Usage);
+  const problem = typeof payload.imagePath === 'string' ? imageFileProblem(payload.imagePath) : undefined;
+  if (problem) {
+    throw new CliError(`payload.imagePath: ${problem}`, ExitCode.Usage);
   }
   return payload;
 }

@@ -7,7 +7,7 @@ import type { Logger } from '../shared/logger';
 import { metricsUrl } from '../shared/metrics';
 import { metricsPort, startObservability } from '../shared/observability';
 import { connectClient, connectWorker, temporalAddress } from '../shared/temporal';
-import { driverSettingsFromConfig, GrokDriver } from '../backends/browser/driver';
+import { closeBackends, createBackends } from '../backends';
 import { runSlave } from '../slave/worker';
 import { webToken } from '../web/auth';
 import { startWeb } from '../web/server';
@@ -59,8 +59,8 @@ export async function runService(config: Config, logger: Logger, signal: AbortSi
     stack.push(() => connection.close());
     const client = await connectClient(config);
     stack.push(() => client.connection.close());
-    const driver = new GrokDriver(driverSettingsFromConfig(config, { logger }));
-    stack.push(() => driver.close());
+    const backends = createBackends(config, { logger });
+    stack.push(() => closeBackends(backends));
     const web = config.WEB_PORT
       ? await startWeb(config, { db, logger, temporal: async () => client, temporalUiUrl: config.TEMPORAL_UI_URL ?? dev?.uiUrl })
       : undefined;
@@ -88,7 +88,7 @@ export async function runService(config: Config, logger: Logger, signal: AbortSi
     signal.addEventListener('abort', () => stop.abort(), { once: true });
     const parts = [
       runMaster(config, { signal: stop.signal, logger: logger.child({ role: 'master' }), client, connection, db, onReady: (info) => { nextRuns = info.nextRuns; bothReady(); } }),
-      runSlave(config, { signal: stop.signal, logger: logger.child({ role: 'slave' }), connection, db, generator: driver, onReady: bothReady }),
+      runSlave(config, { signal: stop.signal, logger: logger.child({ role: 'slave' }), connection, db, backends, onReady: bothReady }),
     ];
     const results = await Promise.allSettled(parts.map((p) => p.catch((err: unknown) => { stop.abort(); throw err; })));
     for (const r of results) if (r.status === 'rejected') throw r.reason;

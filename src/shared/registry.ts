@@ -4,7 +4,8 @@ import { imageItems, imagePayloadSchema, videoItems, videoPayloadSchema, type It
 
 /**
  * The job types grokflow knows: one entry each (the seed's masterWorkflowMap). Adding a
- * type means an entry here and its own slave workflow and activities, nothing else.
+ * type means an entry here, its payload schema, and its workflow name exported from
+ * src/slave/workflows.ts (every type runs the same generation workflow).
  */
 export const JOB_TYPE_NAMES = ['GROK_VIDEO_GENERATION', 'GROK_IMAGE_GENERATION'] as const;
 export type JobTypeName = (typeof JOB_TYPE_NAMES)[number];
@@ -17,10 +18,14 @@ export interface ActivityTimeouts {
 
 export type DispatchMode = 'sequential' | 'concurrent';
 
+/** What one item of a job makes: decides the backend call, the file's extension, the summary. */
+export type ItemKind = 'video' | 'image';
+
 export interface JobTypeEntry<S extends z.ZodType = z.ZodType> {
   name: JobTypeName;
   payloadSchema: S;
   items(payload: z.output<S>): ItemSpec[];
+  itemKind: ItemKind;
   masterTaskQueue: string;
   slaveTaskQueue: string;
   cron: string;
@@ -34,7 +39,7 @@ const DEFAULT_TIMEOUTS: ActivityTimeouts = { startToClose: '2 days', scheduleToC
 
 function entry<S extends z.ZodType>(
   name: JobTypeName,
-  fields: Pick<JobTypeEntry<S>, 'payloadSchema' | 'items' | 'slaveWorkflow'> & Partial<JobTypeEntry<S>>,
+  fields: Pick<JobTypeEntry<S>, 'payloadSchema' | 'items' | 'itemKind' | 'slaveWorkflow'> & Partial<JobTypeEntry<S>>,
 ): JobTypeEntry<S> {
   const queue = name.toLowerCase();
   return {
@@ -52,11 +57,13 @@ export const registry = {
   GROK_VIDEO_GENERATION: entry('GROK_VIDEO_GENERATION', {
     payloadSchema: videoPayloadSchema,
     items: videoItems,
+    itemKind: 'video',
     slaveWorkflow: 'grokVideoGenerationWorkflow',
   }),
   GROK_IMAGE_GENERATION: entry('GROK_IMAGE_GENERATION', {
     payloadSchema: imagePayloadSchema,
     items: imageItems,
+    itemKind: 'image',
     slaveWorkflow: 'grokImageGenerationWorkflow',
   }),
 } satisfies Record<JobTypeName, { slaveTaskQueue: string }>;

@@ -3,7 +3,7 @@ import { createDb, createPool } from '../shared/db/client';
 import { grokTarget } from '../shared/grokTarget';
 import { createLogger, workerIdentity } from '../shared/logger';
 import { startObservability } from '../shared/observability';
-import { driverSettingsFromConfig, GrokDriver } from '../backends/browser/driver';
+import { closeBackends, createBackends } from '../backends';
 import { loginSimulatorUsers } from '../simulator/login';
 import { runSlave } from './worker';
 import { abortOnSignals, runMain } from '../shared/processLifecycle';
@@ -21,11 +21,11 @@ async function main(): Promise<void> {
   const pool = createPool(config.DATABASE_URL);
   const db = createDb(pool);
   const observability = await startObservability(config, logger, 'slave', db);
-  const driver = new GrokDriver(driverSettingsFromConfig(config, { logger }));
+  const backends = createBackends(config, { logger });
   try {
-    await runSlave(config, { signal, logger, db, generator: driver });
+    await runSlave(config, { signal, logger, db, backends });
   } finally {
-    await driver.close();
+    await closeBackends(backends);
     await observability.close();
     await pool.end();
   }

@@ -9,12 +9,18 @@ export interface ItemProgress {
   message: string;
 }
 
+export interface ProgressHandle {
+  update(percent: number, message: string): void;
+  /** Stops the ticks; with `final`, writes it at once. Resolves when the last write is done. */
+  stop(final?: { percent: number; message: string }): Promise<void>;
+}
+
 /**
  * Heartbeats on a steady tick, not only when progress moves: cancellation and termination
  * reach an activity only through a heartbeat, and a generation can sit at one percentage
  * for a long time. Progress also goes to jobs.progress, throttled.
  */
-export function startProgress(db: Db, opts: { jobId: number; item: number; items: number; doneBefore: number; throttleMs: number; tickMs?: number }) {
+export function startProgress(db: Db, opts: { jobId: number; item: number; items: number; doneBefore: number; throttleMs: number; tickMs?: number }): ProgressHandle {
   const ctx = Context.current();
   let details: ItemProgress = { item: opts.item, percent: 0, message: 'starting' };
   let lastWrite = 0;

@@ -7,14 +7,15 @@ import { bookkeepingTaskQueue } from '../shared/bookkeepingQueue';
 import { databaseErrorInterceptor } from '../shared/dbErrors';
 import { connectWorker } from '../shared/temporal';
 import { registry } from '../shared/registry';
-import { createSlaveActivities, type Generator } from './activities';
+import type { Backends } from '../backends';
+import { createSlaveActivities } from './activities';
 
 export interface SlaveWorkerDeps {
   config: Config;
   connection: NativeConnection;
   db: Db;
   logger: Logger;
-  generator: Generator;
+  backends: Backends;
 }
 
 /**
@@ -36,13 +37,13 @@ export interface SlaveWorkerDeps {
  * The bookkeeping worker only polls activity tasks; the SDK says so once at start ("No
  * workflows registered, not polling for workflow tasks").
  */
-export async function createSlaveWorkers({ config, connection, db, logger, generator }: SlaveWorkerDeps): Promise<Worker[]> {
+export async function createSlaveWorkers({ config, connection, db, logger, backends }: SlaveWorkerDeps): Promise<Worker[]> {
   const identity = workerIdentity('slave');
   const log = logger.child({ identity });
   // A NativeConnection powers a Client too (SDK: NativeConnection implements ConnectionLike);
   // it is closed with the connection, by whoever opened it.
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  const deps = { db, config, logger: log, generator, client };
+  const deps = { db, config, logger: log, backends, client };
   const activities = createSlaveActivities(deps);
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: quietBundler });
   const common = {
@@ -82,7 +83,8 @@ export interface RunSlaveOptions {
   connection?: NativeConnection;
   /** Reuse the process's database (shared with the metrics gauge); otherwise a pool is opened here and closed at the end. */
   db?: Db;
-  generator: Generator;
+  /** The backends to generate with (src/backends): built and closed by the caller. */
+  backends: Backends;
   onReady?: () => void;
 }
 
@@ -96,7 +98,7 @@ export async function runSlave(config: Config, options: RunSlaveOptions): Promis
   const connection = options.connection ?? (await connectWorker(config));
   const pool = options.db ? undefined : createPool(config.DATABASE_URL);
   try {
-    const workers = await createSlaveWorkers({ config, connection, db: options.db ?? createDb(pool!), logger, generator: options.generator });
+    const workers = await createSlaveWorkers({ config, connection, db: options.db ?? createDb(pool!), logger, backends: options.backends });
     const running = workers.map((w) => w.run());
     options.onReady?.();
     logger.info({ taskQueues: workers.map((w) => w.options.taskQueue), concurrency: config.SLAVE_CONCURRENT_ACTIVITIES }, 'slave ready');

@@ -11,16 +11,11 @@ import { FailureType, NON_RETRYABLE } from './failures';
 
 export { deliverJobCallbackWorkflow } from './delivery';
 
-// One workflow per job type, both the same shape: start the job, generate its items (each a
-// heartbeating activity), end the job. Postgres holds the job's state; the workflow holds ids.
-
-export async function grokVideoGenerationWorkflow(input: SlaveWorkflowInput): Promise<JobResult> {
-  return runGenerationJob(input);
-}
-
-export async function grokImageGenerationWorkflow(input: SlaveWorkflowInput): Promise<JobResult> {
-  return runGenerationJob(input);
-}
+// Every job type runs the same workflow: start the job, generate its items (each a
+// heartbeating activity, through the backend its plan names), end the job. Postgres holds the
+// job's state; the workflow holds ids and the plan. Each type exports it under the workflow
+// name its registry entry gives (the Web UI's "Workflow Type"); adding a type is one name here.
+export { generationJobWorkflow as grokVideoGenerationWorkflow, generationJobWorkflow as grokImageGenerationWorkflow };
 
 export interface JobResult {
   jobId: number;
@@ -29,7 +24,7 @@ export interface JobResult {
   requested: number;
 }
 
-async function runGenerationJob(input: SlaveWorkflowInput): Promise<JobResult> {
+async function generationJobWorkflow(input: SlaveWorkflowInput): Promise<JobResult> {
   const { jobId, activityTimeouts } = input;
   // Status changes run on a task queue of their own (see src/slave/worker.ts for why not
   // local activities or a slot tuner), so they never wait behind generations. Replay of older
@@ -67,7 +62,7 @@ async function runGenerationJob(input: SlaveWorkflowInput): Promise<JobResult> {
     upsertMemo({ summary: plan.summary });
     await forEachLimit(plan.itemIndexes, plan.concurrency, async (index) => {
       try {
-        await generation.generateItem({ ...job, index });
+        await generation.generateItem({ ...job, index, plan: plan.item });
       } catch (err) {
         // A job-wide failure (login needed, quota) or a stop ends the job; anything else
         // fails only this item, and the job's threshold decides.

@@ -10,7 +10,8 @@ import { loadConfig, type Config } from '../../src/shared/config';
 import { jobItems, jobs, type Job, type JobItem, type JobStatus } from '../../src/shared/db/schema';
 import { createLogger } from '../../src/shared/logger';
 import type { ActivityTimeouts } from '../../src/shared/registry';
-import { driverSettingsFromConfig, GrokDriver } from '../../src/backends/browser/driver';
+import { closeBackends, createBackends, type Backends } from '../../src/backends';
+import type { GrokDriver } from '../../src/backends/browser/driver';
 import { runSlave } from '../../src/slave/worker';
 import { createTestDatabase, type TestDatabase } from './db';
 import { startTemporal } from './temporal';
@@ -83,19 +84,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     reconcileGraceMs: 2000,
     onReady: () => masterReady(),
   });
-  let generator: GrokDriver | undefined;
+  let backends: Backends | undefined;
   let slave: Promise<void> = Promise.resolve();
   if (options.slave !== false) {
-    generator = new GrokDriver(driverSettingsFromConfig(config, { logger }));
+    backends = createBackends(config, { logger });
     let slaveReady!: () => void;
     const slaveUp = new Promise<void>((r) => (slaveReady = r));
-    slave = runSlave(config, { signal: stop.signal, logger, connection: env.nativeConnection, generator, onReady: () => slaveReady() });
+    slave = runSlave(config, { signal: stop.signal, logger, connection: env.nativeConnection, backends, onReady: () => slaveReady() });
     await Promise.race([slaveUp, slave]);
   }
   await Promise.race([masterUp, master]);
 
   return {
-    t, env, simulator, config, generator, dir, configEnv,
+    t, env, simulator, config, generator: backends?.browser.driver, dir, configEnv,
     async insertJob(payload, type = 'GROK_VIDEO_GENERATION') {
       // Plain SQL, as an operator would.
       const { rows } = await t.pool.query('INSERT INTO jobs (type, payload) VALUES ($1, $2) RETURNING id', [type, JSON.stringify(payload)]);
@@ -125,7 +126,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     async stop() {
       stop.abort();
       await Promise.allSettled([master, slave]);
-      await generator?.close();
+      if (backends) await closeBackends(backends);
       await simulator.close();
       await env.teardown();
       await t.drop();

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../../shared/config';
 import { projectPath } from '../../shared/config';
 import { grokTarget } from '../../shared/grokTarget';
+import { imageFileProblem } from '../../shared/imageFile';
 import { saveArtifacts } from './artifacts';
 import { GrokBrowser, type BrowserSettings, type Session } from './browser';
 import { ComposerPage } from './composerPage';
@@ -117,7 +118,8 @@ export class GrokDriver {
         await post.open(req.postUrl);
       } else if (req.imagePath) {
         progress(2, 'uploading image');
-        if (!fs.existsSync(req.imagePath)) throw new OutcomeError({ kind: 'failed', reason: `image not found: ${req.imagePath}`, retryable: false });
+        const problem = imageFileProblem(req.imagePath);
+        if (problem) throw new OutcomeError({ kind: 'failed', reason: `imagePath: ${problem}`, retryable: false });
         await composer.open(this.settings.baseUrl);
         await composer.upload(req.imagePath);
         await post.ready();

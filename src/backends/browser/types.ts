@@ -1,5 +1,8 @@
-// Requests and typed outcomes of the Grok driver. An outcome is data, never a thrown string;
-// only an abort rejects (with the AbortSignal's reason), as web APIs do.
+// The Grok driver's own requests and successes; the outcomes every backend shares are in
+// ../types.ts. An outcome is data, never a thrown string; only an abort rejects.
+import type { DownloadedFile, FailureOutcome } from '../types';
+
+export type { DownloadedFile, FailureOutcome, ProgressFn, RunOptions } from '../types';
 
 export type Duration = 'max' | '6s' | '10s';
 
@@ -42,24 +45,6 @@ export interface ImageRequest {
   downloadPath: string;
 }
 
-export interface DownloadedFile {
-  mediaUrl: string;
-  filePath: string;
-  sha256: string;
-  bytes: number;
-}
-
-/** Where a non-success left its screenshot, HTML and trace. */
-interface WithArtifacts {
-  artifactsDir?: string;
-}
-
-export type FailureOutcome =
-  | ({ kind: 'moderated'; message: string } & WithArtifacts)
-  | ({ kind: 'rateLimited'; cooldownMs: number; message: string } & WithArtifacts)
-  | ({ kind: 'authRequired'; message: string } & WithArtifacts)
-  | ({ kind: 'failed'; reason: string; retryable: boolean } & WithArtifacts);
-
 export interface VideoSuccess extends DownloadedFile {
   kind: 'success';
   videoId: string;
@@ -87,13 +72,6 @@ export interface ImageSuccess {
 }
 
 export type ImageOutcome = ImageSuccess | FailureOutcome;
-
-export type ProgressFn = (current: number, total: number, message: string) => void;
-
-export interface RunOptions {
-  signal?: AbortSignal;
-  onProgress?: ProgressFn;
-}
 
 /** Thrown inside the driver to end a run with an outcome; never escapes it. */
 export class OutcomeError extends Error {

@@ -9,4 +9,3 @@ export function createSlaveActivities(deps: SlaveDeps) {
 
 export type SlaveActivities = ReturnType<typeof createSlaveActivities>;
 export type { SlaveDeps } from './deps';
-export type { Generator } from './deps';

@@ -1,15 +1,13 @@
-import fs from 'node:fs';
 import { ApplicationFailure } from '@temporalio/activity';
 import { and, asc, eq, inArray, notInArray } from 'drizzle-orm';
 import type { Config } from '../../shared/config';
-import type { Db } from '../../shared/db/client';
+import type { Db, Executor } from '../../shared/db/client';
 import { jobItems, jobs, type Job, type JobItem } from '../../shared/db/schema';
-import { PayloadError, parsePayload } from '../../shared/payloads';
-import { jobType } from '../../shared/registry';
-import { FINAL_STATUSES } from '../../shared/jobs/transition';
+import { FINAL_STATUSES, transitionJob, type TransitionResult } from '../../shared/jobs/transition';
 import { FailureType } from '../failures';
+import { readJob, type ReadJob } from '../plan';
 
-// Reading a job and its payload, shared by the slave's activities.
+// Reading and writing a job and its items, shared by the slave's activities.
 
 export async function loadJob(db: Db, jobId: number): Promise<Job> {
   const [job] = await db.select().from(jobs).where(eq(jobs.id, jobId));
@@ -21,26 +19,10 @@ export function isFinal(job: Pick<Job, 'status'>): boolean {
   return FINAL_STATUSES.includes(job.status);
 }
 
-/** The account a job runs on (startJob records it in jobs.account for the CLI and quotas). */
-export function jobAccount(payload: CommonPayload, config: Pick<Config, 'DEFAULT_ACCOUNT'>): string {
-  return payload.account ?? config.DEFAULT_ACCOUNT;
-}
-
-/** The payload fields every job type shares. */
-export interface CommonPayload {
-  account?: string;
-  minSuccessful?: number;
-  imagePath?: string;
-}
-
-/** The job's payload, validated; a bad one is a non-retryable InvalidInput naming the field. */
-export function jobPayload(job: Job): CommonPayload {
+/** The job's plan (src/slave/plan.ts); a bad payload is a non-retryable InvalidInput naming the field. */
+export function jobPlan(job: Job, config: Pick<Config, 'DEFAULT_ACCOUNT' | 'ITEM_CONCURRENCY'>): ReadJob {
   try {
-    const payload = parsePayload(jobType(job.type).payloadSchema, job.payload) as CommonPayload;
-    if (payload.imagePath && !fs.existsSync(payload.imagePath)) {
-      throw new PayloadError(`invalid payload: payload.imagePath: no file at ${payload.imagePath}`);
-    }
-    return payload;
+    return readJob(job, config);
   } catch (err) {
     throw ApplicationFailure.nonRetryable((err as Error).message, FailureType.InvalidInput);
   }
@@ -50,10 +32,33 @@ export async function loadItems(db: Db, jobId: number): Promise<JobItem[]> {
   return db.select().from(jobItems).where(eq(jobItems.jobId, jobId)).orderBy(asc(jobItems.index));
 }
 
-export const ITEM_DONE = ['COMPLETED', 'CONTENT_MODERATED'] as const;
+export async function loadItem(db: Db, jobId: number, index: number): Promise<JobItem> {
+  const [item] = await db.select().from(jobItems).where(and(eq(jobItems.jobId, jobId), eq(jobItems.index, index)));
+  if (!item) throw ApplicationFailure.nonRetryable(`job ${jobId} has no item ${index}`, FailureType.InvalidInput);
+  return item;
+}
 
-/** Items not yet done go FAILED with the message (terminate, cancel, a job-wide error). */
-export async function failOpenItems(db: Db, jobId: number, error: string): Promise<void> {
+/** An item in one of these has its answer; nothing runs it again. */
+export const ITEM_DONE = ['COMPLETED', 'CONTENT_MODERATED'] as const satisfies readonly JobItem['status'][];
+export type ItemDone = (typeof ITEM_DONE)[number];
+
+export function isItemDone(status: JobItem['status']): status is ItemDone {
+  return (ITEM_DONE as readonly string[]).includes(status);
+}
+
+/**
+ * Ends a job ERROR with the message, its items not yet done FAILED with the same message, in
+ * one transaction (terminate, cancel, a job-wide error). A job already ended is left alone.
+ */
+export async function failJobAndOpenItems(db: Db, jobId: number, message: string, detail: Record<string, unknown>): Promise<TransitionResult> {
+  return db.transaction(async (tx) => {
+    const moved = await transitionJob(tx, jobId, 'ERROR', { set: { errorMessage: message }, detail });
+    if (moved.moved) await failOpenItems(tx, jobId, message);
+    return moved;
+  });
+}
+
+async function failOpenItems(db: Executor, jobId: number, error: string): Promise<void> {
   await db
     .update(jobItems)
     .set({ status: 'FAILED', error })

@@ -1,21 +1,15 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { jobItems } from '../../shared/db/schema';
 import { transitionJob } from '../../shared/jobs/transition';
-import { jobType } from '../../shared/registry';
 import { FailureType } from '../failures';
 import { itemsTotal } from '../../shared/metrics';
 import { quotaOf } from './accounts';
 import type { SlaveDeps } from './deps';
 import { assertOwnDatabase, type JobRef } from './guard';
-import { failOpenItems, isFinal, jobAccount, jobPayload, loadItems, loadJob, setItem } from './jobs';
+import { missingFiles, type JobPlan } from '../plan';
+import { failJobAndOpenItems, isFinal, jobPlan, loadItems, loadJob, setItem } from './jobs';
 
-export interface JobPlan {
-  itemIndexes: number[];
-  concurrency: number;
-  account: string;
-  /** One line for the Web UI's memo, e.g. `3 × video: "a cat surfing"`. */
-  summary: string;
-}
+export type { JobPlan };
 
 export interface JobEnd {
   status: 'COMPLETED' | 'ERROR';
@@ -27,16 +21,17 @@ export interface JobEnd {
 // Short, idempotent bookkeeping activities around a job's generations.
 export function lifecycleActivities({ db, config, logger }: SlaveDeps) {
   return {
-    /** INQUEUE → PROGRESS, its job_items rows, the quota check. Safe to run twice. */
+    /** INQUEUE → PROGRESS, its job_items rows, the quota check; returns the job's plan. Safe to run twice. */
     async startJob({ jobId, workflowId, runId, instance }: JobRef & { workflowId: string; runId: string }): Promise<JobPlan> {
       await assertOwnDatabase(db, { jobId, instance });
       const job = await loadJob(db, jobId);
       if (isFinal(job)) throw ApplicationFailure.nonRetryable(`job ${jobId} is already ${job.status}`, FailureType.Stopped);
-      const payload = jobPayload(job);
-      const account = jobAccount(payload, config);
-      const items = jobType(job.type).items(payload as never);
+      const { plan, items } = jobPlan(job, config);
+      const { account } = plan;
 
       if (job.status === 'INQUEUE') {
+        const missing = missingFiles(plan);
+        if (missing) throw ApplicationFailure.nonRetryable(missing.message, FailureType.InvalidInput);
         const quota = await quotaOf(db, account);
         if (quota && quota.left < items.length) {
           throw ApplicationFailure.nonRetryable(
@@ -53,9 +48,7 @@ export function lifecycleActivities({ db, config, logger }: SlaveDeps) {
         });
         logger.info({ jobId, workflowId, items: items.length, account }, 'job started');
       }
-      const prompt = items[0]?.prompt ?? '';
-      const summary = `${items.length} × ${job.type === 'GROK_IMAGE_GENERATION' ? 'image' : 'video'}: "${prompt.length > 80 ? `${prompt.slice(0, 79)}…` : prompt}"`;
-      return { itemIndexes: items.map((i) => i.index), concurrency: config.ITEM_CONCURRENCY, account, summary };
+      return plan;
     },
 
     /** PROGRESS → COMPLETED when enough items succeeded, else ERROR naming the counts. */
@@ -64,7 +57,7 @@ export function lifecycleActivities({ db, config, logger }: SlaveDeps) {
       const job = await loadJob(db, jobId);
       const items = await loadItems(db, jobId);
       const completed = items.filter((i) => i.status === 'COMPLETED');
-      const required = jobPayload(job).minSuccessful ?? items.length;
+      const required = jobPlan(job, config).minSuccessful;
       const ok = completed.length >= required;
       const counts = Object.fromEntries(['COMPLETED', 'CONTENT_MODERATED', 'FAILED'].map((s) => [s, items.filter((i) => i.status === s).length]));
       const message = ok
@@ -98,8 +91,7 @@ export function lifecycleActivities({ db, config, logger }: SlaveDeps) {
       await assertOwnDatabase(db, { jobId, instance });
       const job = await loadJob(db, jobId);
       if (isFinal(job)) return;
-      await failOpenItems(db, jobId, message);
-      const moved = await transitionJob(db, jobId, 'ERROR', { set: { errorMessage: message }, detail: { by: 'slave' } });
+      const moved = await failJobAndOpenItems(db, jobId, message, { by: 'slave' });
       if (moved.moved) logger.error({ jobId, workflowId: job.workflowId, attempt: Context.current().info.attempt }, `job failed: ${message}`);
     },
 

@@ -7,11 +7,8 @@ import type { Logger } from '../../shared/logger';
 import { databaseIdentity } from '../../shared/db/instance';
 import { StorageError, type ObjectStore } from '../../shared/storage/objectStore';
 import { FailureType } from '../failures';
-import type { DownloadedFile } from '../../backends/browser/types';
+import type { DownloadedFile, ItemSuccess } from '../../backends/types';
 import { setItem } from './jobs';
-
-/** A generated item, as the driver returned it; `files`: a video's SD file, then its HD twin when upscaled. */
-export type ItemSuccess = { kind: 'success'; hd: boolean; files?: DownloadedFile[] } & DownloadedFile;
 
 /** One file of an item as recorded in job_items.files: where it is and what it holds. */
 export interface ItemFile {
@@ -57,14 +54,12 @@ export async function storeItem(
   deps: { db: Db; config: Config; store?: ObjectStore; logger: Logger },
   { jobId, index, outcome, onStoring }: { jobId: number; index: number; outcome: ItemSuccess; onStoring(): void },
 ): Promise<ItemFile[]> {
-  const all = outcome.files ?? [outcome];
-  const downloaded = all.map((f, i) => ({ ...f, hd: outcome.hd && i === all.length - 1 }));
   try {
     if (deps.store) {
       onStoring();
       await pauseBeforeUpload(deps.config, deps.logger);
     }
-    return await storeItemFiles(deps, jobId, downloaded);
+    return await storeItemFiles(deps, jobId, outcome.files);
   } catch (err) {
     if (!(err instanceof StorageError)) throw err;
     await setItem(deps.db, jobId, index, { error: err.message });

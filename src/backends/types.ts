@@ -1,0 +1,92 @@
+// What every backend (src/backends/<name>/) takes and gives back: one item of a job in, a
+// typed outcome out. The slave's activities only know this file, so the workflow, retries,
+// partial success, progress and job_items are one code path whichever backend generates.
+// An outcome is data, never a thrown string; only an abort rejects (with the signal's reason).
+
+import type { ItemKind } from '../shared/registry';
+
+export type { ItemKind };
+
+/** The payload's video choices, as the job plan resolved them (src/slave/plan.ts). */
+export interface VideoOptions {
+  /** A Grok Imagine post permalink to animate; or imagePath (a local image); or neither. */
+  postUrl?: string;
+  imagePath?: string;
+  duration: 'max' | '6s' | '10s';
+  /** e.g. '720p'; default: the highest offered. */
+  resolution?: string;
+  /** e.g. '16:9'; default: the backend's. */
+  aspectRatio?: string;
+  /** 'normal' | 'fun' | 'spicy' | 'custom'; default: the backend's. */
+  mode?: string;
+  /** Extend the finished video until it is at least this many seconds long. */
+  extendTo?: number;
+  upscale: boolean;
+  deleteAfterDownload: boolean;
+}
+
+export interface ItemRequest {
+  kind: ItemKind;
+  jobId: number;
+  itemIndex: number;
+  account: string;
+  prompt: string;
+  /** Present for video items. */
+  video?: VideoOptions;
+  /** Target file, with the kind's extension; an HD twin goes next to it with an `_hd` suffix. */
+  downloadPath: string;
+  /**
+   * Whose item this is (`<database identity>/<jobId>`): files already on disk are reused only
+   * when they were written for the same owner.
+   */
+  owner: string;
+}
+
+export interface DownloadedFile {
+  mediaUrl: string;
+  filePath: string;
+  sha256: string;
+  bytes: number;
+}
+
+export interface ItemSuccess {
+  kind: 'success';
+  /** Every file of the item, in order; the last is the item's main file (HD when upscaled). */
+  files: Array<DownloadedFile & { hd: boolean }>;
+  /** The duration and resolution the backend reports as generated ('10s', '720p'). */
+  duration?: string;
+  resolution?: string;
+  /** What the backend charged, in USD ticks (10^10 per dollar), as an exact decimal string. */
+  costUsdTicks?: string;
+}
+
+/** Where a non-success left its screenshot, HTML and trace (browser backend). */
+interface WithArtifacts {
+  artifactsDir?: string;
+}
+
+export type FailureOutcome =
+  | ({ kind: 'moderated'; message: string } & WithArtifacts)
+  | ({ kind: 'rateLimited'; cooldownMs: number; message: string } & WithArtifacts)
+  | ({ kind: 'authRequired'; message: string } & WithArtifacts)
+  | ({ kind: 'failed'; reason: string; retryable: boolean } & WithArtifacts);
+
+export type ItemOutcome = ItemSuccess | FailureOutcome;
+
+export type ProgressFn = (current: number, total: number, message: string) => void;
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  onProgress?: ProgressFn;
+  /**
+   * A backend whose generation outlives its request (an API that is polled) saves its
+   * request's id here before it waits, and finds it again when the activity is retried after
+   * a crash: it resumes instead of submitting (and paying) again. Kept on the item's row.
+   */
+  resume?: { token: string | null; save(token: string): Promise<void> };
+}
+
+export interface Generator {
+  generate(req: ItemRequest, opts?: RunOptions): Promise<ItemOutcome>;
+  close(): Promise<void>;
+}

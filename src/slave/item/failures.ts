@@ -1,0 +1,36 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { FailureOutcome } from '../../backends/types';
+import { FailureType } from '../failures';
+
+/** A backend's answer that is not a file and not moderation. */
+export type FaultOutcome = Exclude<FailureOutcome, { kind: 'moderated' }>;
+
+/** The item's error text: the reason, and where the browser left its artifacts. */
+export function faultMessage(outcome: FaultOutcome): string {
+  const text = outcome.kind === 'failed' ? outcome.reason : outcome.message;
+  return outcome.artifactsDir ? `${text} (artifacts: ${outcome.artifactsDir})` : text;
+}
+
+/**
+ * How Temporal treats each fault: a rate limit is retried after the account's cooldown, a
+ * lost login ends the job (a person must sign in again), a failure is retried with backoff
+ * unless the backend says retrying cannot help.
+ */
+export function failureFor(outcome: FaultOutcome, account: string): ApplicationFailure {
+  switch (outcome.kind) {
+    case 'rateLimited':
+      return ApplicationFailure.create({ type: FailureType.RateLimited, message: `account ${account}: ${outcome.message}`, nextRetryDelay: outcome.cooldownMs });
+    case 'authRequired':
+      return ApplicationFailure.nonRetryable(`account ${account} needs a new login`, FailureType.AuthRequired);
+    case 'failed':
+      return ApplicationFailure.create({ type: FailureType.GenerationFailed, message: faultMessage(outcome), nonRetryable: !outcome.retryable });
+  }
+}
+
+/**
+ * Moderation is an answer, not a fault: the item is generated again (a loop in the activity,
+ * not a Temporal retry) until its own budget, MODERATION_MAX_RETRIES, is spent.
+ */
+export function afterModeration(retriesSoFar: number, maxRetries: number): 'regenerate' | 'give up' {
+  return retriesSoFar >= maxRetries ? 'give up' : 'regenerate';
+}

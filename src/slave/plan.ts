@@ -1,0 +1,88 @@
+import type { BackendName } from '../backends';
+import type { VideoOptions } from '../backends/types';
+import type { Config } from '../shared/config';
+import type { Job } from '../shared/db/schema';
+import { imageFileProblem } from '../shared/imageFile';
+import { PayloadError, parsePayload, type ImagePayload, type ItemSpec, type VideoPayload } from '../shared/payloads';
+import { jobType, type ItemKind } from '../shared/registry';
+
+/**
+ * How a job's items are generated, worked out once from its row by startJob and carried by
+ * the workflow to every generateItem call, so the payload is read and checked in one place.
+ * Ids, options and paths only: nothing secret (the workflow history keeps it).
+ */
+export interface ItemPlan {
+  kind: ItemKind;
+  backend: BackendName;
+  /** The account the job runs on (payload.account, else DEFAULT_ACCOUNT); also jobs.account. */
+  account: string;
+  video?: VideoOptions;
+}
+
+/** What the workflow gets from startJob (prompts stay in job_items, out of the history). */
+export interface JobPlan {
+  itemIndexes: number[];
+  concurrency: number;
+  /** The job's account (= item.account): the Web UI's Account search attribute. */
+  account: string;
+  /**
+   * What each generateItem needs. Optional because histories recorded before plans were
+   * passed on hold a startJob result without it; their generateItem reads the plan itself.
+   */
+  item?: ItemPlan;
+  /** One line for the Web UI's memo, e.g. `3 × video: "a cat surfing"`. */
+  summary: string;
+}
+
+export interface ReadJob {
+  plan: JobPlan;
+  items: ItemSpec[];
+  /** payload.minSuccessful, else every item. */
+  minSuccessful: number;
+}
+
+/** Reads a job's row into its plan; a bad payload throws a PayloadError naming the field. */
+export function readJob(job: Pick<Job, 'type' | 'payload'>, config: Pick<Config, 'DEFAULT_ACCOUNT' | 'ITEM_CONCURRENCY'>): ReadJob {
+  const type = jobType(job.type);
+  const payload = parsePayload(type.payloadSchema, job.payload) as Partial<VideoPayload> & Partial<ImagePayload>;
+  const items = type.items(payload as never);
+  const prompt = items[0]?.prompt ?? '';
+  const item: ItemPlan = {
+    kind: type.itemKind,
+    backend: 'browser',
+    account: payload.account ?? config.DEFAULT_ACCOUNT,
+    video: type.itemKind === 'video' ? videoOptions(payload) : undefined,
+  };
+  const plan: JobPlan = {
+    itemIndexes: items.map((i) => i.index),
+    concurrency: config.ITEM_CONCURRENCY,
+    account: item.account,
+    item,
+    summary: `${items.length} × ${type.itemKind}: "${prompt.length > 80 ? `${prompt.slice(0, 79)}…` : prompt}"`,
+  };
+  return { plan, items, minSuccessful: payload.minSuccessful ?? items.length };
+}
+
+/** The plan's local files that are missing (checked when the job starts, before any browser opens). */
+export function missingFiles(plan: JobPlan): PayloadError | undefined {
+  const imagePath = plan.item?.video?.imagePath;
+  const problem = imagePath ? imageFileProblem(imagePath) : undefined;
+  return problem ? new PayloadError(`invalid payload: payload.imagePath: ${problem}`) : undefined;
+}
+
+function videoOptions(p: Partial<VideoPayload>): VideoOptions {
+  return {
+    postUrl: p.imageUrl,
+    imagePath: p.imagePath,
+    duration: p.duration ?? 'max',
+    resolution: p.resolution,
+    aspectRatio: p.aspectRatio,
+    mode: p.mode,
+    extendTo: p.extend,
+    upscale: p.upscale ?? false,
+    deleteAfterDownload: p.deleteAfterDownload ?? false,
+  };
+}
+
+/** Each kind's file extension; the file is `<DOWNLOADS_DIR>/<jobId>/<index>.<ext>`. */
+export const FILE_EXTENSION: Record<ItemKind, string> = { video: 'mp4', image: 'jpg' };

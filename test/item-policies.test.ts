@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { FailureType } from '../src/slave/failures';
+import { afterModeration, failureFor, faultMessage } from '../src/slave/item/failures';
+import { missingFiles, readJob } from '../src/slave/plan';
+
+// The named policies generateItem is made of, each on its own (no Temporal, no browser).
+
+const config = { DEFAULT_ACCOUNT: 'default', ITEM_CONCURRENCY: 2 };
+
+describe('item policies', () => {
+  it('a rate limit is retried after the cooldown, carried as the retry delay', () => {
+    const f = failureFor({ kind: 'rateLimited', cooldownMs: 90_000, message: 'Rate limit reached' }, 'alice');
+    assert.equal(f.type, FailureType.RateLimited);
+    assert.equal(f.nonRetryable, false);
+    assert.equal(f.nextRetryDelay, 90_000);
+    assert.match(f.message, /^account alice: Rate limit reached$/);
+  });
+
+  it('a lost login ends the job; a failure is retried unless the backend says it cannot help', () => {
+    const auth = failureFor({ kind: 'authRequired', message: 'signed out' }, 'bob');
+    assert.equal(auth.type, FailureType.AuthRequired);
+    assert.equal(auth.nonRetryable, true);
+    assert.match(auth.message, /bob needs a new login/);
+    const retry = failureFor({ kind: 'failed', reason: 'stuck at 40%', retryable: true }, 'bob');
+    assert.deepEqual([retry.type, retry.nonRetryable], [FailureType.GenerationFailed, false]);
+    const final = failureFor({ kind: 'failed', reason: 'no such option', retryable: false, artifactsDir: '/a/1' }, 'bob');
+    assert.equal(final.nonRetryable, true);
+    assert.equal(final.message, 'no such option (artifacts: /a/1)');
+  });
+
+  it('the fault message names the artifacts only when there are some', () => {
+    assert.equal(faultMessage({ kind: 'failed', reason: 'x', retryable: true }), 'x');
+    assert.equal(faultMessage({ kind: 'authRequired', message: 'gone', artifactsDir: 'd' }), 'gone (artifacts: d)');
+  });
+
+  it('moderation regenerates until its own budget is spent', () => {
+    assert.deepEqual([0, 1, 2, 3, 4].map((n) => afterModeration(n, 3)), ['regenerate', 'regenerate', 'regenerate', 'give up', 'give up']);
+    assert.equal(afterModeration(0, 0), 'give up');
+  });
+
+  it('the plan reads a video job once: kind, account, options, summary, minSuccessful', () => {
+    const { plan, items, minSuccessful } = readJob({
+      type: 'GROK_VIDEO_GENERATION',
+      payload: { prompts: ['a fox', 'a cat'], duration: '6s', account: 'alice', minSuccessful: 1, upscale: true },
+    }, config);
+    assert.deepEqual(plan.itemIndexes, [0, 1]);
+    assert.deepEqual(items.map((i) => i.prompt), ['a fox', 'a cat']);
+    assert.equal(minSuccessful, 1);
+    assert.equal(plan.concurrency, 2);
+    assert.deepEqual({ ...plan.item, video: undefined }, { kind: 'video', backend: 'browser', account: 'alice', video: undefined });
+    assert.equal(plan.account, 'alice');
+    assert.equal(plan.item?.video?.duration, '6s');
+    assert.equal(plan.item?.video?.upscale, true);
+    assert.equal(plan.summary, '2 × video: "a fox"');
+  });
+
+  it('an image job has no video options and the default account', () => {
+    const { plan, minSuccessful } = readJob({ type: 'GROK_IMAGE_GENERATION', payload: { prompt: 'a lighthouse', count: 3 } }, config);
+    assert.equal(plan.item?.kind, 'image');
+    assert.equal(plan.item?.video, undefined);
+    assert.equal(plan.item?.account, 'default');
+    assert.equal(minSuccessful, 3);
+    assert.equal(plan.summary, '3 × image: "a lighthouse"');
+  });
+
+  it('a bad payload names the field; a missing image file is found at start, not when read', () => {
+    assert.throws(() => readJob({ type: 'GROK_VIDEO_GENERATION', payload: { prompt: 'x', duration: '7s' } }, config), /payload\.duration/);
+    const gone = path.join(os.tmpdir(), `grokflow-missing-${process.pid}.jpg`);
+    const { plan } = readJob({ type: 'GROK_VIDEO_GENERATION', payload: { imagePath: gone } }, config);
+    assert.match(missingFiles(plan)?.message ?? '', /payload\.imagePath: no file at .*missing/);
+    fs.writeFileSync(gone, 'jpg');
+    try {
+      assert.equal(missingFiles(plan), undefined);
+    } finally {
+      fs.rmSync(gone);
+    }
+  });
+});
