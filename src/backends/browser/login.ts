@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_VIEWPORT, launchChromium, launchProfile, profileDir, storageStatePath } from './browser';
 import { anyOf, pick, SEL, URLS } from './selectors';
-import { sleep } from './util';
+import { pollUntil } from './util';
 
 export interface LoginOptions {
   headless: boolean;
@@ -60,21 +60,21 @@ export async function login(account: string, baseUrl: string, opts: LoginOptions
       else await pass.press('Enter');
     }
     const base = new URL(baseUrl);
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      opts.signal?.throwIfAborted();
+    await pollUntil(async () => {
       const url = new URL(page.url());
       const onBase = url.host === base.host && !URLS.isSignIn(url.toString());
       if (onBase) {
         const wall = (await anyOf(page, SEL.signInLink).count()) > 0 && (await anyOf(page, SEL.signUpLink).count()) > 0;
-        if (!wall) break;
+        if (!wall) return true;
       }
       if (opts.credentials && (await anyOf(page, SEL.signInError).count()) > 0) {
         throw new LoginError(`account ${account}: sign-in refused (wrong username or password)`);
       }
-      if (Date.now() > deadline) throw new LoginError(`account ${account}: not logged in after ${Math.round(timeoutMs / 1000)} s`);
-      await sleep(250, opts.signal);
-    }
+      return undefined;
+    }, {
+      timeoutMs, pollMs: 250, signal: opts.signal,
+      onTimeout: () => new LoginError(`account ${account}: not logged in after ${Math.round(timeoutMs / 1000)} s`),
+    });
     // The profile keeps the session on disk itself; the storage state file is for the other mode.
     if (profile) return { savedTo: profile };
     const state = await context.storageState();
