@@ -2,7 +2,8 @@ import type { Client } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../shared/db/client';
 import { jobs, type Job } from '../shared/db/schema';
-import { FINAL_STATUSES, transitionJob } from '../shared/jobs/transition';
+import { isFinalStatus } from '../shared/jobs/statuses';
+import { transitionJob } from '../shared/jobs/transition';
 import { jobWorkflowId } from '../shared/registry';
 import { CliError, ExitCode } from './context';
 import { buildPayload, resolveType, type AddOptions } from './jobInput';
@@ -54,7 +55,7 @@ export interface CancelOutcome {
 export async function cancelJob(deps: JobActionDeps, idText: string, by: 'cli' | 'web'): Promise<CancelOutcome> {
   let job = await findJob(deps.db, idText);
   for (;;) {
-    if (FINAL_STATUSES.includes(job.status)) {
+    if (isFinalStatus(job.status)) {
       throw new CliError(`job ${job.id} is already ${job.status}${job.errorMessage ? ` (${job.errorMessage})` : ''}; nothing to cancel`, ExitCode.Failure);
     }
     if (job.status !== 'PENDING') break;
