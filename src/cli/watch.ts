@@ -2,7 +2,7 @@ import cliProgress from 'cli-progress';
 import { eq, inArray } from 'drizzle-orm';
 import { Client } from 'pg';
 import { jobs } from '../shared/db/schema';
-import { JOB_EVENTS_CHANNEL, parseJobNotification, type JobNotification as JobEvent } from '../shared/jobs/notifications';
+import { jobNotificationOf, LISTEN_JOB_EVENTS, type JobNotification as JobEvent } from '../shared/jobs/notifications';
 import { isFinalStatus, UNFINISHED_STATUSES } from '../shared/jobs/statuses';
 import { CliError, ExitCode, type CliContext } from './context';
 
@@ -54,10 +54,10 @@ export async function watchJobs(ctx: CliContext, id: string | undefined, out: (l
     // Subscribe first, then read the current state, so no change falls between the two.
     listener.on('notification', (n) => {
       // Not ours (another writer on the channel): ignored.
-      const e = parseJobNotification(n.payload);
+      const e = jobNotificationOf(n);
       if (e) enqueue(e);
     });
-    await listener.query(`LISTEN ${JOB_EVENTS_CHANNEL}`);
+    await listener.query(LISTEN_JOB_EVENTS);
 
     const current = await ctx.db
       .select()
