@@ -1,4 +1,4 @@
-import type { JobStatus } from '../db/schema';
+import type { JobStatus } from './statuses';
 
 /**
  * The channel and payload of the `jobs_notify` trigger (migrations/0001_notify_triggers.sql):
