@@ -11,6 +11,7 @@ import { jobWorkflowId } from '../src/shared/registry';
 import { runCli, show, startCli, type CliResult } from './helpers/cli';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
 import { startStack, type Stack } from './helpers/stack';
+import { waitFor } from './helpers/wait';
 
 // The `grokflow` CLI as a child process. First against Postgres alone (no workers: what the
 // CLI itself decides), then against the whole stack (Temporal, master, slave, simulator,
@@ -437,12 +438,11 @@ describe('grokflow CLI against the whole stack (Temporal, master, slave, simulat
     const running = await s.waitForJob(id, ['PROGRESS', 'COMPLETED', 'ERROR'], 120_000);
     assert.equal(running.status, 'PROGRESS', running.errorMessage ?? '');
     // Wait until the generation itself is under way (the item is being worked on).
-    for (let i = 0; ; i++) {
-      const [item] = await s.items(id);
-      if (item?.status === 'RUNNING' || item?.attempts) break;
-      assert.ok(i < 1200, `item of job ${id} never started: ${JSON.stringify(item)}`);
-      await new Promise((res) => setTimeout(res, 100));
-    }
+    let started: Awaited<ReturnType<typeof s.items>>[number] | undefined;
+    await waitFor(() => `the item of job ${id} to start: ${JSON.stringify(started)}`, async () => {
+      [started] = await s.items(id);
+      return started?.status === 'RUNNING' || started?.attempts;
+    }, 120_000, 100);
     const r = await cli('jobs', 'cancel', String(id), '--wait');
     expectExit(r, 0, new RegExp(`job ${id}: cancellation requested for workflow grok_video_generation\\(${id}\\)[\\s\\S]*job ${id}: ERROR cancelled`));
     const row = await job(id);

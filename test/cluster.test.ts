@@ -6,6 +6,7 @@ import { jobWorkflowId } from '../src/shared/registry';
 import type { ClusterProcess } from '../src/cluster/process';
 import { startTestCluster, type TestCluster } from './helpers/cluster';
 import { alive, descendants, survivors } from './helpers/processes';
+import { pollUntil } from './helpers/wait';
 
 // docker-compose.yml's topology run for real, as `npm run cluster` runs it: Temporal on
 // PostgreSQL (schemas by temporal-sql-tool, SQL visibility), two masters, three slaves and
@@ -108,12 +109,11 @@ describe('the compose topology from processes: Temporal on PostgreSQL, 2 masters
     };
     /** Visibility is written asynchronously: poll until the answer is the expected one. */
     const eventually = async (query: string, expected: string[]) => {
-      const deadline = Date.now() + 60_000;
-      let got = await list(query);
-      while (JSON.stringify(got) !== JSON.stringify(expected) && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 1000));
+      let got: string[] = [];
+      await pollUntil(async () => {
         got = await list(query);
-      }
+        return JSON.stringify(got) === JSON.stringify(expected);
+      }, 60_000, 1000);
       assert.deepEqual(got, expected, query);
     };
     const workflowIds = (rows: { id: string }[]) => rows.map((r) => jobWorkflowId(TYPE, Number(r.id))).sort();

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { configSchema } from '../src/shared/config';
@@ -11,6 +10,7 @@ import { TEMPORAL_SERVER_VERSION } from '../src/setup/tools';
 import { composeService, hostArgv, serviceEnv } from '../src/cluster/compose';
 import { freeLoopbackPort } from '../src/shared/freePort';
 import { descendants, survivors } from './helpers/processes';
+import { startProgram } from './helpers/program';
 import { startStack, type Stack } from './helpers/stack';
 
 // docker-compose.yml, the Dockerfile and their helper files, checked by parsing them: no
@@ -383,24 +383,16 @@ describe('container stop: SIGTERM to the command compose runs', () => {
 
   function spawnService(name: string, extra: Record<string, string>) {
     const [command, ...args] = hostArgv(composeService(name));
-    const child = spawn(command!, args, {
+    const service = startProgram(name, command!, args, {
       cwd: root,
       env: { PATH: process.env.PATH, ...s.configEnv, METRICS_PORT: '0', LOG_LEVEL: 'info', LOG_PRETTY: 'false', ...extra },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const until = async (pattern: RegExp) => {
-      const deadline = Date.now() + 120_000;
-      while (!pattern.test(out)) {
-        assert.equal(child.exitCode, null, `${name} exited early:\n${out}`);
-        assert.ok(Date.now() < deadline, `${name}: no ${pattern} after 120 s:\n${out}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+    return {
+      child: service.child,
+      exited: service.exited.then((e) => e.code),
+      until: (pattern: RegExp) => service.waitForOutput(pattern, 120_000),
+      output: () => service.output,
     };
-    return { child, exited, until, output: () => out };
   }
 
   test('slave: the running generation finishes within SHUTDOWN_GRACE_MS, exit 0, no process left', async () => {

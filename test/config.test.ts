@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { Writable } from 'node:stream';
-import { after, before, describe, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { describe, test } from 'node:test';
 import pino from 'pino';
 import { defaultReconcileGraceMs } from '../src/master/activities';
 import { runMaster, type MasterReadyInfo } from '../src/master/worker';
 import { ConfigError, loadConfig } from '../src/shared/config';
 import { startMetricsServer } from '../src/shared/metrics';
 import { metricsPort } from '../src/shared/observability';
-import { createTestDatabase, type TestDatabase } from './helpers/db';
-import { startTemporal } from './helpers/temporal';
+import { dbAndTemporalForSuite } from './helpers/dbAndTemporal';
 
 // Settings that would mean something else than they say are refused at start, with a
 // message naming the variable and the right form.
@@ -101,24 +99,16 @@ describe('metrics endpoint', () => {
 });
 
 describe('master: the schedule as Temporal reads SCHEDULER_CRON', () => {
-  let t: TestDatabase;
-  let env: TestWorkflowEnvironment;
-  before(async () => {
-    [t, env] = await Promise.all([createTestDatabase(), startTemporal()]);
-  });
-  after(async () => {
-    await env?.teardown();
-    await t?.drop();
-  });
+  const fx = dbAndTemporalForSuite();
 
   test('"@every 10s": the next three runs 10 s apart in the log and onReady, the reconciler\'s grace derived from it', async () => {
     const lines: Array<Record<string, unknown>> = [];
     const logger = pino({ level: 'info' }, new Writable({ write(chunk, _e, done) { lines.push(JSON.parse(String(chunk))); done(); } }));
-    const config = loadConfig({ DATABASE_URL: t.url, TEMPORAL_ADDRESS: env.address, SCHEDULER_CRON: '@every 10s', LOG_PRETTY: 'false' });
+    const config = loadConfig({ DATABASE_URL: fx.t.url, TEMPORAL_ADDRESS: fx.env.address, SCHEDULER_CRON: '@every 10s', LOG_PRETTY: 'false' });
     const abort = new AbortController();
     let info: MasterReadyInfo | undefined;
     const master = runMaster(config, {
-      signal: abort.signal, logger, client: env.client, connection: env.nativeConnection, db: t.db, listen: false,
+      signal: abort.signal, logger, client: fx.env.client, connection: fx.env.nativeConnection, db: fx.t.db, listen: false,
       onReady: (i) => { info = i; abort.abort(); },
     });
     await master;
@@ -134,11 +124,11 @@ describe('master: the schedule as Temporal reads SCHEDULER_CRON', () => {
   });
 
   test('RECONCILE_GRACE_MS overrides the derived grace', async () => {
-    const config = loadConfig({ DATABASE_URL: t.url, TEMPORAL_ADDRESS: env.address, SCHEDULER_CRON: '* * * * *', RECONCILE_GRACE_MS: '7000' });
+    const config = loadConfig({ DATABASE_URL: fx.t.url, TEMPORAL_ADDRESS: fx.env.address, SCHEDULER_CRON: '* * * * *', RECONCILE_GRACE_MS: '7000' });
     const abort = new AbortController();
     let info: MasterReadyInfo | undefined;
     await runMaster(config, {
-      signal: abort.signal, logger: pino({ level: 'silent' }), client: env.client, connection: env.nativeConnection, db: t.db, listen: false,
+      signal: abort.signal, logger: pino({ level: 'silent' }), client: fx.env.client, connection: fx.env.nativeConnection, db: fx.t.db, listen: false,
       onReady: (i) => { info = i; abort.abort(); },
     });
     assert.equal(info?.reconcileGraceMs, 7000);

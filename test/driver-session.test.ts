@@ -7,6 +7,7 @@ import { GrokDriver } from '../src/backends/browser/driver';
 import { login, LoginError } from '../src/backends/browser/login';
 import { REDACTED } from '../src/backends/browser/traceScrub';
 import { startHarness, type GrokHarness } from './helpers/browser';
+import { pollUntil } from './helpers/wait';
 
 // Abort, per-run rate limits, aggressive UI drift, artifacts with traces, and the login helper.
 
@@ -38,8 +39,7 @@ describe('driver: abort closes the context', () => {
       () => 'resolved',
       (e: unknown) => e,
     );
-    const deadline = Date.now() + 15_000;
-    while (!percentSeen && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await pollUntil(async () => percentSeen, 15_000, 20);
     assert.ok(percentSeen, 'generation was running');
     assert.equal(browser.contexts().length, 1);
     const page = browser.contexts()[0]!.pages()[0]!;
@@ -155,8 +155,7 @@ describe('driver: a prewarmed context per account', () => {
 
   async function contextsSettleAt(n: number): Promise<number> {
     const browser = await h.driver.browser.browser();
-    const deadline = Date.now() + 10_000;
-    while (browser.contexts().length !== n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await pollUntil(async () => browser.contexts().length === n, 10_000, 50);
     return browser.contexts().length;
   }
 

@@ -1,47 +1,31 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { jobWorkflowId } from '../src/shared/registry';
-import { createTestDatabase, type TestDatabase } from './helpers/db';
+import { dbAndTemporalForSuite } from './helpers/dbAndTemporal';
+import { startProgram as startChild, tsxProgram, type RunningProgram } from './helpers/program';
 import { startStack, type Stack } from './helpers/stack';
-import { startTemporal } from './helpers/temporal';
 
 // With LOG_PRETTY=false every line a process writes is a JSON object: the Temporal core's
 // own warnings included. A failed activity's line gives the database's message, never the
 // query's parameter values.
 
 interface Program {
-  child: ChildProcess;
   output(): string;
   until(text: string, ms: number): Promise<void>;
   stop(): Promise<void>;
 }
 
 function startProgram(program: 'master' | 'slave', env: Record<string, string>): Program {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'src', program, 'main.ts')], {
+  const [command, args] = tsxProgram(`src/${program}/main.ts`);
+  const child: RunningProgram = startChild(program, command, args, {
     env: { PATH: process.env.PATH, ...env, METRICS_PORT: '0', LOG_LEVEL: 'info', LOG_PRETTY: 'false' },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
-    child,
-    output: () => out,
-    async until(text, ms) {
-      const deadline = Date.now() + ms;
-      while (!out.includes(text)) {
-        assert.equal(child.exitCode, null, `${program} exited early:\n${out}`);
-        assert.ok(Date.now() < deadline, `no ${text} after ${ms} ms:\n${out}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    },
+    output: () => child.output,
+    until: (text, ms) => child.waitForOutput(text, ms),
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
+      if (child.child.exitCode === null && child.child.signalCode === null) child.child.kill('SIGKILL');
+      await child.exited;
     },
   };
 }
@@ -61,22 +45,13 @@ function jsonLines(out: string): Array<Record<string, unknown>> {
 }
 
 describe('logs: the Temporal core\'s warnings, as JSON', () => {
-  let t: TestDatabase;
-  let env: TestWorkflowEnvironment | undefined;
-  before(async () => {
-    [t, env] = await Promise.all([createTestDatabase(), startTemporal()]);
-  });
-  after(async () => {
-    await env?.teardown();
-    await t?.drop();
-  });
+  const fx = dbAndTemporalForSuite();
 
   test('the Temporal server goes away under a running master: core\'s retry warnings are JSON lines with the worker identity', async () => {
-    const master = startProgram('master', { DATABASE_URL: t.url, TEMPORAL_ADDRESS: env!.address });
+    const master = startProgram('master', { DATABASE_URL: fx.t.url, TEMPORAL_ADDRESS: fx.env.address });
     try {
       await master.until('"master ready"', 60_000);
-      await env!.teardown();
-      env = undefined;
+      await fx.stopTemporal();
       await master.until('"sdkComponent":"core"', 120_000);
       const lines = jsonLines(master.output());
       const core = lines.filter((l) => l.sdkComponent === 'core');

@@ -6,7 +6,8 @@ import { loadConfig } from '../src/shared/config';
 import { jobEvents, jobs } from '../src/shared/db/schema';
 import { JOB_TYPE_NAMES, jobType, jobWorkflowId } from '../src/shared/registry';
 import { ensureSchedules, runMaster, scheduleId, wakeWorkflowId } from '../src/master/worker';
-import { GOOD_VIDEO, IMAGE, silentLogger, startMasterEnv, VIDEO, waitFor, type MasterEnv } from './fixtures/master-env';
+import { GOOD_VIDEO, IMAGE, silentLogger, startMasterEnv, VIDEO, type MasterEnv } from './fixtures/master-env';
+import { waitFor } from './helpers/wait';
 
 // The masters' cron fires once a year, so in this file a claim that is not a test's own
 // trigger can only come from the NOTIFY listener's wake: tests check who claimed a job

@@ -1,65 +1,51 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { describe, test } from 'node:test';
 import { freeLoopbackPort } from '../src/shared/freePort';
 import { wakeWorkflowId } from '../src/master/wake';
 import { jobWorkflowId } from '../src/shared/registry';
-import { createTestDatabase, type TestDatabase } from './helpers/db';
-import { startTemporal } from './helpers/temporal';
+import { dbAndTemporalForSuite } from './helpers/dbAndTemporal';
+import { startProgram, tsxProgram } from './helpers/program';
+import { pollUntil } from './helpers/wait';
 
 // `npm run master` as a split deployment runs it: its own process against a Temporal server
 // and Postgres, with its metrics endpoint; no slave, so a claimed job stays INQUEUE.
 
 describe('master process (`npm run master`)', () => {
-  let t: TestDatabase;
-  let env: TestWorkflowEnvironment;
-  before(async () => {
-    [t, env] = await Promise.all([createTestDatabase(), startTemporal()]);
-  });
-  after(async () => {
-    await env?.teardown();
-    await t?.drop();
-  });
+  const fx = dbAndTemporalForSuite();
 
   function startMaster(extra: Record<string, string>) {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'src', 'master', 'main.ts')], {
-      env: { PATH: process.env.PATH, DATABASE_URL: t.url, TEMPORAL_ADDRESS: env.address, LOG_LEVEL: 'info', LOG_PRETTY: 'false', ...extra },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const [command, args] = tsxProgram('src/master/main.ts');
+    const master = startProgram('the master', command, args, {
+      env: { PATH: process.env.PATH, DATABASE_URL: fx.t.url, TEMPORAL_ADDRESS: fx.env.address, LOG_LEVEL: 'info', LOG_PRETTY: 'false', ...extra },
     });
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    return { child, exited, output: () => out };
+    return { child: master.child, exited: master.exited.then((e) => e.code), output: () => master.output, waitForOutput: master.waitForOutput };
+  }
+
+  /** The job's status once it is `want` (or the last one read, when it never gets there). */
+  async function statusOnceIs(id: number, want: string, timeoutMs: number, everyMs: number, running?: { child: { exitCode: number | null }; output(): string }) {
+    let status = '';
+    await pollUntil(async () => {
+      if (running) assert.equal(running.child.exitCode, null, `the master exited early:\n${running.output()}`);
+      status = (await fx.t.pool.query('SELECT status FROM jobs WHERE id = $1', [id])).rows[0].status as string;
+      return status === want;
+    }, timeoutMs, everyMs);
+    return status;
   }
 
   test('claims a row inserted with SQL, serves the jobs gauge, logs as JSON with its identity, exits 0 on SIGTERM', async () => {
     const metricsPort = await freeLoopbackPort();
-    const { child, output, exited } = startMaster({ METRICS_PORT: String(metricsPort), NOTIFY_DEBOUNCE_MS: '10' });
+    const { child, output, exited, waitForOutput } = startMaster({ METRICS_PORT: String(metricsPort), NOTIFY_DEBOUNCE_MS: '10' });
     try {
       // Generous: a loaded machine can take a minute just to compile and load the program.
-      const deadline = Date.now() + 180_000;
-      while (!output().includes('"master ready"')) {
-        assert.equal(child.exitCode, null, `the master exited early:\n${output()}`);
-        assert.ok(Date.now() < deadline, `not ready after 180 s:\n${output()}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await waitForOutput('"master ready"', 180_000);
 
-      const { rows } = await t.pool.query(`INSERT INTO jobs (type, payload) VALUES ('GROK_VIDEO_GENERATION', '{"prompt": "a heron at dawn"}') RETURNING id`);
+      const { rows } = await fx.t.pool.query(`INSERT INTO jobs (type, payload) VALUES ('GROK_VIDEO_GENERATION', '{"prompt": "a heron at dawn"}') RETURNING id`);
       const id = Number(rows[0].id);
-      let status = '';
-      for (const until = Date.now() + 20_000; status !== 'INQUEUE' && Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
-        status = (await t.pool.query('SELECT status FROM jobs WHERE id = $1', [id])).rows[0].status as string;
-      }
+      const status = await statusOnceIs(id, 'INQUEUE', 20_000, 50);
       assert.equal(status, 'INQUEUE');
       // INQUEUE is written by the claim; the child starts right after it.
-      const handle = env.client.workflow.getHandle(jobWorkflowId('GROK_VIDEO_GENERATION', id));
-      let slave = await handle.describe().catch(() => undefined);
-      for (const until = Date.now() + 20_000; !slave && Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
-        slave = await handle.describe().catch(() => undefined);
-      }
+      const handle = fx.env.client.workflow.getHandle(jobWorkflowId('GROK_VIDEO_GENERATION', id));
+      const slave = await pollUntil(() => handle.describe().catch(() => undefined), 20_000, 100);
       assert.equal(slave?.taskQueue, 'grok_video_generation', 'its slave workflow started on the slave queue');
 
       const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
@@ -75,18 +61,15 @@ describe('master process (`npm run master`)', () => {
   });
 
   test('a job inserted while the master is down is claimed at start-up, by the listener\'s first wake, not by cron', async () => {
-    const { rows } = await t.pool.query(`INSERT INTO jobs (type, payload) VALUES ('GROK_VIDEO_GENERATION', '{"prompt": "waiting since before"}') RETURNING id`);
+    const { rows } = await fx.t.pool.query(`INSERT INTO jobs (type, payload) VALUES ('GROK_VIDEO_GENERATION', '{"prompt": "waiting since before"}') RETURNING id`);
     const id = Number(rows[0].id);
     // The cron fires once a year: only the start-up claim can explain a claim.
-    const { child, output, exited } = startMaster({ METRICS_PORT: '0', SCHEDULER_CRON: '0 0 1 1 *' });
+    const master = startMaster({ METRICS_PORT: '0', SCHEDULER_CRON: '0 0 1 1 *' });
+    const { child, output, exited } = master;
     try {
-      let status = '';
-      for (const until = Date.now() + 60_000; status !== 'INQUEUE' && Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
-        assert.equal(child.exitCode, null, `the master exited early:\n${output()}`);
-        status = (await t.pool.query('SELECT status FROM jobs WHERE id = $1', [id])).rows[0].status as string;
-      }
+      const status = await statusOnceIs(id, 'INQUEUE', 60_000, 100, master);
       assert.equal(status, 'INQUEUE', output());
-      const event = await t.pool.query(`SELECT detail FROM job_events WHERE job_id = $1 AND to_status = 'INQUEUE'`, [id]);
+      const event = await fx.t.pool.query(`SELECT detail FROM job_events WHERE job_id = $1 AND to_status = 'INQUEUE'`, [id]);
       assert.equal(event.rows[0].detail.scheduler, wakeWorkflowId('GROK_VIDEO_GENERATION'), 'claimed by the wake run, not a cron tick');
     } finally {
       child.kill('SIGTERM');

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -9,6 +8,8 @@ import { databaseIdentity } from '../src/shared/db/instance';
 import { freeLoopbackPort } from '../src/shared/freePort';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
 import { alive, descendants, survivors } from './helpers/processes';
+import { ROOT, startProgram, tsxProgram, type RunningProgram } from './helpers/program';
+import { waitFor } from './helpers/wait';
 
 // `npm start` end to end, as a user runs it: the set-up, an embedded Temporal dev server,
 // the simulator, master and slave; a row inserted with SQL; Ctrl-C; nothing left running.
@@ -43,18 +44,11 @@ describe('npm start', () => {
       LOG_PRETTY: 'false',
     };
     // Its own process group, so "Ctrl-C" can go to the whole group as a terminal sends it.
-    const child = spawn('npm', ['start', '--silent'], { cwd: path.join(__dirname, '..'), env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    const npmStart = startProgram('npm start', 'npm', ['start', '--silent'], { cwd: ROOT, env, detached: true });
+    const { child, exited } = npmStart;
     try {
-      const deadline = Date.now() + 180_000;
-      while (!out.includes('grokflow is running')) {
-        assert.ok(child.exitCode === null, `npm start exited early:\n${out}`);
-        assert.ok(Date.now() < deadline, `no banner after 180 s:\n${out}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      await npmStart.waitForOutput('grokflow is running', 180_000);
+      const out = npmStart.output;
       assert.match(out, new RegExp(`Web UI http://127\\.0\\.0\\.1:${uiPort}`));
       assert.match(out, /SIMULATOR/);
       assert.match(out, new RegExp(`Web console\\s+http://127\\.0\\.0\\.1:${webPort}`));
@@ -65,14 +59,11 @@ describe('npm start', () => {
       const { rows } = await t.pool.query(`INSERT INTO jobs (type, payload) VALUES ('GROK_VIDEO_GENERATION', '{"prompt": "a red fox running through snow"}') RETURNING id`);
       const id = Number(rows[0].id);
       let job: { status: string; error_message: string | null } | undefined;
-      const jobDeadline = Date.now() + 120_000;
-      for (;;) {
+      await waitFor(() => `job ${id} to end, still ${job?.status}:\n${npmStart.output}`, async () => {
         job = (await t.pool.query('SELECT status, error_message FROM jobs WHERE id = $1', [id])).rows[0];
-        if (job?.status === 'COMPLETED' || job?.status === 'ERROR') break;
-        assert.ok(Date.now() < jobDeadline, `job ${id} still ${job?.status}:\n${out}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      assert.equal(job.status, 'COMPLETED', `${job.error_message}\n${out}`);
+        return job?.status === 'COMPLETED' || job?.status === 'ERROR';
+      }, 120_000, 200);
+      assert.equal(job!.status, 'COMPLETED', `${job!.error_message}\n${npmStart.output}`);
       const { rows: items } = await t.pool.query('SELECT file_path FROM job_items WHERE job_id = $1', [id]);
       assert.ok(fs.existsSync(items[0].file_path), 'the video was downloaded');
 
@@ -93,9 +84,9 @@ describe('npm start', () => {
       process.kill(-child.pid!, 'SIGINT');
       // npm itself ends by the SIGINT it was sent, as in a terminal; grokflow under it exits 0.
       const end = await exited;
-      assert.ok(end.code === 0 || end.signal === 'SIGINT', `npm start ended ${JSON.stringify(end)}:\n${out}`);
-      assert.match(out, /"msg":"grokflow stopped"/);
-      assert.doesNotMatch(out, /second signal/);
+      assert.ok(end.code === 0 || end.signal === 'SIGINT', `npm start ended ${JSON.stringify(end)}:\n${npmStart.output}`);
+      assert.match(npmStart.output, /"msg":"grokflow stopped"/);
+      assert.doesNotMatch(npmStart.output, /second signal/);
       assert.deepEqual(await survivors(tree), [], 'no process of npm start is left');
       for (const port of [temporalPort, uiPort, simPort, metricsPort, webPort]) {
         const free = await new Promise<boolean>((resolve) => {
@@ -172,10 +163,12 @@ describe('npm start', () => {
       // SIGTERM with a job generating (60 s generations): out within the grace, nothing left.
       const { rows } = await t.pool.query(`INSERT INTO jobs (type, payload) VALUES ('GROK_VIDEO_GENERATION', '{"prompt": "a slow one"}') RETURNING id`);
       const id = Number(rows[0].id);
-      for (let status = ''; status !== 'PROGRESS'; await new Promise((r) => setTimeout(r, 200))) {
-        status = (await t.pool.query('SELECT status FROM jobs WHERE id = $1', [id])).rows[0].status as string;
+      // No limit of its own before: the test's timeout was the limit.
+      await waitFor(() => `job ${id} PROGRESS:\n${second.out()}`, async () => {
+        const status = (await t.pool.query('SELECT status FROM jobs WHERE id = $1', [id])).rows[0].status as string;
         assert.equal(second.child.exitCode, null, second.out());
-      }
+        return status === 'PROGRESS';
+      }, 1_800_000, 200);
       await new Promise((r) => setTimeout(r, 1000)); // the browser is generating
       const tree = descendants(second.child.pid!);
       const sent = Date.now();
@@ -194,7 +187,7 @@ describe('npm start', () => {
 });
 
 interface Service {
-  child: ChildProcess;
+  child: RunningProgram['child'];
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   out(): string;
   until(text: string): Promise<void>;
@@ -202,23 +195,14 @@ interface Service {
 }
 
 function startService(env: NodeJS.ProcessEnv): Service {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'src', 'main.ts')], { cwd: path.join(__dirname, '..'), env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const [command, args] = tsxProgram('src/main.ts');
+  const service = startProgram('grokflow', command, args, { env });
+  const { child, exited } = service;
   return {
     child,
     exited,
-    out: () => out,
-    async until(text) {
-      const deadline = Date.now() + 180_000;
-      while (!out.includes(text)) {
-        assert.ok(child.exitCode === null && child.signalCode === null, `grokflow exited early:\n${out}`);
-        assert.ok(Date.now() < deadline, `no "${text}" after 180 s:\n${out}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    },
+    out: () => service.output,
+    until: (text) => service.waitForOutput(text, 180_000),
     kill() {
       for (const pid of [child.pid!, ...descendants(child.pid!)]) {
         try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -13,7 +12,9 @@ import { createLogger } from '../src/shared/logger';
 import { WEB_LISTENER_NAME } from '../src/web/events';
 import { startWeb, type WebConsole } from '../src/web/server';
 import { ROOT, runCli } from './helpers/cli';
+import { startProgram } from './helpers/program';
 import { startStack, type Stack } from './helpers/stack';
+import { waitFor } from './helpers/wait';
 
 // The web console in real Chromium against the running stack (Postgres, Temporal dev
 // server, simulator, master, slave): live updates, playback, actions, and its defences.
@@ -74,16 +75,13 @@ describe('web console', () => {
     const row = page.locator(`tr[data-job="${videoJob}"]`);
     await row.waitFor({ timeout: 60_000 });
     const seen: Array<{ status: string; progress: number }> = [];
-    const deadline = Date.now() + 180_000;
-    for (;;) {
+    await waitFor(() => `job ${videoJob} to end in the page: ${JSON.stringify(seen)}`, async () => {
       const status = (await row.locator('.status').textContent())!.trim();
       const progress = await row.locator('progress').evaluate((p: HTMLProgressElement) => p.value);
       const last = seen[seen.length - 1];
       if (!last || last.status !== status || last.progress !== progress) seen.push({ status, progress });
-      if (status === 'COMPLETED' || status === 'ERROR') break;
-      assert.ok(Date.now() < deadline, `job ${videoJob} still ${status} in the page: ${JSON.stringify(seen)}`);
-      await page.waitForTimeout(100);
-    }
+      return status === 'COMPLETED' || status === 'ERROR';
+    }, 180_000, 100);
     await shot(page, 'jobs-live');
     assert.equal(seen[seen.length - 1]!.status, 'COMPLETED', JSON.stringify(seen));
     const climbing = seen.filter((e) => e.status === 'PROGRESS' && e.progress > 0 && e.progress < 100).map((e) => e.progress);
@@ -399,18 +397,11 @@ describe('web console', () => {
     delete env.NODE_TEST_CONTEXT;
     delete env.NODE_OPTIONS;
     // Its own process group, so "Ctrl-C" reaches npm and the console under it, as from a terminal.
-    const child = spawn('npm', ['run', '--silent', 'web'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const web = startProgram('npm run web', 'npm', ['run', '--silent', 'web'], { cwd: ROOT, env, detached: true });
+    const { child } = web;
     try {
-      const deadline = Date.now() + 60_000;
-      while (!out.includes('grokflow web console: ')) {
-        assert.ok(child.exitCode === null && Date.now() < deadline, `npm run web: ${out}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.match(out, new RegExp(`grokflow web console: http://127\\.0\\.0\\.1:${port}`));
+      await web.waitForOutput('grokflow web console: ', 60_000);
+      assert.match(web.output, new RegExp(`grokflow web console: http://127\\.0\\.0\\.1:${port}`));
       const res = await fetch(`http://127.0.0.1:${port}/jobs/${rows[0].id}`);
       assert.equal(res.status, 200);
       assert.match(await res.text(), /a quiet harbour/);
@@ -419,9 +410,9 @@ describe('web console', () => {
       await shot(page, 'npm-run-web');
       await page.close();
       process.kill(-child.pid!, 'SIGINT');
-      const code = await exited;
-      assert.ok(code === 0 || code === null, `exit ${code}: ${out}`);
-      assert.match(out, /"msg":"web console stopped"/);
+      const { code } = await web.exited;
+      assert.ok(code === 0 || code === null, `exit ${code}: ${web.output}`);
+      assert.match(web.output, /"msg":"web console stopped"/);
     } finally {
       try {
         process.kill(-child.pid!, 'SIGKILL');
@@ -430,11 +421,8 @@ describe('web console', () => {
       }
     }
 
-    const refused = spawn('npm', ['run', '--silent', 'web'], { cwd: ROOT, env: { ...env, WEB_HOST: '0.0.0.0' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    refused.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const code = await new Promise<number | null>((resolve) => refused.once('exit', (c) => resolve(c)));
-    assert.equal(code, 1, err);
-    assert.match(err, /WEB_TOKEN: required when WEB_HOST \(0\.0\.0\.0\) is not a loopback address/);
+    const refused = await startProgram('npm run web', 'npm', ['run', '--silent', 'web'], { cwd: ROOT, env: { ...env, WEB_HOST: '0.0.0.0' } }).done;
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /WEB_TOKEN: required when WEB_HOST \(0\.0\.0\.0\) is not a loopback address/);
   });
 });

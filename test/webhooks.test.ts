@@ -11,6 +11,7 @@ import { runCli, show } from './helpers/cli';
 import { startReceiver, type Received, type Receiver } from './helpers/receiver';
 import { startSlaveProcess, type SlaveProcess } from './helpers/slaveProcess';
 import { startStack, type Stack } from './helpers/stack';
+import { waitFor } from './helpers/wait';
 
 const SECRET = 'test-webhook-secret-0123456789';
 
@@ -220,12 +221,10 @@ describe('webhooks: a signed callback when a job ends, retried by Temporal', () 
   });
 
   async function untilRows(jobId: number, ok: (rows: Awaited<ReturnType<typeof deliveries>>) => boolean, timeoutMs = 120_000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const rows = await deliveries(jobId);
-      if (ok(rows)) return rows;
-      if (Date.now() > deadline) throw new Error(`job ${jobId}: deliveries ${JSON.stringify(rows)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    let rows: Awaited<ReturnType<typeof deliveries>> = [];
+    return waitFor(() => `job ${jobId}'s deliveries: ${JSON.stringify(rows)}`, async () => {
+      rows = await deliveries(jobId);
+      return ok(rows) && rows;
+    }, timeoutMs, 100);
   }
 });

@@ -1,8 +1,11 @@
 import type { Client } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
+import type { Config } from '../shared/config';
 import type { Db } from '../shared/db/client';
 import { jobs, type Job } from '../shared/db/schema';
-import { FINAL_STATUSES, transitionJob } from '../shared/jobs/transition';
+import { jobAccount } from '../shared/jobs/account';
+import { isFinalStatus } from '../shared/jobs/statuses';
+import { transitionJob } from '../shared/jobs/transition';
 import { jobWorkflowId } from '../shared/registry';
 import { CliError, ExitCode } from './context';
 import { buildPayload, resolveType, type AddOptions } from './jobInput';
@@ -23,12 +26,12 @@ export async function findJob(db: Db, idText: string): Promise<Job> {
 }
 
 /** A PENDING job from add options, validated by the job type's schema first. */
-export async function createJob(db: Db, o: AddOptions & { priority?: string }): Promise<Job> {
+export async function createJob(db: Db, config: Pick<Config, 'DEFAULT_ACCOUNT'>, o: AddOptions & { priority?: string }): Promise<Job> {
   const type = resolveType(o.type);
   const payload = buildPayload(type, o);
   const priority = o.priority === undefined ? 0 : Number(o.priority);
   if (!Number.isInteger(priority)) throw new CliError(`--priority must be a whole number, got "${o.priority}"`, ExitCode.Usage);
-  const [job] = await db.insert(jobs).values({ type, payload, priority, account: (payload.account as string) ?? null }).returning();
+  const [job] = await db.insert(jobs).values({ type, payload, priority, account: jobAccount(payload, config) }).returning();
   return job!;
 }
 
@@ -54,7 +57,7 @@ export interface CancelOutcome {
 export async function cancelJob(deps: JobActionDeps, idText: string, by: 'cli' | 'web'): Promise<CancelOutcome> {
   let job = await findJob(deps.db, idText);
   for (;;) {
-    if (FINAL_STATUSES.includes(job.status)) {
+    if (isFinalStatus(job.status)) {
       throw new CliError(`job ${job.id} is already ${job.status}${job.errorMessage ? ` (${job.errorMessage})` : ''}; nothing to cancel`, ExitCode.Failure);
     }
     if (job.status !== 'PENDING') break;

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, type SQL } from 'drizzle-orm';
 import { jobDeliveries, jobEvents, jobItems, jobs, JOB_STATUSES, type Job, type JobStatus } from '../shared/db/schema';
 import { callbackUrlOf } from '../shared/payloads';
-import { FINAL_STATUSES } from '../shared/jobs/transition';
+import { isFinalStatus } from '../shared/jobs/statuses';
 import { databaseIdentity } from '../shared/db/instance';
 import { callbackWorkflowId } from '../shared/jobCallback';
 import { jobType, jobWorkflowId } from '../shared/registry';
@@ -13,7 +13,7 @@ import { resolveType, type AddOptions } from './jobInput';
 type Out = (text: string) => void;
 
 export async function addJob(ctx: CliContext, o: AddOptions & { priority?: string; json?: boolean }, out: Out): Promise<void> {
-  const job = await createJob(ctx.db, o);
+  const job = await createJob(ctx.db, ctx.config, o);
   out(o.json ? json({ id: job.id, type: job.type, status: job.status, payload: job.payload }) : String(job.id));
 }
 
@@ -101,7 +101,7 @@ async function waitUntilFinal(ctx: CliContext, id: number): Promise<Job> {
   for (;;) {
     const [job] = await ctx.db.select().from(jobs).where(eq(jobs.id, id));
     if (!job) throw new CliError(`job ${id} not found`, ExitCode.NotFound);
-    if (FINAL_STATUSES.includes(job.status)) return job;
+    if (isFinalStatus(job.status)) return job;
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -110,7 +110,7 @@ async function waitUntilFinal(ctx: CliContext, id: number): Promise<Job> {
 export async function redeliverJob(ctx: CliContext, id: string, o: { json?: boolean }, out: Out): Promise<void> {
   const job = await findJob(ctx.db, id);
   if (!callbackUrlOf(job.payload)) throw new CliError(`job ${job.id} has no callbackUrl in its payload`, ExitCode.Failure);
-  if (!FINAL_STATUSES.includes(job.status)) throw new CliError(`job ${job.id} is ${job.status}; its callback goes when it ends`, ExitCode.Failure);
+  if (!isFinalStatus(job.status)) throw new CliError(`job ${job.id} is ${job.status}; its callback goes when it ends`, ExitCode.Failure);
   // The job's callback id plus a time: each redelivery is a workflow of its own (a new
   // delivery id), never rejected as a duplicate of the first.
   const workflowId = `${callbackWorkflowId(job.workflowId ?? jobWorkflowId(job.type, job.id, ctx.config.WORKFLOW_ID_PREFIX))}-redeliver-${Date.now()}`;

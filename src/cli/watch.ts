@@ -1,11 +1,10 @@
 import cliProgress from 'cli-progress';
 import { eq, inArray } from 'drizzle-orm';
 import { Client } from 'pg';
-import { jobs, type JobStatus } from '../shared/db/schema';
-import { JOB_EVENTS_CHANNEL, parseJobNotification, type JobNotification as JobEvent } from '../shared/jobs/notifications';
+import { jobs } from '../shared/db/schema';
+import { jobNotificationOf, LISTEN_JOB_EVENTS, type JobNotification as JobEvent } from '../shared/jobs/notifications';
+import { isFinalStatus, UNFINISHED_STATUSES } from '../shared/jobs/statuses';
 import { CliError, ExitCode, type CliContext } from './context';
-
-const FINAL: JobStatus[] = ['COMPLETED', 'ERROR'];
 
 /**
  * Live progress from LISTEN/NOTIFY: bars on a terminal, one line per event otherwise. With
@@ -39,7 +38,7 @@ export async function watchJobs(ctx: CliContext, id: string | undefined, out: (l
       let error: string | null = null;
       if (e.status === 'ERROR') [{ error }] = await ctx.db.select({ error: jobs.errorMessage }).from(jobs).where(eq(jobs.id, e.id));
       show(e, error);
-      if (only !== undefined && FINAL.includes(e.status)) finish(e.status === 'COMPLETED' ? 0 : 1);
+      if (only !== undefined && isFinalStatus(e.status)) finish(e.status === 'COMPLETED' ? 0 : 1);
     };
     // One event at a time, in the order Postgres sent them (an ERROR reads its message first).
     let queue = Promise.resolve();
@@ -55,15 +54,15 @@ export async function watchJobs(ctx: CliContext, id: string | undefined, out: (l
     // Subscribe first, then read the current state, so no change falls between the two.
     listener.on('notification', (n) => {
       // Not ours (another writer on the channel): ignored.
-      const e = parseJobNotification(n.payload);
+      const e = jobNotificationOf(n);
       if (e) enqueue(e);
     });
-    await listener.query(`LISTEN ${JOB_EVENTS_CHANNEL}`);
+    await listener.query(LISTEN_JOB_EVENTS);
 
     const current = await ctx.db
       .select()
       .from(jobs)
-      .where(only !== undefined ? eq(jobs.id, only) : inArray(jobs.status, ['PENDING', 'INQUEUE', 'PROGRESS']));
+      .where(only !== undefined ? eq(jobs.id, only) : inArray(jobs.status, UNFINISHED_STATUSES));
     if (only !== undefined && current.length === 0) throw new CliError(`job ${only} not found`, ExitCode.NotFound);
     for (const j of current) enqueue({ id: j.id, type: j.type, status: j.status, from: null, progress: j.progress, message: j.progressMessage });
 

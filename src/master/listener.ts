@@ -1,6 +1,6 @@
 import { Client as PgClient } from 'pg';
 import type { Logger } from '../shared/logger';
-import { JOB_EVENTS_CHANNEL, parseJobNotification } from '../shared/jobs/notifications';
+import { JOB_EVENTS_CHANNEL, jobNotificationOf, LISTEN_JOB_EVENTS } from '../shared/jobs/notifications';
 import { isJobType, type JobTypeName } from '../shared/registry';
 
 export interface ListenerOptions {
@@ -65,13 +65,13 @@ export function startListener(options: ListenerOptions): JobListener {
     c.on('error', onLost);
     c.on('end', () => onLost());
     c.on('notification', (msg) => {
-      const note = msg.channel === JOB_EVENTS_CHANNEL ? parseJobNotification(msg.payload) : undefined;
+      const note = jobNotificationOf(msg);
       if (!note) return;
       if (note.status === 'PENDING' && note.from !== 'PENDING' && note.type && isJobType(note.type) && options.types.includes(note.type)) schedule(note.type);
     });
     try {
       await c.connect();
-      await c.query(`LISTEN ${JOB_EVENTS_CHANNEL}`);
+      await c.query(LISTEN_JOB_EVENTS);
     } catch (err) {
       lost = true;
       c.removeAllListeners();

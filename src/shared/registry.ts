@@ -79,8 +79,15 @@ export function jobType(name: string): JobTypeEntry {
 
 /**
  * Workflow id of a job's slave workflow: `<prefix><type in lower case>(<jobId>)`, prefix
- * WORKFLOW_ID_PREFIX (default empty). The claim writes the same id in SQL (workflowIdSql).
+ * WORKFLOW_ID_PREFIX (default empty), as the text before and after the job id. The claim
+ * writes it in SQL around the row's id (`before || id || after`), jobWorkflowId in JS:
+ * both from these parts, so the rule is written once.
  */
+export function jobWorkflowIdParts(type: string, prefix = ''): { before: string; after: string } {
+  return { before: `${prefix}${type.toLowerCase()}(`, after: ')' };
+}
+
 export function jobWorkflowId(type: string, jobId: number, prefix = ''): string {
-  return `${prefix}${type.toLowerCase()}(${jobId})`;
+  const { before, after } = jobWorkflowIdParts(type, prefix);
+  return `${before}${jobId}${after}`;
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Client as PgClient } from 'pg';
-import { JOB_EVENTS_CHANNEL, parseJobNotification, type JobNotification } from '../shared/jobs/notifications';
+import { jobNotificationOf, LISTEN_JOB_EVENTS, type JobNotification } from '../shared/jobs/notifications';
 import type { Logger } from '../shared/logger';
 
 /** The LISTEN connection's application_name, to find it in pg_stat_activity. */
@@ -50,13 +50,13 @@ export class JobEventHub {
     c.on('error', onLost);
     c.on('end', () => onLost());
     c.on('notification', (msg) => {
-      const note = msg.channel === JOB_EVENTS_CHANNEL ? parseJobNotification(msg.payload) : undefined;
+      const note = jobNotificationOf(msg);
       if (!note) return;
       for (const s of this.subscribers) if (s.job === undefined || s.job === note.id) s.send(note);
     });
     try {
       await c.connect();
-      await c.query(`LISTEN ${JOB_EVENTS_CHANNEL}`);
+      await c.query(LISTEN_JOB_EVENTS);
       this.client = c;
       this.markListening();
       if (attempt > 0) this.log.info('LISTEN connection back');

@@ -4,7 +4,7 @@ import { duration } from '../cli/format';
 import { findJob } from '../cli/jobActions';
 import type { Db } from '../shared/db/client';
 import { jobEvents, jobItems, type JobItem } from '../shared/db/schema';
-import { FINAL_STATUSES } from '../shared/jobs/transition';
+import { isFinalStatus } from '../shared/jobs/statuses';
 import { jobWorkflowId } from '../shared/registry';
 import { DOWNLOADS_PREFIX, fileUrl, jobArtifacts, type FailureArtifacts, type FileRoots } from './files';
 import { html, postButton, type Html } from './html';
@@ -71,13 +71,13 @@ export async function jobPage(ctx: JobPageContext, idText: string): Promise<{ ti
   const orphans = failures.filter((f) => !items.some((i) => i.index === f.item));
   const workflowId = job.workflowId ?? jobWorkflowId(job.type, job.id);
   const workflowUrl = ctx.temporalUi && `${ctx.temporalUi.url.replace(/\/$/, '')}/namespaces/${encodeURIComponent(ctx.temporalUi.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
-  const final = FINAL_STATUSES.includes(job.status);
+  const final = isFinalStatus(job.status);
   const jobCost = cost(job.result);
   return {
     title: `Job ${job.id}`,
     body: html`
 <h1>Job ${job.id} <span class="badge s-${job.status}" data-status>${job.status}</span></h1>
-<section class="summary" data-live-job="${job.id}" data-job-status="${job.status}">
+<section class="summary" data-live-job="${job.id}" data-job-status="${job.status}" data-job-final="${final ? 'true' : 'false'}">
   <p class="progress"><progress max="100" value="${job.progress}"></progress> <span class="pct">${job.progress}%</span> <span class="message">${job.progressMessage ?? ''}</span></p>
   ${job.errorMessage ? html`<p class="error" role="alert">${job.errorMessage}</p>` : ''}
   <dl>

@@ -1,20 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { configSchema } from '../../src/shared/config';
+import { ROOT, startProgram, tsxProgram, type ProgramResult, type RunningProgram } from './program';
 
 // Runs the real `grokflow` CLI as a child process, as a user or a script would.
 
-export const ROOT = path.resolve(__dirname, '..', '..');
+export { ROOT };
 export const BIN = path.join(ROOT, 'bin', 'grokflow');
 
-export interface CliResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  /** stdout and stderr together, for "never printed" checks. */
-  all: string;
-}
+export type CliResult = ProgramResult;
+export type RunningCli = RunningProgram;
 
 export interface CliOptions {
   /** The configuration (e.g. a stack's configEnv); nothing of the parent's grokflow settings leaks in. */
@@ -24,15 +18,6 @@ export interface CliOptions {
   cwd?: string;
   /** Kill it after this long (a hung CLI fails the test, not the run). */
   timeoutMs?: number;
-}
-
-export interface RunningCli {
-  child: ChildProcess;
-  readonly stdout: string;
-  readonly stderr: string;
-  /** Resolves when stdout or stderr matches. */
-  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>;
-  done: Promise<CliResult>;
 }
 
 function childEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
@@ -50,56 +35,12 @@ function childEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
 }
 
 export function startCli(args: string[], options: CliOptions): RunningCli {
-  const [command, argv] = options.bin !== false
-    ? [BIN, args]
-    : [process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), ...args]];
-  const child = spawn(command, argv, { cwd: options.cwd ?? ROOT, env: childEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  const waiters: Array<{ pattern: RegExp; resolve: () => void }> = [];
-  const check = () => {
-    for (const w of [...waiters]) {
-      if (w.pattern.test(stdout) || w.pattern.test(stderr)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve();
-      }
-    }
-  };
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => { stdout += d; check(); });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; check(); });
-  const timeoutMs = options.timeoutMs ?? 180_000;
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const done = new Promise<CliResult>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (signal === 'SIGKILL') {
-        reject(new Error(`grokflow ${args.join(' ')}: killed after ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
-        return;
-      }
-      resolve({ code, signal, stdout, stderr, all: `${stdout}\n${stderr}` });
-    });
+  const [command, prefix] = options.bin !== false ? [BIN, []] : tsxProgram('src/cli/main.ts');
+  return startProgram(`grokflow ${args.join(' ')}`, command, [...prefix, ...args], {
+    env: childEnv(options.env),
+    cwd: options.cwd,
+    timeoutMs: options.timeoutMs ?? 180_000,
   });
-  return {
-    child,
-    get stdout() { return stdout; },
-    get stderr() { return stderr; },
-    waitForOutput(pattern, waitMs = 120_000) {
-      return new Promise<void>((resolve, reject) => {
-        const timeout = setTimeout(() => reject(new Error(`grokflow ${args.join(' ')}: no output matching ${pattern} after ${waitMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`)), waitMs);
-        const entry = { pattern, resolve: () => { clearTimeout(timeout); resolve(); } };
-        waiters.push(entry);
-        check();
-        void done.then(() => {
-          if (waiters.includes(entry)) {
-            clearTimeout(timeout);
-            reject(new Error(`grokflow ${args.join(' ')} exited before printing ${pattern}\nstdout: ${stdout}\nstderr: ${stderr}`));
-          }
-        }, () => undefined);
-      });
-    },
-    done,
-  };
 }
 
 // At most a few short-lived CLIs at once: each is a Node process with tsx, on 2 shared cores.

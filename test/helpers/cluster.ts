@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { Pool } from 'pg';
 import { startCluster, type Cluster, type ClusterOptions } from '../../src/cluster/cluster';
+import { waitFor } from './wait';
 
 export interface TestCluster {
   c: Cluster;
@@ -37,13 +38,11 @@ export async function startTestCluster(options: ClusterOptions): Promise<TestClu
       return rows.map((r) => Number(r.id));
     },
     async until(ids, done, what, timeoutMs) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const counts = await statuses(ids);
-        if (done(counts)) return;
-        if (Date.now() > deadline) throw new Error(`${what}: not after ${timeoutMs} ms, jobs are ${JSON.stringify(counts)}; logs in ${c.logsDir}`);
-        await new Promise((r) => setTimeout(r, 500));
-      }
+      let counts: Awaited<ReturnType<typeof statuses>> | undefined;
+      await waitFor(() => `${what}: not after ${timeoutMs} ms, jobs are ${JSON.stringify(counts)}; logs in ${c.logsDir}`, async () => {
+        counts = await statuses(ids);
+        return done(counts);
+      }, timeoutMs, 500);
     },
     async stop() {
       await connection.close().catch(() => undefined);

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +13,8 @@ import { jobEvents, jobItems, jobs } from '../../src/shared/db/schema';
 import { createLogger } from '../../src/shared/logger';
 import { freeLoopbackPort } from '../../src/shared/freePort';
 import { descendants, survivors } from './processes';
+import { startProgram, tsxProgram } from './program';
+import { pollUntil } from './wait';
 import { startOwnPostgres, type OwnPostgres } from './ownPostgres';
 
 // The fault matrix of test/faults.test.ts and `npm run bench -- faults`: a PostgreSQL, a
@@ -105,19 +107,12 @@ export async function runFaultMatrix(options: FaultMatrixOptions = {}): Promise<
     for (const pid of pidsOf(temporal)) everyPid.add(pid);
 
     const start = (program: 'master' | 'slave'): Proc => {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', 'src', program, 'main.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      const ready = new Promise<void>((resolve, reject) => {
-        child.stdout!.on('data', (d: Buffer) => {
-          out += d.toString();
-          if (out.includes(`"${program} ready"`)) resolve();
-        });
-        child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-        child.once('exit', (code) => reject(new Error(`${program} exited with ${code} before it was ready:\n${out.slice(-4000)}`)));
-      });
+      const [command, args] = tsxProgram(`src/${program}/main.ts`);
+      const running = startProgram(program, command, args, { env });
+      // No limit of its own: the fault matrix's bounds and the test's timeout are the limits.
+      const ready = running.waitForOutput(`"${program} ready"`, 1_800_000);
       ready.catch(() => undefined);
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      const proc = { child, ready, output: () => out, exited };
+      const proc = { child: running.child, ready, output: () => running.output, exited: running.exited };
       procs.push(proc);
       return proc;
     };
@@ -147,12 +142,9 @@ export async function runFaultMatrix(options: FaultMatrixOptions = {}): Promise<
     const statuses = async (ids: number[]) =>
       JSON.stringify((await pool!.query('SELECT status, count(*)::int AS n FROM jobs WHERE id = ANY($1) GROUP BY status', [ids])).rows);
     const until = async (what: string, ok: () => Promise<boolean>, ms = 120_000, ids: number[] = []) => {
-      for (const deadline = Date.now() + ms; !(await ok().catch(() => false));) {
-        if (Date.now() > deadline) {
-          throw new Error(`fault matrix: ${what} after ${ms / 1000} s: ${await statuses(ids)}\nmaster:\n${master.output().slice(-3000)}\nslave:\n${slave.output().slice(-3000)}`);
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      // A failing check (the database restarting) counts as "not yet".
+      if (await pollUntil(() => ok().catch(() => false), ms, 100)) return;
+      throw new Error(`fault matrix: ${what} after ${ms / 1000} s: ${await statuses(ids)}\nmaster:\n${master.output().slice(-3000)}\nslave:\n${slave.output().slice(-3000)}`);
     };
 
     const scenario = async (fault: string, n: number, inject: (ids: number[]) => Promise<number>) => {

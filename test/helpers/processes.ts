@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { isRunning } from '../../src/service/devServerOwner';
+import { pollUntil } from './wait';
 
 /** Every process below `pid` (children, their children…), read from /proc. */
 export function descendants(pid: number): number[] {
@@ -30,7 +31,6 @@ export const alive = isRunning;
 
 /** Waits up to `ms` for every pid to be gone; returns those still running. */
 export async function survivors(pids: number[], ms = 15_000): Promise<number[]> {
-  const deadline = Date.now() + ms;
-  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  await pollUntil(async () => !pids.some(alive), ms, 200);
   return pids.filter(alive);
 }

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type net from 'node:net';
+import { waitFor } from './wait';
 
 export interface Received {
   path: string;
@@ -49,12 +50,8 @@ export async function startReceiver(port = 0): Promise<Receiver> {
     received,
     answers,
     async until(n, path, timeoutMs = 120_000) {
-      const deadline = Date.now() + timeoutMs;
       const matching = () => received.filter((r) => path === undefined || r.path === path);
-      while (matching().length < n) {
-        if (Date.now() > deadline) throw new Error(`receiver got ${matching().length} of ${n} callbacks to ${path ?? 'any path'} within ${timeoutMs} ms`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await waitFor(() => `${n} callbacks to ${path ?? 'any path'}: the receiver got ${matching().length} within ${timeoutMs} ms`, async () => matching().length >= n, timeoutMs, 50);
       return matching();
     },
     async close() {

@@ -13,8 +13,9 @@ import type { ActivityTimeouts } from '../../src/shared/registry';
 import { closeBackends, createBackends, type Backends } from '../../src/backends';
 import type { GrokDriver } from '../../src/backends/browser/driver';
 import { runSlave } from '../../src/slave/worker';
-import { createTestDatabase, type TestDatabase } from './db';
-import { startTemporal } from './temporal';
+import type { TestDatabase } from './db';
+import { startDbAndTemporal } from './dbAndTemporal';
+import { waitFor } from './wait';
 
 export interface StackOptions {
   simulator?: SimulatorOptions;
@@ -44,8 +45,8 @@ export interface Stack {
 /** Postgres, Temporal dev server, simulator, master and slave: the whole service, real parts only. */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grokflow-test-'));
-  const t = await createTestDatabase();
-  const env = await startTemporal();
+  const fixture = await startDbAndTemporal();
+  const { t, env } = fixture;
   const simulator = await startSimulator({ generationMs: 600, cooldownMs: 2000, ...options.simulator });
   const accountsDir = path.join(dir, 'accounts');
   fs.mkdirSync(accountsDir, { recursive: true });
@@ -103,22 +104,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       return Number(rows[0].id);
     },
     async waitForJob(id, statuses, timeoutMs = 60_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const [job] = await t.db.select().from(jobs).where(eq(jobs.id, id));
-        if (job && statuses.includes(job.status)) return job;
-        if (Date.now() > deadline) throw new Error(`job ${id} is ${job?.status} (${job?.errorMessage ?? job?.progressMessage ?? ''}) after ${timeoutMs} ms, expected ${statuses.join('|')}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      let job: Job | undefined;
+      return waitFor(() => `job ${id} to be ${statuses.join('|')}: it is ${job?.status} (${job?.errorMessage ?? job?.progressMessage ?? ''}) after ${timeoutMs} ms`, async () => {
+        [job] = await t.db.select().from(jobs).where(eq(jobs.id, id));
+        return job && statuses.includes(job.status) ? job : undefined;
+      }, timeoutMs, 100);
     },
     async untilGenerating(id, timeoutMs = 60_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const [job] = await t.db.select().from(jobs).where(eq(jobs.id, id));
-        if (job?.status === 'PROGRESS' && job.progress > 15) return;
-        if (Date.now() > deadline) throw new Error(`job ${id} never got to generating: ${job?.status} ${job?.progress}%`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      let job: Job | undefined;
+      await waitFor(() => `job ${id} to get to generating: ${job?.status} ${job?.progress}%`, async () => {
+        [job] = await t.db.select().from(jobs).where(eq(jobs.id, id));
+        return job?.status === 'PROGRESS' && job.progress > 15;
+      }, timeoutMs, 50);
     },
     async items(id) {
       return t.db.select().from(jobItems).where(eq(jobItems.jobId, id)).orderBy(jobItems.index);
@@ -128,8 +125,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await Promise.allSettled([master, slave]);
       if (backends) await closeBackends(backends);
       await simulator.close();
-      await env.teardown();
-      await t.drop();
+      await fixture.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { toolPath } from '../../src/setup/tools';
 import { freeLoopbackPort } from '../../src/shared/freePort';
+import { waitFor } from './wait';
 
 export interface Versitygw {
   endpoint: string;
@@ -32,11 +33,11 @@ export async function startVersitygw(): Promise<Versitygw> {
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const deadline = Date.now() + 30_000;
-  while (!(await listening(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`versitygw did not start:\n${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitFor(() => `versitygw to start:\n${out}`, async () => {
+    if (await listening(port)) return true;
+    if (child.exitCode !== null) throw new Error(`versitygw did not start:\n${out}`);
+    return false;
+  }, 30_000, 100);
   const endpoint = `http://127.0.0.1:${port}`;
   const bucket = 'grokflow-test';
   const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: accessKey, secretAccessKey: secretKey } });

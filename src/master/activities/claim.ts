@@ -4,7 +4,7 @@ import { databaseIdentity } from '../../shared/db/instance';
 import { startJobCallback } from '../../shared/jobCallback';
 import { transitionJob } from '../../shared/jobs/transition';
 import { parsePayload, PayloadError } from '../../shared/payloads';
-import { jobType as registryEntry, jobWorkflowId } from '../../shared/registry';
+import { jobType as registryEntry, jobWorkflowIdParts } from '../../shared/registry';
 import type { ClaimInput, ClaimResult, DispatchJob, MasterDeps } from './types';
 
 interface ClaimedRow extends Record<string, unknown> {
@@ -24,7 +24,7 @@ export function createClaim(deps: MasterDeps) {
     if (input.limit <= 0) return { jobs: [], invalid: 0 };
     const entry = registryEntry(input.jobType);
     const log = activityLogger(deps, input.jobType);
-    const prefix = deps.workflowIdPrefix ?? '';
+    const id = jobWorkflowIdParts(input.jobType, deps.workflowIdPrefix);
     const instance = await databaseIdentity(deps.db);
     // Which scheduler run claimed a job, in its INQUEUE event: cron tick, wake or redispatch.
     const scheduler = schedulerRunId();
@@ -37,7 +37,7 @@ export function createClaim(deps: MasterDeps) {
         FOR UPDATE SKIP LOCKED
       ), moved AS (
         UPDATE jobs j
-        SET status = 'INQUEUE', queued_at = now(), workflow_id = ${prefix + input.jobType.toLowerCase()} || '(' || j.id || ')'
+        SET status = 'INQUEUE', queued_at = now(), workflow_id = ${id.before}::text || j.id || ${id.after}::text
         FROM picked
         WHERE j.id = picked.id AND j.status = 'PENDING'
         RETURNING j.id, j.payload, j.priority, j.created_at, j.workflow_id
@@ -51,8 +51,8 @@ export function createClaim(deps: MasterDeps) {
     const claimed: DispatchJob[] = [];
     for (const row of result.rows) {
       const jobId = Number(row.id);
-      const workflowId = jobWorkflowId(input.jobType, jobId, prefix);
-      if (row.workflow_id !== workflowId) throw new Error(`claim wrote workflow id ${row.workflow_id}, expected ${workflowId}`);
+      // Written by the UPDATE above from the registry's parts: the same id jobWorkflowId gives.
+      const workflowId = row.workflow_id;
       try {
         parsePayload(entry.payloadSchema, row.payload);
         claimed.push({ jobId, workflowId, instance });

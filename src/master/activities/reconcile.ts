@@ -4,6 +4,7 @@ import { and, eq, inArray, lt, sql } from 'drizzle-orm';
 import { databaseIdentity } from '../../shared/db/instance';
 import { jobs } from '../../shared/db/schema';
 import { startJobCallback } from '../../shared/jobCallback';
+import { IN_FLIGHT_STATUSES } from '../../shared/jobs/statuses';
 import { transitionJob } from '../../shared/jobs/transition';
 import { jobWorkflowId } from '../../shared/registry';
 import { activityLogger } from './claim';
@@ -30,7 +31,7 @@ export function createReconcile(deps: MasterDeps) {
       .from(jobs)
       .where(and(
         eq(jobs.type, input.jobType),
-        inArray(jobs.status, ['INQUEUE', 'PROGRESS']),
+        inArray(jobs.status, IN_FLIGHT_STATUSES),
         lt(jobs.updatedAt, sql`now() - make_interval(secs => ${deps.reconcileGraceMs / 1000})`),
       ))
       .orderBy(jobs.updatedAt);

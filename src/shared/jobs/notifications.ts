@@ -1,11 +1,15 @@
-import type { JobStatus } from '../db/schema';
+import type { JobStatus } from './statuses';
 
 /**
  * The channel and payload of the `jobs_notify` trigger (migrations/0001_notify_triggers.sql):
  * one NOTIFY on every INSERT, status change and progress update of a job. The master's
- * listener, `jobs watch` and the web console all read it through these two.
+ * listener, `jobs watch` and the web console all subscribe with LISTEN_JOB_EVENTS and read
+ * each notification with jobNotificationOf.
  */
 export const JOB_EVENTS_CHANNEL = 'job_events';
+
+/** The statement that subscribes a (dedicated) connection to the channel. */
+export const LISTEN_JOB_EVENTS = `LISTEN ${JOB_EVENTS_CHANNEL}`;
 
 export interface JobNotification {
   id: number;
@@ -18,8 +22,13 @@ export interface JobNotification {
   message: string | null;
 }
 
-/** The notification in a NOTIFY payload, or undefined when it is not one (another writer). */
-export function parseJobNotification(payload: string | undefined): JobNotification | undefined {
+/**
+ * The job notification a pg `notification` event carries, or undefined when it is not one
+ * (another channel on the same connection, another writer on this one).
+ */
+export function jobNotificationOf(msg: { channel: string; payload?: string }): JobNotification | undefined {
+  if (msg.channel !== JOB_EVENTS_CHANNEL) return undefined;
+  const payload = msg.payload;
   if (!payload) return undefined;
   try {
     const note = JSON.parse(payload) as JobNotification;

@@ -1,21 +1,13 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Executor } from '../db/client';
-import { jobEvents, jobs, type Job, type JobStatus } from '../db/schema';
+import { jobEvents, jobs, type Job } from '../db/schema';
+import { NEXT_STATUSES, type JobStatus } from './statuses';
 
-// The only moves a job can make. Anything else (backwards, sideways, out of a final state,
-// or staying put) is refused, so a late or duplicate writer can never undo an ending.
-const FORWARD: Record<JobStatus, readonly JobStatus[]> = {
-  PENDING: ['INQUEUE', 'ERROR'],
-  INQUEUE: ['PROGRESS', 'ERROR'],
-  PROGRESS: ['COMPLETED', 'ERROR'],
-  COMPLETED: [],
-  ERROR: [],
-};
-
-export const FINAL_STATUSES: readonly JobStatus[] = ['COMPLETED', 'ERROR'];
+// Kept importable from here for older imports (src/slave/activities/jobs.ts); the list lives in statuses.ts.
+export { FINAL_STATUSES } from './statuses';
 
 export function canTransition(from: JobStatus, to: JobStatus): boolean {
-  return FORWARD[from].includes(to);
+  return NEXT_STATUSES[from].includes(to);
 }
 
 export type JobFields = Partial<Pick<Job, 'errorMessage' | 'result' | 'progress' | 'progressMessage' | 'workflowId' | 'runId' | 'account'>>;

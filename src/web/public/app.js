@@ -54,7 +54,8 @@
     setProgress(single, e);
   };
 
-  if (single && ['COMPLETED', 'ERROR'].includes(single.dataset.jobStatus)) return;
+  // The server says whether the job has ended (jobs/statuses.ts): no events follow then.
+  if (single && single.dataset.jobFinal === 'true') return;
   const source = new EventSource(single ? `/events?job=${single.dataset.liveJob}` : '/events');
   let lost = false;
   // data-live says whether the page is following the jobs (for a glance, and for tests).
