@@ -83,11 +83,14 @@ jobsCmd
   .action(async (id, o) => cancelJob(ctx(), id, o, out));
 
 const accountsCmd = program.command('accounts').description('Grok accounts: login, cooldowns, quotas');
-accountsCmd.command('list').description('accounts with cooldowns and quota left').option('--json').action(async (o) => listAccounts(ctx(), o, out));
+accountsCmd.command('list').description('accounts with pool, in-flight generations, cooldowns, quota used and left, last error').option('--json').action(async (o) => listAccounts(ctx(), o, out));
 accountsCmd
   .command('set <name>')
-  .description('set an account\'s daily quota or clear its cooldown')
+  .description('set an account\'s pool, limits or daily quota, or clear its cooldown')
   .option('--daily-quota <n>', 'items per day, or "none"')
+  .option('--pool <pool>', 'the pool whose jobs may run on it (default "default")')
+  .option('--concurrency <n>', 'generations at once on it across every slave, or "default" (ACCOUNT_CONCURRENCY)')
+  .option('--min-gap <ms>', 'least milliseconds between two generation starts on it, or "default" (ACCOUNT_MIN_GAP_MS)')
   .option('--clear-cooldown')
   .action(async (name, o) => setAccount(ctx(), name, o, out));
 accountsCmd
