@@ -31,7 +31,6 @@ export const configSchema = z.object({
   BROWSER_PREWARM: bool.default(true).describe('keep one opened context per account ready for its next generation'),
   AUTH_MODE: z.enum(['storageState', 'profile']).default('storageState'),
   ACCOUNTS_DIR: z.string().default('accounts'),
-  DEFAULT_ACCOUNT: z.string().min(1).default('default'),
   DOWNLOADS_DIR: z.string().default('downloads'),
   // Delivery (README "Delivery"): object storage for the files, a signed webhook at the end.
   OUTPUT_URL: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 's3://bucket[/prefix]').optional().describe('unset: files stay in DOWNLOADS_DIR'),

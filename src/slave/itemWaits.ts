@@ -38,7 +38,7 @@ export class ItemWaits {
   }
 
   /** Calls `generate` until it answers something other than a wait. */
-  async untilDone<T extends { kind?: string }>(index: number, generate: () => Promise<T | ItemWait>): Promise<T> {
+  async untilDone<T>(index: number, generate: () => Promise<T | ItemWait>): Promise<T> {
     let busy = 0;
     try {
       for (;;) {
