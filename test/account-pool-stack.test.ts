@@ -85,8 +85,9 @@ describe('accounts as a pool, on the whole stack', () => {
 
   test('every account rate limited for a few seconds: the jobs wait (no browser, `jobs list` and the query say so), then complete with attempts unchanged', async () => {
     s = await startStack({ env: { ACCOUNT_CONCURRENCY: '2' }, simulator: { generationMs: 800 } });
-    // Long enough to outlast the first Chromium launch and the three tries that find it out.
-    for (const a of ACCOUNTS) s.simulator.rateLimit(a, 25_000);
+    // Long enough to outlast the first Chromium launch, the three tries that find it out and
+    // a `jobs list` run (a CLI start takes seconds on a loaded machine).
+    for (const a of ACCOUNTS) s.simulator.rateLimit(a, 45_000);
     const post = s.simulator.createPost('default');
     const ids = [await s.insertJob({ imageUrl: post.url, prompt: 'after the cooldown, one' }), await s.insertJob({ imageUrl: post.url, prompt: 'after the cooldown, two' })];
 
@@ -98,17 +99,17 @@ describe('accounts as a pool, on the whole stack', () => {
       waiting = rows[0]?.progress_message ?? '';
     }
     assert.match(waiting, /^waiting: every account of pool default is rate limited; account (default|alice|bob) is rate limited until \d{4}-/);
-    const list = await runCli(['jobs', 'list'], { env: s.configEnv });
+    assert.equal(s.simulator.openStreams(), 0, 'no generation open while the pool cools down');
+    const handle = s.env.client.workflow.getHandle(jobWorkflowId(VIDEO, ids[0]!));
+    const [list, query, described] = await Promise.all([runCli(['jobs', 'list'], { env: s.configEnv }), handle.query<WaitingItem[]>('waiting'), handle.describe()]);
     assert.match(list.stdout, /waiting: every account/, list.all);
-    const query = await s.env.client.workflow.getHandle(jobWorkflowId(VIDEO, ids[0]!)).query<WaitingItem[]>('waiting');
     assert.equal(query.length, 1, JSON.stringify(query));
     assert.ok(ACCOUNTS.includes(query[0]!.account) && query[0]!.reason === 'cooling' && Date.parse(query[0]!.until) > Date.now() - 10_000, JSON.stringify(query));
-    const memo = (await s.env.client.workflow.getHandle(jobWorkflowId(VIDEO, ids[0]!)).describe()).memo as { waiting?: string };
+    const memo = described.memo as { waiting?: string };
     assert.match(memo.waiting ?? '', /^item 0: every account of pool default is rate limited/);
-    assert.equal(s.simulator.openStreams(), 0, 'no generation open while the pool cools down');
 
     for (const id of ids) {
-      const job = await s.waitForJob(id, ['COMPLETED', 'ERROR'], 120_000);
+      const job = await s.waitForJob(id, ['COMPLETED', 'ERROR'], 180_000);
       assert.equal(job.status, 'COMPLETED', `job ${id}: ${job.errorMessage}`);
       assert.equal(await retriedAttempts(s, id), 0, `job ${id}: the cooldown used no Temporal attempt`);
       assert.deepEqual((await s.items(id)).map((i) => i.attempts), [1], 'nor an item attempt');
