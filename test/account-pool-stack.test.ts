@@ -105,7 +105,12 @@ describe('accounts as a pool, on the whole stack', () => {
     assert.match(list.stdout, /waiting: every account/, list.all);
     assert.equal(query.length, 1, JSON.stringify(query));
     assert.ok(ACCOUNTS.includes(query[0]!.account) && query[0]!.reason === 'cooling' && Date.parse(query[0]!.until) > Date.now() - 10_000, JSON.stringify(query));
-    const memo = described.memo as { waiting?: string };
+    // The memo follows once the workflow has taken the activity's answer (a workflow task later).
+    let memo = (described.memo ?? {}) as { waiting?: string };
+    for (let i = 0; i < 100 && !memo.waiting; i++) {
+      await sleep(100);
+      memo = ((await handle.describe()).memo ?? {}) as { waiting?: string };
+    }
     assert.match(memo.waiting ?? '', /^item 0: every account of pool default is rate limited/);
 
     for (const id of ids) {

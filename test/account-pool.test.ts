@@ -11,6 +11,7 @@ import { acquireSlot, keepSlot, releaseSlot } from '../src/slave/accounts/slots'
 import { recordAuthError, startCooldown } from '../src/slave/accounts/state';
 import { accountStatuses } from '../src/slave/accounts/status';
 import { createLogger } from '../src/shared/logger';
+import { registerAccountGauges, registry } from '../src/shared/metrics';
 import { runCli } from './helpers/cli';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
 
@@ -206,6 +207,17 @@ describe('account pool', () => {
     assert.deepEqual([a.inFlight, a.concurrency, a.usedToday, a.quotaLeft, a.cooldownUntil, a.loggedIn], [2, 3, 1, 4, null, true]);
     assert.ok(b.cooldownSeconds > 85 && b.cooldownSeconds <= 90 && b.cooldownUntil !== null);
     assert.equal(b.lastError, 'Rate limit reached. Try again in 90 seconds.');
+
+    // Prometheus: the same figures per account, read at scrape time.
+    registerAccountGauges(() => accountStatuses(t.db, config));
+    const metrics = await registry.metrics();
+    assert.match(metrics, /^grokflow_account_in_flight\{account="a",pool="default"\} 2$/m);
+    assert.match(metrics, /^grokflow_account_concurrency\{account="a",pool="default"\} 3$/m);
+    assert.match(metrics, /^grokflow_account_quota_used\{account="a",pool="default"\} 1$/m);
+    assert.match(metrics, /^grokflow_account_quota_left\{account="a",pool="default"\} 4$/m);
+    assert.doesNotMatch(metrics, /^grokflow_account_quota_left\{account="b"/m, 'no quota, no series');
+    assert.match(metrics, /^grokflow_account_cooldown_seconds\{account="b",pool="default"\} (8\d|90)$/m);
+    assert.match(metrics, /^grokflow_account_error\{account="b",pool="default"\} 1$/m);
 
     const cli = await runCli(['accounts', 'list'], { env });
     assert.equal(cli.code, 0, cli.all);
