@@ -162,7 +162,7 @@ describe('account pool', () => {
     assert.deepEqual(team, { kind: 'acquired', account: 'd' });
     const none = await takeAccount(t.db, config, { pool: 'nobody' }, { holder: 'n' }, 30_000);
     assert.equal(none.kind, 'unavailable');
-    assert.match(none.kind === 'unavailable' ? none.message : '', /pool nobody has no account with a saved session/);
+    assert.match(none.kind === 'unavailable' ? none.message : '', /pool nobody has no logged-in account .*accounts set <name> --pool nobody/);
   });
 
   test('every account of the pool cooling down: wait for the one that frees first, naming it', async () => {

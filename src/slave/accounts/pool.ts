@@ -60,7 +60,8 @@ export async function takeAccount(db: Db, config: PoolConfig, want: AccountWant,
   const candidates = 'account' in want ? [want.account] : (await poolMembers(db, config, want.pool)).map((m) => m.name);
   const where = 'account' in want ? `account ${want.account}` : `pool ${want.pool}`;
   if (candidates.length === 0) {
-    return { kind: 'unavailable', reason: 'noAccount', message: `${where} has no account with a saved session (npx grokflow accounts login <name>; accounts set <name> --pool ${'pool' in want ? want.pool : DEFAULT_POOL})` };
+    const pool = 'pool' in want ? want.pool : DEFAULT_POOL;
+    return { kind: 'unavailable', reason: 'noAccount', message: `${where} has no logged-in account (a saved session without a login error): npx grokflow accounts login <name>, and accounts set <name> --pool ${pool}` };
   }
   const refusals: SlotRefusal[] = [];
   for (const account of candidates) {

@@ -25,6 +25,8 @@ import { failJobAndOpenItems, isFinal, isItemDone, jobPlan, loadItems, loadJob, 
 export interface ItemResult {
   index: number;
   status: ItemDone;
+  /** The account it ran on (a pool job's items each choose one): the Web UI's Account. */
+  account?: string;
 }
 
 /**
@@ -41,7 +43,7 @@ export function generateItemActivity({ db, config, logger, backends, client }: S
     const items = await loadItems(db, jobId);
     const item = items.find((i) => i.index === index);
     if (!item) throw ApplicationFailure.nonRetryable(`job ${jobId} has no item ${index}`, FailureType.InvalidInput);
-    if (isItemDone(item.status)) return { index, status: item.status };
+    if (isItemDone(item.status)) return { index, status: item.status, ...(item.account ? { account: item.account } : {}) };
 
     // A workflow started before plans were passed to this activity reads it here.
     const itemPlan = plan ?? jobPlan(job, config).plan.item!;
@@ -84,14 +86,14 @@ export function generateItemActivity({ db, config, logger, backends, client }: S
           if (ctx.cancellationSignal.aborted) break;
           if (outcome.kind === 'success') {
             await completeItem({ db, config, store, logger: log }, { jobId, index, type: job.type, outcome, progress, startedAt });
-            return { index, status: 'COMPLETED' };
+            return { index, status: 'COMPLETED', account };
           }
           if (outcome.kind === 'moderated') {
             if (afterModeration(moderationRetries, config.MODERATION_MAX_RETRIES) === 'give up') {
               await setItem(db, jobId, index, { status: 'CONTENT_MODERATED', error: outcome.message });
               itemsTotal.inc({ type: job.type, outcome: 'content_moderated' });
               log.warn({ moderationRetries }, 'content moderated; giving up on this item');
-              return { index, status: 'CONTENT_MODERATED' };
+              return { index, status: 'CONTENT_MODERATED', account };
             }
             moderationRetries += 1;
             moderationRetriesTotal.inc();
