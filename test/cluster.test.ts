@@ -31,7 +31,7 @@ describe('the compose topology from processes: Temporal on PostgreSQL, 2 masters
       slaves: 3,
       generationMs: 500,
       users: ACCOUNTS.map((a) => `${a}:pw`).join(','),
-      env: { PROGRESS_THROTTLE_MS: '250', NOTIFY_DEBOUNCE_MS: '20' },
+      env: { PROGRESS_THROTTLE_MS: '250', NOTIFY_DEBOUNCE_MS: '20', ACCOUNT_MIN_GAP_MS: '0', ACCOUNT_CONCURRENCY: '8' },
     });
   });
   after(async () => {

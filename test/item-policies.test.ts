@@ -4,12 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { FailureType } from '../src/slave/failures';
-import { afterModeration, failureFor, faultMessage } from '../src/slave/item/failures';
+import { afterModeration, backToGate, failureFor, faultMessage } from '../src/slave/item/failures';
 import { missingFiles, readJob } from '../src/slave/plan';
 
 // The named policies generateItem is made of, each on its own (no Temporal, no browser).
 
-const config = { DEFAULT_ACCOUNT: 'default', ITEM_CONCURRENCY: 2 };
+const config = { ITEM_CONCURRENCY: 2, JOB_DEADLINE_MS: 48 * 3600_000 };
+const createdAt = new Date('2026-11-25T12:00:00Z');
 
 describe('item policies', () => {
   it('a rate limit is retried after the cooldown, carried as the retry delay', () => {
@@ -18,6 +19,16 @@ describe('item policies', () => {
     assert.equal(f.nonRetryable, false);
     assert.equal(f.nextRetryDelay, 90_000);
     assert.match(f.message, /^account alice: Rate limit reached$/);
+  });
+
+  it('a rate limit, and a lost login of a pool account, send the item back through the account gate; a failure never does', () => {
+    const limited = { kind: 'rateLimited', cooldownMs: 90_000, message: 'Rate limit reached' } as const;
+    const signedOut = { kind: 'authRequired', message: 'signed out' } as const;
+    assert.equal(backToGate(limited, { account: 'alice' }), true);
+    assert.equal(backToGate(limited, { pool: 'default' }), true);
+    assert.equal(backToGate(signedOut, { pool: 'default' }), true, 'another account of the pool can take it');
+    assert.equal(backToGate(signedOut, { account: 'alice' }), false, 'a job naming the account ends: a person must log in');
+    assert.equal(backToGate({ kind: 'failed', reason: 'stuck', retryable: true }, { pool: 'default' }), false);
   });
 
   it('a lost login ends the job; a failure is retried unless the backend says it cannot help', () => {
@@ -45,7 +56,8 @@ describe('item policies', () => {
   it('the plan reads a video job once: kind, account, options, summary, minSuccessful', () => {
     const { plan, items, minSuccessful } = readJob({
       type: 'GROK_VIDEO_GENERATION',
-      payload: { prompts: ['a fox', 'a cat'], duration: '6s', account: 'alice', minSuccessful: 1, upscale: true },
+      payload: { prompts: ['a fox', 'a cat'], duration: '6s', account: 'alice', minSuccessful: 1, upscale: true, deadlineMinutes: 90 },
+      createdAt,
     }, config);
     assert.deepEqual(plan.itemIndexes, [0, 1]);
     assert.deepEqual(items.map((i) => i.prompt), ['a fox', 'a cat']);
@@ -53,24 +65,31 @@ describe('item policies', () => {
     assert.equal(plan.concurrency, 2);
     assert.deepEqual({ ...plan.item, video: undefined }, { kind: 'video', backend: 'browser', account: 'alice', video: undefined });
     assert.equal(plan.account, 'alice');
+    assert.equal(plan.deadlineAt, createdAt.getTime() + 90 * 60_000, 'the payload\'s deadline, from the INSERT');
     assert.equal(plan.item?.video?.duration, '6s');
     assert.equal(plan.item?.video?.upscale, true);
     assert.equal(plan.summary, '2 × video: "a fox"');
   });
 
-  it('an image job has no video options and the default account', () => {
-    const { plan, minSuccessful } = readJob({ type: 'GROK_IMAGE_GENERATION', payload: { prompt: 'a lighthouse', count: 3 } }, config);
+  it('an image job has no video options; naming no account, its items choose from the default pool', () => {
+    const { plan, minSuccessful } = readJob({ type: 'GROK_IMAGE_GENERATION', payload: { prompt: 'a lighthouse', count: 3 }, createdAt }, config);
     assert.equal(plan.item?.kind, 'image');
     assert.equal(plan.item?.video, undefined);
-    assert.equal(plan.item?.account, 'default');
+    assert.equal(plan.item?.account, undefined);
+    assert.equal(plan.item?.pool, 'default');
+    assert.equal(plan.account, 'pool:default');
+    assert.equal(plan.deadlineAt, createdAt.getTime() + config.JOB_DEADLINE_MS);
+    const team = readJob({ type: 'GROK_IMAGE_GENERATION', payload: { prompt: 'x', pool: 'team' }, createdAt }, config).plan;
+    assert.deepEqual([team.item?.pool, team.account], ['team', 'pool:team']);
+    assert.throws(() => readJob({ type: 'GROK_IMAGE_GENERATION', payload: { prompt: 'x', pool: 'team', account: 'alice' }, createdAt }, config), /payload\.pool: give account or pool, not both/);
     assert.equal(minSuccessful, 3);
     assert.equal(plan.summary, '3 × image: "a lighthouse"');
   });
 
   it('a bad payload names the field; a missing image file is found at start, not when read', () => {
-    assert.throws(() => readJob({ type: 'GROK_VIDEO_GENERATION', payload: { prompt: 'x', duration: '7s' } }, config), /payload\.duration/);
+    assert.throws(() => readJob({ type: 'GROK_VIDEO_GENERATION', payload: { prompt: 'x', duration: '7s' }, createdAt }, config), /payload\.duration/);
     const gone = path.join(os.tmpdir(), `grokflow-missing-${process.pid}.jpg`);
-    const { plan } = readJob({ type: 'GROK_VIDEO_GENERATION', payload: { imagePath: gone } }, config);
+    const { plan } = readJob({ type: 'GROK_VIDEO_GENERATION', payload: { imagePath: gone }, createdAt }, config);
     assert.match(missingFiles(plan)?.message ?? '', /payload\.imagePath: no file at .*missing/);
     fs.writeFileSync(gone, 'jpg');
     try {

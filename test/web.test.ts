@@ -244,12 +244,12 @@ describe('web console', () => {
                           ON CONFLICT (name) DO UPDATE SET daily_quota = 10, cooldown_until = now() + interval '10 minutes'`);
     const page = await context.newPage();
     await page.goto(`${web.url}/accounts`);
-    const cli = JSON.parse((await runCli(['accounts', 'list', '--json'], { env: s.configEnv })).stdout) as Array<{ name: string; usedToday: number; quotaLeft: number | null; inFlight: number; lastAuthError: string | null; cooldownSeconds: number }>;
+    const cli = JSON.parse((await runCli(['accounts', 'list', '--json'], { env: s.configEnv })).stdout) as Array<{ name: string; usedToday: number; quotaLeft: number | null; inFlight: number; concurrency: number; lastAuthError: string | null; lastError: string | null; cooldownSeconds: number }>;
     for (const a of cli) {
       const row = page.locator(`tr[data-account="${a.name}"]`);
       assert.equal((await row.locator('.left').textContent())!.trim(), a.quotaLeft === null ? 'unlimited' : String(a.quotaLeft), a.name);
-      assert.equal((await row.locator('.in-flight').textContent())!.trim(), String(a.inFlight), a.name);
-      assert.equal((await row.locator('.last-error').textContent())!.trim(), a.lastAuthError ?? '', a.name);
+      assert.equal((await row.locator('.in-flight').textContent())!.trim(), `${a.inFlight} of ${a.concurrency}`, a.name);
+      assert.equal((await row.locator('.last-error').textContent())!.trim(), a.lastAuthError ?? a.lastError ?? '', a.name);
       assert.match((await row.locator('.used').textContent())!, new RegExp(`^${a.usedToday}`), a.name);
     }
     assert.match((await page.locator('tr[data-account="alice"] .cooldown').textContent())!, /^(59\d|600) s$/);

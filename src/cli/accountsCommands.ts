@@ -1,31 +1,58 @@
 import { accounts } from '../shared/db/schema';
-import { accountStatuses } from '../slave/activities/accounts';
-import { grokTarget } from '../shared/grokTarget';
+import { ACCOUNT_NAME_RULE, isAccountName } from '../shared/accountName';
+import { accountStatuses } from '../slave/accounts/status';
 import { checkAccountName, CliError, ExitCode, type CliContext } from './context';
 import { json, table, truncate } from './format';
 
 type Out = (text: string) => void;
 
 export async function listAccounts(ctx: CliContext, o: { json?: boolean }, out: Out): Promise<void> {
-  const view = await accountStatuses(ctx.db, grokTarget(ctx.config).accountsDir);
+  const view = await accountStatuses(ctx.db, ctx.config);
   if (o.json) return out(json(view));
-  out(table(['account', 'storage state', 'cooldown', 'quota left', 'used today', 'in flight', 'last auth error'],
-    view.map((a) => [a.name, a.loggedIn ? 'saved' : 'missing', a.cooldownSeconds ? `${a.cooldownSeconds} s` : '',
-      a.quotaLeft === null ? 'unlimited' : `${a.quotaLeft}/${a.dailyQuota}`, a.usedToday, a.inFlight, truncate(a.lastAuthError, 40)])));
+  out(table(['account', 'pool', 'storage state', 'in flight', 'cooldown', 'quota used', 'quota left', 'min gap', 'last error'],
+    view.map((a) => [a.name, a.pool, a.loggedIn ? 'saved' : 'missing', `${a.inFlight}/${a.concurrency}`,
+      a.cooldownUntil ? `${a.cooldownSeconds} s (until ${a.cooldownUntil})` : '',
+      a.usedToday, a.quotaLeft === null ? 'unlimited' : `${a.quotaLeft}/${a.dailyQuota}`, `${a.minGapMs / 1000} s`,
+      truncate(a.lastAuthError ?? a.lastError, 40)])));
 }
 
-export async function setAccount(ctx: CliContext, name: string, o: { dailyQuota?: string; clearCooldown?: boolean }, out: Out): Promise<void> {
-  checkAccountName(name);
-  if (o.dailyQuota !== undefined && o.dailyQuota !== 'none' && !/^\d{1,9}$/.test(o.dailyQuota)) {
-    throw new CliError(`--daily-quota must be a whole number ≥ 0, or "none", got "${o.dailyQuota}"`, ExitCode.Usage);
+interface SetOptions {
+  dailyQuota?: string;
+  clearCooldown?: boolean;
+  pool?: string;
+  concurrency?: string;
+  minGap?: string;
+}
+
+/** A whole number option, or "none"/"default" (→ null); anything else is a usage error naming the option. */
+function wholeOrNull(option: string, value: string | undefined, min: number, word: 'none' | 'default'): number | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === word) return null;
+  if (!/^\d{1,9}$/.test(value) || Number(value) < min) {
+    throw new CliError(`${option} must be a whole number ≥ ${min}, or "${word}", got "${value}"`, ExitCode.Usage);
   }
-  const quota = o.dailyQuota === undefined ? undefined : o.dailyQuota === 'none' ? null : Number(o.dailyQuota);
+  return Number(value);
+}
+
+export async function setAccount(ctx: CliContext, name: string, o: SetOptions, out: Out): Promise<void> {
+  checkAccountName(name);
+  if (o.pool !== undefined && !isAccountName(o.pool)) throw new CliError(`--pool: ${ACCOUNT_NAME_RULE}, got "${o.pool}"`, ExitCode.Usage);
+  const quota = wholeOrNull('--daily-quota', o.dailyQuota, 0, 'none');
+  const concurrency = wholeOrNull('--concurrency', o.concurrency, 1, 'default');
+  const minGapMs = wholeOrNull('--min-gap', o.minGap, 0, 'default');
   const set = {
     ...(quota !== undefined ? { dailyQuota: quota } : {}),
+    ...(concurrency !== undefined ? { concurrency } : {}),
+    ...(minGapMs !== undefined ? { minGapMs } : {}),
+    ...(o.pool !== undefined ? { pool: o.pool } : {}),
     ...(o.clearCooldown ? { cooldownUntil: null } : {}),
   };
-  if (Object.keys(set).length === 0) throw new CliError('nothing to set: give --daily-quota or --clear-cooldown', ExitCode.Usage);
+  if (Object.keys(set).length === 0) {
+    throw new CliError('nothing to set: give --daily-quota, --pool, --concurrency, --min-gap or --clear-cooldown', ExitCode.Usage);
+  }
   await ctx.db.insert(accounts).values({ name, ...set }).onConflictDoUpdate({ target: accounts.name, set });
+  if (concurrency && concurrency > 1 && ctx.config.AUTH_MODE === 'profile') {
+    out(`note: AUTH_MODE=profile runs one generation per account at a time; --concurrency ${concurrency} applies in storageState mode`);
+  }
   out(`account ${name} updated`);
 }
-

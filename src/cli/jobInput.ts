@@ -16,6 +16,8 @@ export interface AddOptions {
   aspectRatio?: string;
   extend?: string;
   account?: string;
+  pool?: string;
+  deadlineMinutes?: string;
   upscale?: boolean;
   deleteAfterDownload?: boolean;
   minSuccessful?: string;
@@ -44,7 +46,7 @@ function flagName(key: string): string {
 export function buildPayload(type: JobTypeName, o: AddOptions): Record<string, unknown> {
   let payload: Record<string, unknown>;
   if (o.payload !== undefined) {
-    const flags = (['prompt', 'imageUrl', 'imagePath', 'count', 'duration', 'resolution', 'mode', 'aspectRatio', 'extend', 'account', 'upscale', 'deleteAfterDownload', 'minSuccessful'] as const)
+    const flags = (['prompt', 'imageUrl', 'imagePath', 'count', 'duration', 'resolution', 'mode', 'aspectRatio', 'extend', 'account', 'pool', 'deadlineMinutes', 'upscale', 'deleteAfterDownload', 'minSuccessful'] as const)
       .filter((k) => o[k] !== undefined);
     if (flags.length) throw new CliError(`--payload replaces the payload flags; drop ${flags.map(flagName).join(', ')} or put them in the JSON`, ExitCode.Usage);
     try {
@@ -68,6 +70,8 @@ export function buildPayload(type: JobTypeName, o: AddOptions): Record<string, u
       aspectRatio: o.aspectRatio,
       extend: int(o.extend, '--extend'),
       account: o.account,
+      pool: o.pool,
+      deadlineMinutes: int(o.deadlineMinutes, '--deadline-minutes'),
       upscale: o.upscale,
       deleteAfterDownload: o.deleteAfterDownload,
       minSuccessful: int(o.minSuccessful, '--min-successful'),

@@ -40,7 +40,9 @@ jobsCmd
   .addOption(new Option('--mode <m>').choices(['normal', 'fun', 'spicy', 'custom']))
   .addOption(new Option('--aspect-ratio <r>').choices(['16:9', '9:16', '1:1', '2:3', '3:2']))
   .option('--extend <seconds>', 'extend the video ("Extend video") until at least this long (up to 30)')
-  .option('-a, --account <name>', 'logged-in Grok account')
+  .option('-a, --account <name>', 'keep to this logged-in Grok account (default: any ready account of the pool)')
+  .option('--pool <pool>', 'run on the ready accounts of this pool (default "default")')
+  .option('--deadline-minutes <n>', 'how long the job may wait for rate-limit cooldowns (default JOB_DEADLINE_MS)')
   .option('--upscale', 'upscale to HD and download the HD file')
   .option('--delete-after-download', 'delete the video on Grok once downloaded')
   .option('--min-successful <n>', 'COMPLETED when at least this many items succeed')
@@ -83,11 +85,14 @@ jobsCmd
   .action(async (id, o) => cancelJob(ctx(), id, o, out));
 
 const accountsCmd = program.command('accounts').description('Grok accounts: login, cooldowns, quotas');
-accountsCmd.command('list').description('accounts with cooldowns and quota left').option('--json').action(async (o) => listAccounts(ctx(), o, out));
+accountsCmd.command('list').description('accounts with pool, in-flight generations, cooldowns, quota used and left, last error').option('--json').action(async (o) => listAccounts(ctx(), o, out));
 accountsCmd
   .command('set <name>')
-  .description('set an account\'s daily quota or clear its cooldown')
+  .description('set an account\'s pool, limits or daily quota, or clear its cooldown')
   .option('--daily-quota <n>', 'items per day, or "none"')
+  .option('--pool <pool>', 'the pool whose jobs may run on it (default "default")')
+  .option('--concurrency <n>', 'generations at once on it across every slave, or "default" (ACCOUNT_CONCURRENCY)')
+  .option('--min-gap <ms>', 'least milliseconds between two generation starts on it, or "default" (ACCOUNT_MIN_GAP_MS)')
   .option('--clear-cooldown')
   .action(async (name, o) => setAccount(ctx(), name, o, out));
 accountsCmd

@@ -31,7 +31,6 @@ export const configSchema = z.object({
   BROWSER_PREWARM: bool.default(true).describe('keep one opened context per account ready for its next generation'),
   AUTH_MODE: z.enum(['storageState', 'profile']).default('storageState'),
   ACCOUNTS_DIR: z.string().default('accounts'),
-  DEFAULT_ACCOUNT: z.string().min(1).default('default'),
   DOWNLOADS_DIR: z.string().default('downloads'),
   // Delivery (README "Delivery"): object storage for the files, a signed webhook at the end.
   OUTPUT_URL: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 's3://bucket[/prefix]').optional().describe('unset: files stay in DOWNLOADS_DIR'),
@@ -57,6 +56,11 @@ export const configSchema = z.object({
   ITEM_CONCURRENCY: positiveInt.default(1),
   RATE_LIMIT_COOLDOWN_MS: z.coerce.number().int().positive('at least 1 ms: with 0 a rate-limited account would be used again at once')
     .default(15 * 60_000).describe('used when Grok does not say how long'),
+  // Accounts as a pool (README "Accounts"): limits every slave keeps together, per account.
+  ACCOUNT_CONCURRENCY: positiveInt.default(1).describe('generations at once per account, unless `accounts set --concurrency`; AUTH_MODE=profile: 1'),
+  ACCOUNT_MIN_GAP_MS: z.coerce.number().int().min(0).default(8000).describe('least time between two generation starts on one account, unless `accounts set --min-gap`'),
+  ACCOUNT_BUSY_RETRY_MS: positiveInt.default(5000).describe('how long an item waits before asking again when every account\'s slots are taken'),
+  JOB_DEADLINE_MS: positiveInt.default(48 * 3600_000).describe('how long after its INSERT a job may wait for cooldowns; payload `deadlineMinutes` overrides'),
   MODERATION_MAX_RETRIES: z.coerce.number().int().min(0).default(3),
   PROGRESS_THROTTLE_MS: z.coerce.number().int().min(0).default(1000),
   SCHEDULER_CRON: z.string().min(1).superRefine((cron, ctx) => {

@@ -57,6 +57,48 @@ export function registerJobGauge(db: Db): void {
   });
 }
 
+/** What the per-account gauges need of each account (src/slave/accounts/status.ts computes it). */
+export interface AccountFigures {
+  name: string;
+  pool: string;
+  inFlight: number;
+  concurrency: number;
+  cooldownSeconds: number;
+  usedToday: number;
+  quotaLeft: number | null;
+  lastAuthError: string | null;
+  lastError: string | null;
+}
+
+/**
+ * Per-account gauges, read at scrape time from the same figures as `accounts list`, so every
+ * endpoint (master, slave) shows the cluster-wide state, not its own process's share.
+ * The last error is a 0/1 gauge, not a label: its text would make a new series per message.
+ */
+export function registerAccountGauges(read: () => Promise<AccountFigures[]>): void {
+  if (registry.getSingleMetric('grokflow_account_in_flight')) return;
+  let snapshot: Promise<AccountFigures[]> | undefined;
+  // One read per scrape for all the gauges: the first collect() of a scrape starts it.
+  const figures = () => (snapshot ??= read().finally(() => setTimeout(() => (snapshot = undefined), 500)));
+  const gauge = (name: string, help: string, value: (a: AccountFigures) => number | null) => new Gauge({
+    name, help, labelNames: ['account', 'pool'] as const, registers: [registry],
+    async collect() {
+      const all = await figures();
+      this.reset();
+      for (const a of all) {
+        const v = value(a);
+        if (v !== null) this.set({ account: a.name, pool: a.pool }, v);
+      }
+    },
+  });
+  gauge('grokflow_account_in_flight', 'Generations running on the account now, across every slave', (a) => a.inFlight);
+  gauge('grokflow_account_concurrency', 'Generations the account may run at once', (a) => a.concurrency);
+  gauge('grokflow_account_cooldown_seconds', 'Seconds until the account\'s rate-limit cooldown ends (0: not cooling)', (a) => a.cooldownSeconds);
+  gauge('grokflow_account_quota_used', 'Items the account completed today', (a) => a.usedToday);
+  gauge('grokflow_account_quota_left', 'Items left of the account\'s daily quota (absent: no quota)', (a) => a.quotaLeft);
+  gauge('grokflow_account_error', '1 when the account\'s last generation or login failed (`accounts list` shows the message)', (a) => (a.lastAuthError ?? a.lastError ? 1 : 0));
+}
+
 /** Where to scrape an endpoint listening on host:port (on every interface: this host's loopback). */
 export function metricsUrl(host: string, port: number): string {
   return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/metrics`;

@@ -3,7 +3,8 @@ import type { Config } from './config';
 import type { Db } from './db/client';
 import type { Logger } from './logger';
 import { freeLoopbackPort } from './freePort';
-import { registerJobGauge, startMetricsServer } from './metrics';
+import { registerAccountGauges, registerJobGauge, startMetricsServer } from './metrics';
+import { accountStatuses } from '../slave/accounts/status';
 import { installTemporalRuntime } from './temporalRuntime';
 
 export type Program = 'master' | 'slave' | 'service';
@@ -29,7 +30,10 @@ export async function startObservability(config: Config, logger: Logger, program
   // The SDK's exporter listens privately; the public endpoint appends what it serves.
   const sdkMetricsAddress = `127.0.0.1:${await freeLoopbackPort()}`;
   installTemporalRuntime(logger, { metricsBindAddress: sdkMetricsAddress });
-  if (db) registerJobGauge(db);
+  if (db) {
+    registerJobGauge(db);
+    registerAccountGauges(() => accountStatuses(db, config));
+  }
   const server: http.Server = await startMetricsServer({ port, host: config.METRICS_HOST, sdkMetricsAddress, logger });
   return { close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }

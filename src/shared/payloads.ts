@@ -5,6 +5,15 @@ const POST_URL = /\/imagine\/post\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 
 const prompt = z.string().trim().min(1, 'must not be empty').max(4000);
 const account = z.string().refine(isAccountName, ACCOUNT_NAME_RULE);
+// Pools follow the account-name rule: they appear in the same places (CLI, metrics labels).
+const pool = z.string().refine(isAccountName, ACCOUNT_NAME_RULE);
+/** How long the job may wait for cooldowns, from its INSERT; default JOB_DEADLINE_MS. */
+const deadlineMinutes = z.int().min(1).max(30 * 24 * 60);
+
+/** A job keeps to its named account, or runs on its pool's ready accounts: not both. */
+function accountOrPool(p: { account?: string; pool?: string }, ctx: z.RefinementCtx): void {
+  if (p.account && p.pool) ctx.addIssue({ code: 'custom', path: ['pool'], message: 'give account or pool, not both' });
+}
 /** Where the job's result is POSTed when it ends (README "Delivery"). */
 export const callbackUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' });
 
@@ -30,12 +39,15 @@ export const videoPayloadSchema = z
     // at least this long, each extension a step with its own file.
     extend: z.int().min(1).max(30).optional(),
     account: account.optional(),
+    pool: pool.optional(),
+    deadlineMinutes: deadlineMinutes.optional(),
     upscale: z.boolean().default(false),
     deleteAfterDownload: z.boolean().default(false),
     minSuccessful: z.int().min(0).max(100).optional(),
     callbackUrl: callbackUrlSchema.optional(),
   })
   .superRefine((p, ctx) => {
+    accountOrPool(p, ctx);
     if (p.imageUrl && p.imagePath) {
       ctx.addIssue({ code: 'custom', path: ['imagePath'], message: 'give imageUrl or imagePath, not both' });
     }
@@ -55,9 +67,11 @@ export const imagePayloadSchema = z.strictObject({
   prompt,
   count: z.int().min(1).max(100).default(1),
   account: account.optional(),
+  pool: pool.optional(),
+  deadlineMinutes: deadlineMinutes.optional(),
   minSuccessful: z.int().min(0).max(100).optional(),
   callbackUrl: callbackUrlSchema.optional(),
-});
+}).superRefine(accountOrPool);
 
 export type VideoPayload = z.output<typeof videoPayloadSchema>;
 export type ImagePayload = z.output<typeof imagePayloadSchema>;

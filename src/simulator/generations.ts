@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type http from 'node:http';
 import { parseScenario, type Scenario } from './scenarios';
 import type { SimulatorState, UserRecord } from './state';
-import type { GenerationRecord, ResolvedOptions, VideoRecord } from './types';
+import type { GenerationRecord, ResolvedOptions, SessionLogLine, VideoRecord } from './types';
 import { traits, type SiteTexts } from './variants';
 
 // The generation engine: starts a generation (or refuses it: rate limit, expired session),
@@ -20,6 +20,8 @@ export class Generations {
   private readonly byId = new Map<string, GenerationRecord>();
   /** Every generation in the order it started. */
   readonly list: GenerationRecord[] = [];
+  /** At each start, how many of the account's generations ran at once (types.ts SessionLogLine). */
+  readonly sessionLog: SessionLogLine[] = [];
   /** Tries per account + kind + clean prompt, for `moderate=N`, `ratelimit` and `netdrop`. */
   private readonly tries = new Map<string, number>();
   private readonly streams = new Set<http.ServerResponse>();
@@ -100,6 +102,8 @@ export class Generations {
     };
     this.byId.set(g.id, g);
     this.list.push(g);
+    const running = this.list.filter((o) => o.user === user.name && o.startedAt <= now && now < o.startedAt + o.durationMs).length;
+    this.sessionLog.push({ user: user.name, generationId: g.id, at: now, running });
     return { status: 200, body: { generationId: g.id } };
   }
 

@@ -10,7 +10,7 @@ import { emptyScenario, parseScenario } from './scenarios';
 import { SESSION_COOKIE, SimulatorState, type Session } from './state';
 import type { ResolvedOptions, Simulator, SimulatorOptions, StorageStateCookie } from './types';
 
-export type { GenerationRecord, Simulator, SimulatorOptions, SimulatorUser, StorageStateCookie, VideoRecord } from './types';
+export type { GenerationRecord, SessionLogLine, Simulator, SimulatorOptions, SimulatorUser, StorageStateCookie, VideoRecord } from './types';
 
 // The Grok Imagine simulator (docs/ARCHITECTURE.md): a local web server that looks to the driver like
 // Grok Imagine — same URL shapes, roles, labels and texts — with deterministic scenarios.
@@ -123,6 +123,14 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     },
     get generations() {
       return generations.list;
+    },
+    get sessionLog() {
+      return generations.sessionLog;
+    },
+    rateLimit(user, ms) {
+      const u = state.users.get(user);
+      if (!u) throw new Error(`simulator: no user ${user}`);
+      u.cooldownUntil = Date.now() + ms;
     },
     video: (id) => state.videos.get(id),
     asset: (name) => assets[name],

@@ -67,6 +67,14 @@ export interface GenerationRecord {
   imageIds: string[];
 }
 
+export interface SessionLogLine {
+  user: string;
+  generationId: string;
+  at: number;
+  /** Generations of `user` running at `at`, this one included. */
+  running: number;
+}
+
 export interface VideoRecord {
   videoId: string;
   userId: string;
@@ -110,6 +118,15 @@ export interface Simulator {
   /** Creates an image post owned by `user`; returns its permalink. */
   createPost(user: string): { postId: string; url: string };
   generations: readonly GenerationRecord[];
+  /**
+   * One line per generation start: how many generations of that account were running at that
+   * moment, itself included (a generation runs from its start for its duration, whether or
+   * not anyone watches it). Tests read the peak per account: the simulator's own account of
+   * concurrent sessions, not the client's.
+   */
+  sessionLog: readonly SessionLogLine[];
+  /** Rate-limits an account for `ms` from now, as if it had used up its allowance. */
+  rateLimit(user: string, ms: number): void;
   video(videoId: string): VideoRecord | undefined;
   /** The bytes served for a video (SD or HD) — what a download must equal. */
   asset(name: 'generated_video.mp4' | 'generated_video_hd.mp4' | 'image.jpg'): Buffer;

@@ -7,8 +7,10 @@ export const FailureType = {
   AuthRequired: 'AuthRequired',
   /** The account's daily quota cannot fit the job or the item. */
   QuotaExceeded: 'QuotaExceeded',
-  /** Grok's rate limit: retried after the cooldown, through nextRetryDelay. */
+  /** Grok's rate limit. Since pools an item waits for it in its workflow (a timer), using no attempt. */
   RateLimited: 'RateLimited',
+  /** The job's deadline (payload deadlineMinutes, JOB_DEADLINE_MS) passes before an account frees up. */
+  DeadlinePassed: 'DeadlinePassed',
   /** Timeout, network, server error toast, stuck generation: retried with backoff. */
   GenerationFailed: 'GenerationFailed',
   /** OUTPUT_URL's storage failed: retried, unless it refused the credentials. */
@@ -21,4 +23,4 @@ export const FailureType = {
   WrongDatabase: 'WrongDatabase',
 } as const;
 
-export const NON_RETRYABLE = [FailureType.InvalidInput, FailureType.AuthRequired, FailureType.QuotaExceeded, FailureType.Stopped, FailureType.WrongDatabase];
+export const NON_RETRYABLE = [FailureType.InvalidInput, FailureType.AuthRequired, FailureType.QuotaExceeded, FailureType.Stopped, FailureType.WrongDatabase, FailureType.DeadlinePassed];

@@ -5,6 +5,7 @@ import type { Job } from '../shared/db/schema';
 import { imageFileProblem } from '../shared/imageFile';
 import { PayloadError, parsePayload, type ImagePayload, type ItemSpec, type VideoPayload } from '../shared/payloads';
 import { jobType, type ItemKind } from '../shared/registry';
+import { accountWant, jobDeadlineAt } from './accounts/pool';
 
 /**
  * How a job's items are generated, worked out once from its row by startJob and carried by
@@ -14,8 +15,14 @@ import { jobType, type ItemKind } from '../shared/registry';
 export interface ItemPlan {
   kind: ItemKind;
   backend: BackendName;
-  /** The account the job runs on (payload.account, else DEFAULT_ACCOUNT); also jobs.account. */
-  account: string;
+  /**
+   * The account the job keeps to (payload.account; also jobs.account). Absent: each item takes
+   * a ready account of `pool` when it starts (src/slave/accounts/pool.ts). Plans recorded
+   * before pools always name one (the old DEFAULT_ACCOUNT).
+   */
+  account?: string;
+  /** The job's pool when it names no account (payload.pool, else `default`). */
+  pool?: string;
   video?: VideoOptions;
 }
 
@@ -23,8 +30,13 @@ export interface ItemPlan {
 export interface JobPlan {
   itemIndexes: number[];
   concurrency: number;
-  /** The job's account (= item.account): the Web UI's Account search attribute. */
+  /** The job's account, or `pool:<name>` when its items choose: the Web UI's Account search attribute. */
   account: string;
+  /**
+   * Epoch ms after which items stop waiting for an account: the job's INSERT plus
+   * payload.deadlineMinutes, else JOB_DEADLINE_MS. Absent in histories from before pools.
+   */
+  deadlineAt?: number;
   /**
    * What each generateItem needs. Optional because histories recorded before plans were
    * passed on hold a startJob result without it; their generateItem reads the plan itself.
@@ -42,21 +54,23 @@ export interface ReadJob {
 }
 
 /** Reads a job's row into its plan; a bad payload throws a PayloadError naming the field. */
-export function readJob(job: Pick<Job, 'type' | 'payload'>, config: Pick<Config, 'DEFAULT_ACCOUNT' | 'ITEM_CONCURRENCY'>): ReadJob {
+export function readJob(job: Pick<Job, 'type' | 'payload' | 'createdAt'>, config: Pick<Config, 'ITEM_CONCURRENCY' | 'JOB_DEADLINE_MS'>): ReadJob {
   const type = jobType(job.type);
   const payload = parsePayload(type.payloadSchema, job.payload) as Partial<VideoPayload> & Partial<ImagePayload>;
   const items = type.items(payload as never);
   const prompt = items[0]?.prompt ?? '';
+  const want = accountWant(payload);
   const item: ItemPlan = {
     kind: type.itemKind,
     backend: 'browser',
-    account: payload.account ?? config.DEFAULT_ACCOUNT,
+    ...want,
     video: type.itemKind === 'video' ? videoOptions(payload) : undefined,
   };
   const plan: JobPlan = {
     itemIndexes: items.map((i) => i.index),
     concurrency: config.ITEM_CONCURRENCY,
-    account: item.account,
+    account: 'account' in want ? want.account : `pool:${want.pool}`,
+    deadlineAt: jobDeadlineAt(job.createdAt, payload, config),
     item,
     summary: `${items.length} × ${type.itemKind}: "${prompt.length > 80 ? `${prompt.slice(0, 79)}…` : prompt}"`,
   };

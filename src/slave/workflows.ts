@@ -8,6 +8,7 @@ import type { SlaveWorkflowInput } from '../shared/workflowInputs';
 import type { SlaveActivities } from './activities';
 import { deliverOnJobEnd } from './delivery';
 import { FailureType, NON_RETRYABLE } from './failures';
+import { ItemWaits } from './itemWaits';
 
 export { deliverJobCallbackWorkflow } from './delivery';
 
@@ -60,12 +61,21 @@ async function generationJobWorkflow(input: SlaveWorkflowInput): Promise<JobResu
       { key: AccountKey, value: plan.account },
     ]);
     upsertMemo({ summary: plan.summary });
+    let account = plan.account;
+    // An item with no account free waits here on a durable timer, using no retry attempt.
+    const waits = new ItemWaits(plan.deadlineAt ?? Number.POSITIVE_INFINITY);
     await forEachLimit(plan.itemIndexes, plan.concurrency, async (index) => {
       try {
-        await generation.generateItem({ ...job, index, plan: plan.item });
+        const done = await waits.untilDone(index, () => generation.generateItem({ ...job, index, plan: plan.item }));
+        // A pool job's Account (`pool:<name>` at first) follows the account its last item ran on.
+        if (done.account && done.account !== account) {
+          account = done.account;
+          upsertSearchAttributes([{ key: AccountKey, value: account }]);
+        }
       } catch (err) {
         // A job-wide failure (login needed, quota) or a stop ends the job; anything else
-        // fails only this item, and the job's threshold decides.
+        // (a failed generation, the deadline passing while waiting) fails only this item,
+        // and the job's threshold decides.
         if (isCancellation(err) || jobWide(err)) throw err;
         await bookkeeping.failItem({ ...job, index, error: describe(err) });
       }

@@ -10,7 +10,6 @@ import { CliError, ExitCode } from '../cli/context';
 import { cancelJob, createJob, retryJob } from '../cli/jobActions';
 import { projectPath, type Config } from '../shared/config';
 import type { Db } from '../shared/db/client';
-import { grokTarget } from '../shared/grokTarget';
 import type { Logger } from '../shared/logger';
 import { accountsPage } from './accountsPage';
 import { addJobPage, formToOptions, type AddForm } from './addJobPage';
@@ -56,7 +55,6 @@ export async function startWeb(config: Config, deps: WebDeps, port = config.WEB_
   for (const root of Object.values(roots)) fs.mkdirSync(root, { recursive: true });
   const ui = deps.temporalUiUrl ?? temporalUiUrl(config);
   const temporalUi = ui ? { url: ui, namespace: config.TEMPORAL_NAMESPACE } : undefined;
-  const accountsDir = grokTarget(config).accountsDir;
   const hub = new JobEventHub(config.DATABASE_URL, log);
   await hub.start();
 
@@ -141,7 +139,7 @@ export async function startWeb(config: Config, deps: WebDeps, port = config.WEB_
       return fail(reply, err);
     }
   });
-  app.get('/accounts', async (_req, reply) => send(reply, 'Accounts', await accountsPage(deps.db, accountsDir)));
+  app.get('/accounts', async (_req, reply) => send(reply, 'Accounts', await accountsPage(deps.db, config)));
 
   try {
     await app.listen({ host: config.WEB_HOST, port });

@@ -99,6 +99,8 @@ export async function runFaultMatrix(options: FaultMatrixOptions = {}): Promise<
       PROGRESS_THROTTLE_MS: '500',
       SHUTDOWN_GRACE_MS: '2000',
       SLAVE_CONCURRENT_ACTIVITIES: '8',
+      ACCOUNT_MIN_GAP_MS: '0',
+      ACCOUNT_CONCURRENCY: '8',
     };
     const config = loadConfig(env);
     const quiet = createLogger({ LOG_LEVEL: 'warn', LOG_PRETTY: false });

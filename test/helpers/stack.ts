@@ -65,6 +65,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     LOG_PRETTY: 'false',
     PROGRESS_THROTTLE_MS: '100',
     RATE_LIMIT_COOLDOWN_MS: '2000',
+    // The pool's limits as before pools, unless a test sets them (test/account-pool-stack.test.ts).
+    ACCOUNT_MIN_GAP_MS: '0',
+    ACCOUNT_CONCURRENCY: '8',
+    ACCOUNT_BUSY_RETRY_MS: '500',
     NOTIFY_DEBOUNCE_MS: '10',
     SHUTDOWN_GRACE_MS: '2000',
     ...options.env,

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
-  bigint, bigserial, boolean, check, index, integer, jsonb, pgEnum, pgTable, smallint, text, timestamp, uniqueIndex, uuid,
+  bigint, bigserial, boolean, check, index, integer, jsonb, pgEnum, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core';
 import { IN_FLIGHT_STATUSES, JOB_STATUSES } from '../jobs/statuses';
 
@@ -71,6 +71,8 @@ export const jobItems = pgTable(
     /** Every file of the item (SD and its HD twin): path, object URL, sha256, bytes. */
     files: jsonb('files').$type<Array<{ hd: boolean; path: string | null; url: string | null; sha256: string; bytes: number }>>(),
     error: text('error'),
+    /** The account the item last ran on (pool jobs choose one per item); quotas count by it. */
+    account: text('account'),
     ...timestamps,
   },
   (t) => [uniqueIndex('job_items_job_index_uq').on(t.jobId, t.index)],
@@ -105,15 +107,59 @@ export const jobDeliveries = pgTable(
   (t) => [index('job_deliveries_job_idx').on(t.jobId, t.at)],
 );
 
-export const accounts = pgTable('accounts', {
-  name: text('name').primaryKey(),
-  // A path only: the storage state's content never leaves its 0600 file.
-  storageState: text('storage_state'),
-  cooldownUntil: timestamp('cooldown_until', { withTimezone: true }),
-  dailyQuota: integer('daily_quota'),
-  lastAuthError: text('last_auth_error'),
-  ...timestamps,
-});
+export const accounts = pgTable(
+  'accounts',
+  {
+    name: text('name').primaryKey(),
+    // A path only: the storage state's content never leaves its 0600 file.
+    storageState: text('storage_state'),
+    cooldownUntil: timestamp('cooldown_until', { withTimezone: true }),
+    dailyQuota: integer('daily_quota'),
+    lastAuthError: text('last_auth_error'),
+    /** Jobs that name no account run on any ready account of their pool (payload `pool`). */
+    pool: text('pool').notNull().default('default'),
+    /** Generations at once on this account; null: ACCOUNT_CONCURRENCY (AUTH_MODE=profile: always 1). */
+    concurrency: integer('concurrency'),
+    /** Least time between two generation starts; null: ACCOUNT_MIN_GAP_MS. */
+    minGapMs: integer('min_gap_ms'),
+    /** When the last slot was taken: the minimum gap counts from here. */
+    lastStartedAt: timestamp('last_started_at', { withTimezone: true }),
+    /** The last failure seen on the account (rate limit, login, generation), for `accounts list`. */
+    lastError: text('last_error'),
+    ...timestamps,
+  },
+  (t) => [
+    index('accounts_pool_idx').on(t.pool),
+    check('accounts_concurrency_positive', sql`${t.concurrency} IS NULL OR ${t.concurrency} > 0`),
+    check('accounts_min_gap_not_negative', sql`${t.minGapMs} IS NULL OR ${t.minGapMs} >= 0`),
+  ],
+);
+
+/**
+ * A generation slot held on an account (src/slave/accounts/slots.ts). A lease, not a row lock
+ * or an advisory lock held for the generation: those live as long as one pinned connection,
+ * so N slots would pin N connections for minutes and a lock cannot be listed or counted by
+ * another process. A lease row is a plain fact every slave and `accounts list` can read; the
+ * holder renews `expires_at` while it works, so a holder killed with -9 stops renewing and
+ * its slot is free again after one heartbeat timeout. Taking a slot is serialized per account
+ * by a short `SELECT … FOR UPDATE` on the accounts row.
+ */
+export const accountLeases = pgTable(
+  'account_leases',
+  {
+    account: text('account').notNull().references(() => accounts.name, { onDelete: 'cascade' }),
+    /** Who holds it: the activity (workflow id + activity id), the same on every retry. */
+    holder: text('holder').notNull(),
+    jobId: bigint('job_id', { mode: 'number' }),
+    itemIndex: integer('item_index'),
+    acquiredAt: timestamp('acquired_at', { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.account, t.holder] }),
+    index('account_leases_expiry_idx').on(t.account, t.expiresAt),
+  ],
+);
 
 // One row: this database's identity. A job is its database and its id: the identity travels
 // in every workflow's input, memo and search attributes, so a workflow or a file of another
@@ -133,3 +179,4 @@ export type JobItem = typeof jobItems.$inferSelect;
 export type JobEvent = typeof jobEvents.$inferSelect;
 export type Account = typeof accounts.$inferSelect;
 export type JobDelivery = typeof jobDeliveries.$inferSelect;
+export type AccountLease = typeof accountLeases.$inferSelect;

@@ -9,13 +9,15 @@ import { startJobCallback } from '../../shared/jobCallback';
 import { cooldownsTotal, itemsTotal, moderationRetriesTotal } from '../../shared/metrics';
 import { ObjectStore } from '../../shared/storage/objectStore';
 import { FailureType } from '../failures';
-import { assertAccountReady } from '../item/accountGate';
+import { enterAccount } from '../item/accountGate';
+import { accountWant } from '../accounts/pool';
+import type { ItemWait } from '../itemWaits';
 import { completeItem } from '../item/complete';
-import { afterModeration, failureFor, faultMessage } from '../item/failures';
+import { afterModeration, backToGate, failureFor, faultMessage } from '../item/failures';
 import { watchStop } from '../item/stop';
 import { FILE_EXTENSION, type ItemPlan } from '../plan';
 import { startProgress } from '../progress';
-import { recordAuthError, startCooldown } from './accounts';
+import { recordAccountError, recordAuthError, startCooldown } from '../accounts/state';
 import type { SlaveDeps } from './deps';
 import { assertOwnDatabase, type JobRef } from './guard';
 import { failJobAndOpenItems, isFinal, isItemDone, jobPlan, loadItems, loadJob, setItem, type ItemDone } from './jobs';
@@ -23,6 +25,8 @@ import { failJobAndOpenItems, isFinal, isItemDone, jobPlan, loadItems, loadJob, 
 export interface ItemResult {
   index: number;
   status: ItemDone;
+  /** The account it ran on (a pool job's items each choose one): the Web UI's Account. */
+  account?: string;
 }
 
 /**
@@ -31,7 +35,7 @@ export interface ItemResult {
  */
 export function generateItemActivity({ db, config, logger, backends, client }: SlaveDeps) {
   const store = config.OUTPUT_URL ? new ObjectStore(config) : undefined;
-  return async function generateItem({ jobId, instance, index, plan }: JobRef & { index: number; plan?: ItemPlan }): Promise<ItemResult> {
+  return async function generateItem({ jobId, instance, index, plan }: JobRef & { index: number; plan?: ItemPlan }): Promise<ItemResult | ItemWait> {
     const ctx = Context.current();
     await assertOwnDatabase(db, { jobId, instance });
     const job = await loadJob(db, jobId);
@@ -39,80 +43,104 @@ export function generateItemActivity({ db, config, logger, backends, client }: S
     const items = await loadItems(db, jobId);
     const item = items.find((i) => i.index === index);
     if (!item) throw ApplicationFailure.nonRetryable(`job ${jobId} has no item ${index}`, FailureType.InvalidInput);
-    if (isItemDone(item.status)) return { index, status: item.status };
+    if (isItemDone(item.status)) return { index, status: item.status, ...(item.account ? { account: item.account } : {}) };
 
     // A workflow started before plans were passed to this activity reads it here.
-    const { kind, backend, account, video } = plan ?? jobPlan(job, config).plan.item!;
-    const log = logger.child({ jobId, workflowId: ctx.info.workflowExecution?.workflowId, item: index, account, backend, attempt: ctx.info.attempt });
-    try {
-      await assertAccountReady(db, account);
-    } catch (err) {
-      log.warn(`${(err as Error).message}; not starting the item`);
-      throw err;
-    }
-
-    await setItem(db, jobId, index, { status: 'RUNNING', attempts: sql`${jobItems.attempts} + 1` as never });
-    const doneBefore = items.filter((i) => isItemDone(i.status)).length;
-    const progress = startProgress(db, { jobId, item: index, items: items.length, doneBefore, throttleMs: config.PROGRESS_THROTTLE_MS });
-    const stop = watchStop(ctx);
-    const request: ItemRequest = {
-      kind, jobId, itemIndex: index, account, video,
-      prompt: item.prompt ?? '',
-      downloadPath: projectPath(path.join(config.DOWNLOADS_DIR, String(jobId), `${index}.${FILE_EXTENSION[kind]}`)),
-      owner: `${await databaseIdentity(db)}/${jobId}`,
-    };
-    const run = { signal: ctx.cancellationSignal, onProgress: (current: number, total: number, message: string) => progress.update((current / Math.max(1, total)) * 100, message) };
+    const itemPlan = plan ?? jobPlan(job, config).plan.item!;
+    const { kind, backend, video } = itemPlan;
+    const want = accountWant(itemPlan);
+    const itemLog = logger.child({ jobId, workflowId: ctx.info.workflowExecution?.workflowId, item: index, backend, attempt: ctx.info.attempt });
+    // Kept across accounts: moderation has one budget per item.
     let moderationRetries = item.moderationRetries;
-    const startedAt = Date.now();
-    try {
-      for (;;) {
-        const outcome = await backends[backend].generate(request, run);
-        if (ctx.cancellationSignal.aborted) break;
-        if (outcome.kind === 'success') {
-          await completeItem({ db, config, store, logger: log }, { jobId, index, type: job.type, outcome, progress, startedAt });
-          return { index, status: 'COMPLETED' };
-        }
-        if (outcome.kind === 'moderated') {
-          if (afterModeration(moderationRetries, config.MODERATION_MAX_RETRIES) === 'give up') {
-            await setItem(db, jobId, index, { status: 'CONTENT_MODERATED', error: outcome.message });
-            itemsTotal.inc({ type: job.type, outcome: 'content_moderated' });
-            log.warn({ moderationRetries }, 'content moderated; giving up on this item');
-            return { index, status: 'CONTENT_MODERATED' };
-          }
-          moderationRetries += 1;
-          moderationRetriesTotal.inc();
-          await setItem(db, jobId, index, { moderationRetries });
-          log.warn({ moderationRetries }, 'content moderated; regenerating');
-          continue;
-        }
-        // A fault: record what the account or the item learned, then let Temporal decide.
-        if (outcome.kind === 'rateLimited') {
-          await startCooldown(db, account, outcome.cooldownMs);
-          cooldownsTotal.inc({ account });
-          log.warn({ cooldownMs: outcome.cooldownMs }, 'rate limited; account cooling down');
-        } else if (outcome.kind === 'authRequired') {
-          await recordAuthError(db, account, outcome.message);
-        } else {
-          await setItem(db, jobId, index, { error: faultMessage(outcome) });
-          log.error({ retryable: outcome.retryable }, `generation failed: ${faultMessage(outcome)}`);
-        }
-        throw failureFor(outcome, account);
+    const prompt = item.prompt ?? '';
+
+    // The account gate: a slot on the job's account or on a ready one of its pool, taken
+    // before any browser opens; none free: the workflow waits (a timer), using no attempt.
+    // A rate limit (or, in a pool, a lost login) sends the item back through the gate.
+    for (;;) {
+      const gate = await enterAccount({ db, config, logger: itemLog }, { jobId, index, want });
+      if (gate.kind === 'wait') return gate;
+      try {
+        const result = await generateOn(gate.account, itemLog.child({ account: gate.account }));
+        if (result !== AGAIN) return result;
+      } finally {
+        await gate.slot.release();
       }
-    } catch (err) {
-      if (!ctx.cancellationSignal.aborted) throw err;
-    } finally {
-      await progress.stop();
     }
 
-    // Stopped from outside; the backend has closed its browser context (it honours the signal).
-    if (stop.terminated()) {
-      // Terminate runs no workflow code: this activity records the end, and starts the job's
-      // callback (once per job however many items were running: its id is the job's).
-      await failJobAndOpenItems(db, jobId, stop.message()!, { by: 'slave', reason: stop.reason() });
-      const workflowId = job.workflowId ?? ctx.info.workflowExecution!.workflowId;
-      await startJobCallback(client, { jobId, type: job.type, workflowId, instance: instance ?? await databaseIdentity(db), payload: job.payload }, log);
+    async function generateOn(account: string, log: typeof logger): Promise<ItemResult | typeof AGAIN> {
+      await setItem(db, jobId, index, { status: 'RUNNING', attempts: sql`${jobItems.attempts} + 1` as never });
+      const doneBefore = items.filter((i) => isItemDone(i.status)).length;
+      const progress = startProgress(db, { jobId, item: index, items: items.length, doneBefore, throttleMs: config.PROGRESS_THROTTLE_MS });
+      const stop = watchStop(ctx);
+      const request: ItemRequest = {
+        kind, jobId, itemIndex: index, account, video, prompt,
+        downloadPath: projectPath(path.join(config.DOWNLOADS_DIR, String(jobId), `${index}.${FILE_EXTENSION[kind]}`)),
+        owner: `${await databaseIdentity(db)}/${jobId}`,
+      };
+      const run = { signal: ctx.cancellationSignal, onProgress: (current: number, total: number, message: string) => progress.update((current / Math.max(1, total)) * 100, message) };
+      const startedAt = Date.now();
+      try {
+        for (;;) {
+          const outcome = await backends[backend].generate(request, run);
+          if (ctx.cancellationSignal.aborted) break;
+          if (outcome.kind === 'success') {
+            await completeItem({ db, config, store, logger: log }, { jobId, index, type: job.type, outcome, progress, startedAt });
+            return { index, status: 'COMPLETED', account };
+          }
+          if (outcome.kind === 'moderated') {
+            if (afterModeration(moderationRetries, config.MODERATION_MAX_RETRIES) === 'give up') {
+              await setItem(db, jobId, index, { status: 'CONTENT_MODERATED', error: outcome.message });
+              itemsTotal.inc({ type: job.type, outcome: 'content_moderated' });
+              log.warn({ moderationRetries }, 'content moderated; giving up on this item');
+              return { index, status: 'CONTENT_MODERATED', account };
+            }
+            moderationRetries += 1;
+            moderationRetriesTotal.inc();
+            await setItem(db, jobId, index, { moderationRetries });
+            log.warn({ moderationRetries }, 'content moderated; regenerating');
+            continue;
+          }
+          // A fault: record what the account or the item learned, then let the item go back
+          // through the gate (a rate limit; a pool account's lost login) or Temporal decide.
+          if (outcome.kind === 'rateLimited') {
+            await startCooldown(db, account, outcome.cooldownMs, outcome.message);
+            cooldownsTotal.inc({ account });
+            log.warn({ cooldownMs: outcome.cooldownMs }, 'rate limited; account cooling down');
+          } else if (outcome.kind === 'authRequired') {
+            await recordAuthError(db, account, outcome.message);
+          } else {
+            await recordAccountError(db, account, faultMessage(outcome));
+            await setItem(db, jobId, index, { error: faultMessage(outcome) });
+            log.error({ retryable: outcome.retryable }, `generation failed: ${faultMessage(outcome)}`);
+          }
+          if (backToGate(outcome, want)) {
+            // Not a fault of the item: the try counts for nothing.
+            await setItem(db, jobId, index, { status: 'PENDING', attempts: sql`greatest(0, ${jobItems.attempts} - 1)` as never });
+            log.warn(`${outcome.kind === 'rateLimited' ? 'rate limited' : 'needs a new login'}; the item goes back through the account gate`);
+            return AGAIN;
+          }
+          throw failureFor(outcome, account);
+        }
+      } catch (err) {
+        if (!ctx.cancellationSignal.aborted) throw err;
+      } finally {
+        await progress.stop();
+      }
+
+      // Stopped from outside; the backend has closed its browser context (it honours the signal).
+      if (stop.terminated()) {
+        // Terminate runs no workflow code: this activity records the end, and starts the job's
+        // callback (once per job however many items were running: its id is the job's).
+        await failJobAndOpenItems(db, jobId, stop.message()!, { by: 'slave', reason: stop.reason() });
+        const workflowId = job.workflowId ?? ctx.info.workflowExecution!.workflowId;
+        await startJobCallback(client, { jobId, type: job.type, workflowId, instance: instance ?? await databaseIdentity(db), payload: job.payload }, log);
+      }
+      log.warn({ reason: stop.reason() }, stop.message() ? `job ${stop.message()}` : 'generation stopped');
+      throw new CancelledFailure(stop.reason());
     }
-    log.warn({ reason: stop.reason() }, stop.message() ? `job ${stop.message()}` : 'generation stopped');
-    throw new CancelledFailure(stop.reason());
   };
 }
+
+/** generateOn's answer when the item must go back through the account gate. */
+const AGAIN = Symbol('again');

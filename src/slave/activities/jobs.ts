@@ -20,7 +20,7 @@ export function isFinal(job: Pick<Job, 'status'>): boolean {
 }
 
 /** The job's plan (src/slave/plan.ts); a bad payload is a non-retryable InvalidInput naming the field. */
-export function jobPlan(job: Job, config: Pick<Config, 'DEFAULT_ACCOUNT' | 'ITEM_CONCURRENCY'>): ReadJob {
+export function jobPlan(job: Job, config: Pick<Config, 'ITEM_CONCURRENCY' | 'JOB_DEADLINE_MS'>): ReadJob {
   try {
     return readJob(job, config);
   } catch (err) {

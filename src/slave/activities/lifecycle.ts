@@ -3,7 +3,7 @@ import { jobItems } from '../../shared/db/schema';
 import { transitionJob } from '../../shared/jobs/transition';
 import { FailureType } from '../failures';
 import { itemsTotal } from '../../shared/metrics';
-import { quotaOf } from './accounts';
+import { quotaOf } from '../accounts/quota';
 import type { SlaveDeps } from './deps';
 import { assertOwnDatabase, type JobRef } from './guard';
 import { missingFiles, type JobPlan } from '../plan';
@@ -27,12 +27,13 @@ export function lifecycleActivities({ db, config, logger }: SlaveDeps) {
       const job = await loadJob(db, jobId);
       if (isFinal(job)) throw ApplicationFailure.nonRetryable(`job ${jobId} is already ${job.status}`, FailureType.Stopped);
       const { plan, items } = jobPlan(job, config);
-      const { account } = plan;
+      // A named account must fit the whole job; a pool job's items each take an account with quota left.
+      const account = plan.item?.account ?? null;
 
       if (job.status === 'INQUEUE') {
         const missing = missingFiles(plan);
         if (missing) throw ApplicationFailure.nonRetryable(missing.message, FailureType.InvalidInput);
-        const quota = await quotaOf(db, account);
+        const quota = account ? await quotaOf(db, account) : null;
         if (quota && quota.left < items.length) {
           throw ApplicationFailure.nonRetryable(
             `account ${account} has ${quota.left} of its daily quota of ${quota.limit} left; the job needs ${items.length}`,
@@ -46,7 +47,7 @@ export function lifecycleActivities({ db, config, logger }: SlaveDeps) {
             .onConflictDoNothing();
           await transitionJob(tx, jobId, 'PROGRESS', { from: 'INQUEUE', set: { workflowId, runId, account } });
         });
-        logger.info({ jobId, workflowId, items: items.length, account }, 'job started');
+        logger.info({ jobId, workflowId, items: items.length, account: plan.account }, 'job started');
       }
       return plan;
     },

@@ -1,19 +1,49 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { and, eq, sql } from 'drizzle-orm';
+import type { Config } from '../../shared/config';
 import type { Db } from '../../shared/db/client';
+import { jobItems, jobs } from '../../shared/db/schema';
+import type { Logger } from '../../shared/logger';
 import { FailureType } from '../failures';
-import { cooldownRemainingMs, quotaOf } from '../activities/accounts';
+import type { ItemWait } from '../itemWaits';
+import { takeAccount, type AccountWant } from '../accounts/pool';
+import { keepSlot, type HeldSlot } from '../accounts/slots';
 
-/**
- * Before an item opens a browser: a cooling account is waited out by Temporal (the failure
- * carries the cooldown as its retry delay), and a spent daily quota ends the job.
- */
-export async function assertAccountReady(db: Db, account: string): Promise<void> {
-  const cooling = await cooldownRemainingMs(db, account);
-  if (cooling > 0) {
-    throw ApplicationFailure.create({ type: FailureType.RateLimited, message: `account ${account} is cooling down for ${Math.ceil(cooling / 1000)} s`, nextRetryDelay: cooling });
-  }
-  const quota = await quotaOf(db, account);
-  if (quota && quota.left <= 0) {
-    throw ApplicationFailure.nonRetryable(`account ${account} has used its daily quota of ${quota.limit}`, FailureType.QuotaExceeded);
+// The account gate, run by generateItem before anything opens a browser: the item's account
+// (its job's, or one of its pool's, src/slave/accounts/pool.ts) with a slot held for the
+// generation, or a wait for the workflow to sleep through (src/slave/itemWaits.ts), or a
+// job-wide failure when there is nothing to wait for (no session in the pool, every quota spent).
+
+/** A lease outlives a missed heartbeat or two, never a dead holder by much. */
+const DEFAULT_TTL_MS = 30_000;
+
+export type GateAnswer = { kind: 'go'; account: string; slot: HeldSlot } | ItemWait;
+
+export async function enterAccount(
+  deps: { db: Db; config: Config; logger: Logger },
+  item: { jobId: number; index: number; want: AccountWant },
+): Promise<GateAnswer> {
+  const { db, config, logger } = deps;
+  const info = Context.current().info;
+  // The heartbeat timeout: a holder killed with -9 frees its slot within it.
+  const ttlMs = info.heartbeatTimeoutMs || DEFAULT_TTL_MS;
+  const holder = `${info.workflowExecution?.workflowId ?? info.workflowType}/${info.activityId}`;
+  const choice = await takeAccount(db, config, item.want, { holder, jobId: item.jobId, itemIndex: item.index }, ttlMs);
+  switch (choice.kind) {
+    case 'acquired': {
+      const slot = keepSlot(db, choice.account, holder, ttlMs, logger);
+      await db.update(jobItems).set({ account: choice.account })
+        .where(and(eq(jobItems.jobId, item.jobId), eq(jobItems.index, item.index)));
+      // A pool job shows where it runs now (jobs list's account column); a named one already does.
+      if ('pool' in item.want) await db.update(jobs).set({ account: choice.account }).where(eq(jobs.id, item.jobId));
+      return { kind: 'go', account: choice.account, slot };
+    }
+    case 'wait':
+      // `jobs list` / `jobs show` say what the job waits for; progress itself stays where it is.
+      await db.update(jobs).set({ progressMessage: `waiting: ${choice.message}` }).where(and(eq(jobs.id, item.jobId), sql`${jobs.status} = 'PROGRESS'`));
+      logger.info({ jobId: item.jobId, item: item.index, account: choice.account, reason: choice.reason, until: choice.until, waitMs: choice.waitMs }, `item waits: ${choice.message}`);
+      return { kind: 'wait', index: item.index, account: choice.account, reason: choice.reason, waitMs: choice.waitMs, until: choice.until, message: choice.message };
+    case 'unavailable':
+      throw ApplicationFailure.nonRetryable(choice.message, choice.reason === 'quota' ? FailureType.QuotaExceeded : FailureType.AuthRequired);
   }
 }

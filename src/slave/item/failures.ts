@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { FailureOutcome } from '../../backends/types';
 import { FailureType } from '../failures';
+import type { AccountWant } from '../accounts/pool';
 
 /** A backend's answer that is not a file and not moderation. */
 export type FaultOutcome = Exclude<FailureOutcome, { kind: 'moderated' }>;
@@ -12,7 +13,16 @@ export function faultMessage(outcome: FaultOutcome): string {
 }
 
 /**
- * How Temporal treats each fault: a rate limit is retried after the account's cooldown, a
+ * Faults that are the account's, not the item's: a rate limit, and a lost login when the
+ * job may use any account of its pool. The item goes back through the account gate (another
+ * account, or a wait in the workflow) without spending a retry attempt.
+ */
+export function backToGate(outcome: FaultOutcome, want: AccountWant): boolean {
+  return outcome.kind === 'rateLimited' || (outcome.kind === 'authRequired' && 'pool' in want);
+}
+
+/**
+ * How Temporal treats each fault (a rate limit never reaches it since pools, see backToGate): a rate limit is retried after the account's cooldown, a
  * lost login ends the job (a person must sign in again), a failure is retried with backoff
  * unless the backend says retrying cannot help.
  */

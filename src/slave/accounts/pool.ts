@@ -1,0 +1,92 @@
+import { sql } from 'drizzle-orm';
+import type { Config } from '../../shared/config';
+import type { Db } from '../../shared/db/client';
+import { hasSavedSession, savedSessions, type LoginConfig } from './logins';
+import { acquireSlot, type SlotHolder, type SlotRefusal } from './slots';
+
+// Which account an item runs on, decided when the item starts (not once per job): the job's
+// named account, or the first ready account of its pool that grants a slot. Nothing here
+// opens a browser: an item that gets no account waits in its workflow (a durable timer).
+
+export const DEFAULT_POOL = 'default';
+
+export type PoolConfig = LoginConfig & Pick<Config, 'ACCOUNT_CONCURRENCY' | 'ACCOUNT_MIN_GAP_MS' | 'ACCOUNT_BUSY_RETRY_MS'>;
+
+/** What the job asks for: one account, or any of a pool. */
+export type AccountWant = { account: string } | { pool: string };
+
+export type AccountChoice =
+  | { kind: 'acquired'; account: string }
+  /** No slot anywhere now: ask again after waitMs. `account` is the one that frees first. */
+  | { kind: 'wait'; reason: Exclude<SlotRefusal['kind'], 'quota'>; account: string; waitMs: number; until: string; message: string }
+  /** Nothing to wait for: no account with a session, or every quota used up today. */
+  | { kind: 'unavailable'; reason: 'noAccount' | 'quota'; message: string };
+
+/**
+ * The pool's members that could run a generation: a saved session and no login error. Rows
+ * of the pool, plus, for the default pool, accounts that only exist as a saved session (they
+ * logged in but never ran anything, so they have no row yet).
+ */
+export async function poolMembers(db: Db, config: LoginConfig, pool: string): Promise<Array<{ name: string; inFlight: number }>> {
+  const { rows } = await db.execute<{ name: string; pool: string; auth_error: boolean; in_flight: number; last_started_at: string | null }>(sql`
+    SELECT a.name, a.pool, a.last_auth_error IS NOT NULL AS auth_error, a.last_started_at,
+           (SELECT count(*)::int FROM account_leases l WHERE l.account = a.name AND l.expires_at > clock_timestamp()) AS in_flight
+      FROM accounts a`);
+  const saved = new Set(savedSessions(config));
+  const known = new Set(rows.map((r) => r.name));
+  const members = rows
+    .filter((r) => r.pool === pool && !r.auth_error && saved.has(r.name))
+    .map((r) => ({ name: r.name, inFlight: Number(r.in_flight), last: r.last_started_at ? Date.parse(r.last_started_at) : 0 }));
+  if (pool === DEFAULT_POOL) {
+    for (const name of saved) if (!known.has(name)) members.push({ name, inFlight: 0, last: 0 });
+  }
+  // Least busy first, then the one idle longest: work spreads over the pool.
+  members.sort((a, b) => a.inFlight - b.inFlight || a.last - b.last || a.name.localeCompare(b.name));
+  return members.map(({ name, inFlight }) => ({ name, inFlight }));
+}
+
+function describeRefusal(r: Exclude<SlotRefusal, { kind: 'quota' }>): string {
+  switch (r.kind) {
+    case 'cooling': return `account ${r.account} is rate limited until ${r.until}`;
+    case 'gap': return `account ${r.account} keeps its gap between generations until ${r.until}`;
+    case 'busy': return `account ${r.account} runs ${r.inFlight} of ${r.concurrency} generations`;
+  }
+}
+
+/** Takes a slot for the item on its account, or on the first member of its pool that has one. */
+export async function takeAccount(db: Db, config: PoolConfig, want: AccountWant, who: SlotHolder, ttlMs: number): Promise<AccountChoice> {
+  // A named account is tried even without a saved session: the driver then says "needs a
+  // new login", as it always has.
+  const candidates = 'account' in want ? [want.account] : (await poolMembers(db, config, want.pool)).map((m) => m.name);
+  const where = 'account' in want ? `account ${want.account}` : `pool ${want.pool}`;
+  if (candidates.length === 0) {
+    const pool = 'pool' in want ? want.pool : DEFAULT_POOL;
+    return { kind: 'unavailable', reason: 'noAccount', message: `${where} has no logged-in account (a saved session without a login error): npx grokflow accounts login <name>, and accounts set <name> --pool ${pool}` };
+  }
+  const refusals: SlotRefusal[] = [];
+  for (const account of candidates) {
+    // The file may have gone between the listing and now (a logout): skip, do not fail the item.
+    if ('pool' in want && !hasSavedSession(config, account)) continue;
+    const answer = await acquireSlot(db, config, account, who, ttlMs);
+    if (answer.kind === 'acquired') return answer;
+    refusals.push(answer);
+  }
+  const waits = refusals.filter((r): r is Exclude<SlotRefusal, { kind: 'quota' }> => r.kind !== 'quota');
+  if (waits.length === 0) {
+    const quotas = refusals.filter((r) => r.kind === 'quota').map((r) => `${r.account} ${r.used}/${r.limit}`);
+    return { kind: 'unavailable', reason: 'quota', message: `${where}: every account has used its daily quota (${quotas.join(', ') || 'none left'})` };
+  }
+  const first = waits.reduce((a, b) => (b.waitMs < a.waitMs ? b : a));
+  const all = waits.every((w) => w.kind === 'cooling') ? `every account of ${where} is rate limited; ` : '';
+  return { kind: 'wait', reason: first.kind, account: first.account, waitMs: first.waitMs, until: first.until, message: `${all}${describeRefusal(first)}` };
+}
+
+/** What a job (its payload, or its item plan) asks for: its account, else its pool (default `default`). */
+export function accountWant(p: { account?: string; pool?: string }): AccountWant {
+  return p.account ? { account: p.account } : { pool: p.pool ?? DEFAULT_POOL };
+}
+
+/** When the job stops waiting for accounts: its INSERT plus its deadlineMinutes, else JOB_DEADLINE_MS. */
+export function jobDeadlineAt(createdAt: Date, payload: { deadlineMinutes?: number }, config: Pick<Config, 'JOB_DEADLINE_MS'>): number {
+  return createdAt.getTime() + (payload.deadlineMinutes !== undefined ? payload.deadlineMinutes * 60_000 : config.JOB_DEADLINE_MS);
+}

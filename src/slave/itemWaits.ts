@@ -1,0 +1,83 @@
+import { ApplicationFailure, defineQuery, setHandler, sleep, upsertMemo } from '@temporalio/workflow';
+import { FailureType } from './failures';
+
+// Workflow side of the account pool: an item that gets no account (every slot taken, every
+// account cooling down) comes back from generateItem as a wait, not a failure. The workflow
+// sleeps on a durable timer and asks again, as long as the job's deadline allows: no
+// retry attempt is used, no browser is open, a restarted worker resumes the timer. While
+// items wait, the memo `waiting` and the query `waiting` say for which account and until when.
+
+/** What generateItem answers when the item cannot start yet (src/slave/accounts/gate.ts). */
+export interface ItemWait {
+  kind: 'wait';
+  index: number;
+  account: string;
+  reason: 'cooling' | 'gap' | 'busy';
+  waitMs: number;
+  /** When the account frees up (ISO, the database's clock). */
+  until: string;
+  message: string;
+}
+
+export interface WaitingItem {
+  index: number;
+  account: string;
+  reason: ItemWait['reason'];
+  until: string;
+  message: string;
+}
+
+export const waitingQuery = defineQuery<WaitingItem[]>('waiting');
+
+export class ItemWaits {
+  private readonly waits = new Map<number, WaitingItem>();
+
+  /** @param deadlineAt epoch ms after which no item starts waiting */
+  constructor(private readonly deadlineAt: number) {
+    setHandler(waitingQuery, () => [...this.waits.values()]);
+  }
+
+  /** Calls `generate` until it answers something other than a wait. */
+  async untilDone<T>(index: number, generate: () => Promise<T | ItemWait>): Promise<T> {
+    let busy = 0;
+    try {
+      for (;;) {
+        const answer = await generate();
+        if (!isWait(answer)) return answer;
+        // Polling for a free slot stretches out (×2 after 10 tries, ×3 after 20… at most a
+        // minute), so a job that waits hours for busy accounts keeps a short history.
+        busy = answer.reason === 'busy' ? busy + 1 : 0;
+        const waitMs = answer.reason === 'busy' ? Math.min(60_000, answer.waitMs * (1 + Math.floor(busy / 10))) : answer.waitMs;
+        // Workflow time: deterministic on replay.
+        if (Date.now() + waitMs > this.deadlineAt) {
+          throw ApplicationFailure.nonRetryable(
+            `the job's deadline ${new Date(this.deadlineAt).toISOString()} passes before an account frees up (${answer.message})`,
+            FailureType.DeadlinePassed,
+          );
+        }
+        this.set(index, { index, account: answer.account, reason: answer.reason, until: answer.until, message: answer.message });
+        await sleep(waitMs, { summary: `item ${index}: ${answer.message}` });
+      }
+    } finally {
+      if (this.waits.has(index)) this.set(index, undefined);
+    }
+  }
+
+  private set(index: number, wait: WaitingItem | undefined): void {
+    const before = this.memoText();
+    if (wait) this.waits.set(index, wait);
+    else this.waits.delete(index);
+    const after = this.memoText();
+    // Short waits (a gap of a few seconds) repeat: write the memo only when its text changes.
+    if (after !== before) upsertMemo({ waiting: after });
+  }
+
+  private memoText(): string | undefined {
+    if (this.waits.size === 0) return undefined;
+    return [...this.waits.values()].map((w) => `item ${w.index}: ${w.message}`).join('; ');
+  }
+}
+
+function isWait(x: unknown): x is ItemWait {
+  return typeof x === 'object' && x !== null && (x as { kind?: unknown }).kind === 'wait';
+}
