@@ -13,7 +13,7 @@ import { resolveType, type AddOptions } from './jobInput';
 type Out = (text: string) => void;
 
 export async function addJob(ctx: CliContext, o: AddOptions & { priority?: string; json?: boolean }, out: Out): Promise<void> {
-  const job = await createJob(ctx.db, ctx.config, o);
+  const job = await createJob(ctx.db, o);
   out(o.json ? json({ id: job.id, type: job.type, status: job.status, payload: job.payload }) : String(job.id));
 }
 

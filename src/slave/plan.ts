@@ -5,7 +5,8 @@ import type { Job } from '../shared/db/schema';
 import { imageFileProblem } from '../shared/imageFile';
 import { PayloadError, parsePayload, type ImagePayload, type ItemSpec, type VideoPayload } from '../shared/payloads';
 import { jobType, type ItemKind } from '../shared/registry';
-import { accountWant, jobDeadlineAt } from './accounts/pool';
+import { accountWant } from '../shared/jobs/account';
+import { jobDeadlineAt } from './accounts/pool';
 
 /**
  * How a job's items are generated, worked out once from its row by startJob and carried by

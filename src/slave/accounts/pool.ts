@@ -3,17 +3,13 @@ import type { Config } from '../../shared/config';
 import type { Db } from '../../shared/db/client';
 import { hasSavedSession, savedSessions, type LoginConfig } from './logins';
 import { acquireSlot, type SlotHolder, type SlotRefusal } from './slots';
+import { DEFAULT_POOL, type AccountWant } from '../../shared/jobs/account';
 
 // Which account an item runs on, decided when the item starts (not once per job): the job's
 // named account, or the first ready account of its pool that grants a slot. Nothing here
 // opens a browser: an item that gets no account waits in its workflow (a durable timer).
 
-export const DEFAULT_POOL = 'default';
-
 export type PoolConfig = LoginConfig & Pick<Config, 'ACCOUNT_CONCURRENCY' | 'ACCOUNT_MIN_GAP_MS' | 'ACCOUNT_BUSY_RETRY_MS'>;
-
-/** What the job asks for: one account, or any of a pool. */
-export type AccountWant = { account: string } | { pool: string };
 
 export type AccountChoice =
   | { kind: 'acquired'; account: string }
@@ -79,11 +75,6 @@ export async function takeAccount(db: Db, config: PoolConfig, want: AccountWant,
   const first = waits.reduce((a, b) => (b.waitMs < a.waitMs ? b : a));
   const all = waits.every((w) => w.kind === 'cooling') ? `every account of ${where} is rate limited; ` : '';
   return { kind: 'wait', reason: first.kind, account: first.account, waitMs: first.waitMs, until: first.until, message: `${all}${describeRefusal(first)}` };
-}
-
-/** What a job (its payload, or its item plan) asks for: its account, else its pool (default `default`). */
-export function accountWant(p: { account?: string; pool?: string }): AccountWant {
-  return p.account ? { account: p.account } : { pool: p.pool ?? DEFAULT_POOL };
 }
 
 /** When the job stops waiting for accounts: its INSERT plus its deadlineMinutes, else JOB_DEADLINE_MS. */

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../../shared/db/client';
 import { accountLimits, type LimitsConfig } from './limits';
 import { savedSessions, type LoginConfig } from './logins';
-import { DEFAULT_POOL } from './pool';
+import { DEFAULT_POOL } from '../../shared/jobs/account';
 import { usedTodaySql } from './quota';
 
 export interface AccountStatus {

@@ -10,7 +10,7 @@ import { cooldownsTotal, itemsTotal, moderationRetriesTotal } from '../../shared
 import { ObjectStore } from '../../shared/storage/objectStore';
 import { FailureType } from '../failures';
 import { enterAccount } from '../item/accountGate';
-import { accountWant } from '../accounts/pool';
+import { accountWant } from '../../shared/jobs/account';
 import type { ItemWait } from '../itemWaits';
 import { completeItem } from '../item/complete';
 import { afterModeration, backToGate, failureFor, faultMessage } from '../item/failures';

@@ -6,7 +6,8 @@ import { jobItems, jobs } from '../../shared/db/schema';
 import type { Logger } from '../../shared/logger';
 import { FailureType } from '../failures';
 import type { ItemWait } from '../itemWaits';
-import { takeAccount, type AccountWant } from '../accounts/pool';
+import type { AccountWant } from '../../shared/jobs/account';
+import { takeAccount } from '../accounts/pool';
 import { keepSlot, type HeldSlot } from '../accounts/slots';
 
 // The account gate, run by generateItem before anything opens a browser: the item's account

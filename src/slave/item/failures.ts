@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { FailureOutcome } from '../../backends/types';
 import { FailureType } from '../failures';
-import type { AccountWant } from '../accounts/pool';
+import type { AccountWant } from '../../shared/jobs/account';
 
 /** A backend's answer that is not a file and not moderation. */
 export type FaultOutcome = Exclude<FailureOutcome, { kind: 'moderated' }>;
