@@ -100,7 +100,7 @@ export class XaiStandIn {
       generationMs: options.generationMs ?? 3000,
       imageMs: options.imageMs ?? 200,
       urlTtlMs: options.urlTtlMs ?? 3_600_000,
-      videoTicksPerSecond: options.videoTicksPerSecond ?? 0.05 * TICKS_PER_USD,
+      videoTicksPerSecond: options.videoTicksPerSecond ?? Math.round(0.05 * TICKS_PER_USD),
       maxSubmissionsPerSecond: options.maxSubmissionsPerSecond,
     };
   }
