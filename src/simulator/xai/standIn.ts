@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { usdToTicks } from '../../backends/api/cost';
 import { parseXaiScenario, type XaiScenario } from './scenarios';
 
 // The stand-in of xAI's Imagine API (README "Browser or API"): the paths, bodies, statuses,
@@ -8,8 +9,6 @@ import { parseXaiScenario, type XaiScenario } from './scenarios';
 
 /** The key the stand-in accepts unless told otherwise; what `npm start` uses without XAI_API_KEY. */
 export const STAND_IN_API_KEY = 'xai-simulator-key';
-/** Ticks per USD: xAI reports cost as an integer of these. */
-export const TICKS_PER_USD = 10_000_000_000;
 
 export type XaiEndpoint = 'videos/generations' | 'videos/extensions' | 'images/generations';
 
@@ -100,7 +99,7 @@ export class XaiStandIn {
       generationMs: options.generationMs ?? 3000,
       imageMs: options.imageMs ?? 200,
       urlTtlMs: options.urlTtlMs ?? 3_600_000,
-      videoTicksPerSecond: options.videoTicksPerSecond ?? Math.round(0.05 * TICKS_PER_USD),
+      videoTicksPerSecond: options.videoTicksPerSecond ?? usdToTicks(0.05),
       maxSubmissionsPerSecond: options.maxSubmissionsPerSecond,
     };
   }
