@@ -37,6 +37,10 @@ export const jobs = pgTable(
     startedAt: timestamp('started_at', { withTimezone: true }),
     completedAt: timestamp('completed_at', { withTimezone: true }),
     durationMs: integer('duration_ms'),
+    /** The backend the job runs on ('browser' | 'api'), decided once by startJob. */
+    backend: text('backend'),
+    /** What xAI charged for the job, in ticks (1 USD = 10^10): the sum of its items'. Null for browser jobs. */
+    costTicks: bigint('cost_ticks', { mode: 'number' }),
   },
   (t) => [
     // Serves the claim: WHERE status='PENDING' AND type=$1 ORDER BY priority DESC, created_at.
@@ -69,6 +73,13 @@ export const jobItems = pgTable(
     /** Every file of the item (SD and its HD twin): path, object URL, sha256, bytes. */
     files: jsonb('files').$type<Array<{ hd: boolean; path: string | null; url: string | null; sha256: string; bytes: number }>>(),
     error: text('error'),
+    /**
+     * The API backend's resume token: the xAI request ids of this item, written before the
+     * first poll, so a retried activity polls them and never submits (and pays) again.
+     */
+    backendRequestId: text('backend_request_id'),
+    /** What xAI charged for this item, in ticks, every request of it included (moderated ones too). */
+    costTicks: bigint('cost_ticks', { mode: 'number' }),
     ...timestamps,
   },
   (t) => [uniqueIndex('job_items_job_index_uq').on(t.jobId, t.index)],
@@ -110,8 +121,12 @@ export const accounts = pgTable('accounts', {
   cooldownUntil: timestamp('cooldown_until', { withTimezone: true }),
   dailyQuota: integer('daily_quota'),
   lastAuthError: text('last_auth_error'),
+  /** 'browser': a Grok login; 'api': the xAI API key (XAI_API_KEY; the key itself is never stored). */
+  kind: text('kind', { enum: ['browser', 'api'] }).notNull().default('browser'),
+  /** An api account's daily budget in ticks (1 USD = 10^10); null: no budget. */
+  dailyBudgetTicks: bigint('daily_budget_ticks', { mode: 'number' }),
   ...timestamps,
-});
+}, (t) => [check('accounts_kind_check', sql`${t.kind} IN ('browser', 'api')`)]);
 
 // One row: this database's identity. A job is its database and its id: the identity travels
 // in every workflow's input, memo and search attributes, so a workflow or a file of another
