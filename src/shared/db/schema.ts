@@ -74,10 +74,11 @@ export const jobItems = pgTable(
     files: jsonb('files').$type<Array<{ hd: boolean; path: string | null; url: string | null; sha256: string; bytes: number }>>(),
     error: text('error'),
     /**
-     * The API backend's resume token: the xAI request ids of this item, written before the
-     * first poll, so a retried activity polls them and never submits (and pays) again.
+     * The backend's resume token (the API backend: the xAI request ids of this item and what
+     * each cost), written before the first poll, so a retried activity polls them and never
+     * submits (and pays) again.
      */
-    backendRequestId: text('backend_request_id'),
+    backendToken: text('backend_token'),
     /** What xAI charged for this item, in ticks, every request of it included (moderated ones too). */
     costTicks: bigint('cost_ticks', { mode: 'number' }),
     ...timestamps,

@@ -1,0 +1,44 @@
+import { sql } from 'drizzle-orm';
+import type { Db } from '../../shared/db/client';
+import { accounts } from '../../shared/db/schema';
+import { formatUsd } from '../../backends/api/cost';
+
+// The daily USD budget of an api account (the seed's budget rules): checked before a job
+// starts (its estimate must fit what is left) and before each item starts (nothing is
+// started once the day's spending reached the budget). Amounts are ticks, exact.
+
+export interface Budget {
+  limitTicks: number;
+  /** What this account's items cost since midnight (the database's clock). */
+  spentTicks: number;
+  leftTicks: number;
+}
+
+/** The account's daily budget and today's spending; null when it has no budget. */
+export async function budgetOf(db: Db, name: string): Promise<Budget | null> {
+  const { rows } = await db.execute<{ limit: string | null; spent: string | null }>(sql`
+    SELECT (SELECT daily_budget_ticks FROM accounts WHERE name = ${name}) AS limit,
+           (SELECT coalesce(sum(i.cost_ticks), 0) FROM job_items i JOIN jobs j ON j.id = i.job_id
+             WHERE j.account = ${name} AND i.cost_ticks IS NOT NULL
+               AND i.updated_at >= date_trunc('day', now())) AS spent`);
+  const limit = rows[0]?.limit;
+  if (limit === null || limit === undefined) return null;
+  const limitTicks = Number(limit);
+  const spentTicks = Number(rows[0]?.spent ?? 0);
+  return { limitTicks, spentTicks, leftTicks: Math.max(0, limitTicks - spentTicks) };
+}
+
+/** The pre-flight refusal, with the numbers: undefined when the estimate fits. */
+export function budgetRefusal(account: string, budget: Budget, estimate: { ticks: number; detail: string }): string | undefined {
+  if (estimate.ticks <= budget.leftTicks) return undefined;
+  return `account ${account} has ${formatUsd(budget.leftTicks)} left of its daily budget of ${formatUsd(budget.limitTicks)} `
+    + `(${formatUsd(budget.spentTicks)} spent today); the job is estimated at ${formatUsd(estimate.ticks)} (${estimate.detail})`;
+}
+
+/** Makes `name` an api account with this daily budget (null: none). */
+export async function setApiBudget(db: Db, name: string, dailyBudgetTicks: number | null): Promise<void> {
+  await db
+    .insert(accounts)
+    .values({ name, kind: 'api', dailyBudgetTicks })
+    .onConflictDoUpdate({ target: accounts.name, set: { kind: 'api', dailyBudgetTicks, updatedAt: sql`now()` } });
+}
