@@ -73,7 +73,9 @@ const MIME: Record<string, string> = { '.jpg': 'image/jpeg', '.jpeg': 'image/jpe
 export async function imageDataUri(file: string): Promise<string> {
   const type = MIME[path.extname(file).toLowerCase()];
   if (!type) throw new XaiError('invalidInput', `imagePath ${file}: not an image xAI reads (${Object.keys(MIME).join(', ')})`);
-  const bytes = await fs.promises.readFile(file);
+  const bytes = await fs.promises.readFile(file).catch((err: NodeJS.ErrnoException) => {
+    throw new XaiError('invalidInput', `imagePath ${file}: cannot be read (${err.code ?? err.message})`);
+  });
   return `data:${type};base64,${bytes.toString('base64')}`;
 }
 
