@@ -1,10 +1,13 @@
 import { z } from 'zod';
 import { ACCOUNT_NAME_RULE, isAccountName } from './accountName';
+import { BACKEND_NAMES } from '../backends/names';
 
 const POST_URL = /\/imagine\/post\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\/?$/i;
 
 const prompt = z.string().trim().min(1, 'must not be empty').max(4000);
 const account = z.string().refine(isAccountName, ACCOUNT_NAME_RULE);
+/** Which backend generates the job (README "Browser or API"); unset: GROK_BACKEND. */
+const backend = z.enum(BACKEND_NAMES);
 /** Where the job's result is POSTed when it ends (README "Delivery"). */
 export const callbackUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' });
 
@@ -30,6 +33,7 @@ export const videoPayloadSchema = z
     // at least this long, each extension a step with its own file.
     extend: z.int().min(1).max(30).optional(),
     account: account.optional(),
+    backend: backend.optional(),
     upscale: z.boolean().default(false),
     deleteAfterDownload: z.boolean().default(false),
     minSuccessful: z.int().min(0).max(100).optional(),
@@ -55,6 +59,7 @@ export const imagePayloadSchema = z.strictObject({
   prompt,
   count: z.int().min(1).max(100).default(1),
   account: account.optional(),
+  backend: backend.optional(),
   minSuccessful: z.int().min(0).max(100).optional(),
   callbackUrl: callbackUrlSchema.optional(),
 });

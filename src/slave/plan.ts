@@ -1,4 +1,5 @@
-import type { BackendName } from '../backends';
+import { apiPayloadProblems } from '../backends/api/payload';
+import type { BackendName } from '../backends/names';
 import type { VideoOptions } from '../backends/types';
 import type { Config } from '../shared/config';
 import type { Job } from '../shared/db/schema';
@@ -14,7 +15,7 @@ import { jobType, type ItemKind } from '../shared/registry';
 export interface ItemPlan {
   kind: ItemKind;
   backend: BackendName;
-  /** The account the job runs on (payload.account, else DEFAULT_ACCOUNT); also jobs.account. */
+  /** The account the job runs on (payload.account, else DEFAULT_ACCOUNT, or XAI_ACCOUNT for the api backend); also jobs.account. */
   account: string;
   video?: VideoOptions;
 }
@@ -41,16 +42,24 @@ export interface ReadJob {
   minSuccessful: number;
 }
 
+export type PlanConfig = Pick<Config, 'DEFAULT_ACCOUNT' | 'ITEM_CONCURRENCY' | 'GROK_BACKEND' | 'XAI_ACCOUNT'>;
+
 /** Reads a job's row into its plan; a bad payload throws a PayloadError naming the field. */
-export function readJob(job: Pick<Job, 'type' | 'payload'>, config: Pick<Config, 'DEFAULT_ACCOUNT' | 'ITEM_CONCURRENCY'>): ReadJob {
+export function readJob(job: Pick<Job, 'type' | 'payload'>, config: PlanConfig): ReadJob {
   const type = jobType(job.type);
   const payload = parsePayload(type.payloadSchema, job.payload) as Partial<VideoPayload> & Partial<ImagePayload>;
   const items = type.items(payload as never);
   const prompt = items[0]?.prompt ?? '';
+  const backend = payload.backend ?? config.GROK_BACKEND;
+  if (backend === 'api') {
+    const problems = apiPayloadProblems(payload);
+    if (problems.length > 0) throw new PayloadError(`invalid payload for the api backend: ${problems.join('; ')}`);
+  }
   const item: ItemPlan = {
     kind: type.itemKind,
-    backend: 'browser',
-    account: payload.account ?? config.DEFAULT_ACCOUNT,
+    backend,
+    // An API job spends from an api account (its budget); a browser job uses a Grok login.
+    account: payload.account ?? (backend === 'api' ? config.XAI_ACCOUNT : config.DEFAULT_ACCOUNT),
     video: type.itemKind === 'video' ? videoOptions(payload) : undefined,
   };
   const plan: JobPlan = {

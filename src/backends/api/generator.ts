@@ -1,36 +1,17 @@
 import crypto from 'node:crypto';
+import type { Config } from '../../shared/config';
 import type { Logger } from '../../shared/logger';
-import { imageDataUri, type XaiClient } from './client';
+import type { DownloadedFile, Generator, ItemOutcome, ItemRequest, RunOptions } from '../types';
+import { imageDataUri, XaiClient } from './client';
 import { usdToTicks } from './cost';
 import { XaiError } from './errors';
 import { waitForVideo, type FinalVideoState } from './poll';
 import { currentChain, parseToken, serializeToken, tokenCostTicks, type ResumeToken, type TokenRequest } from './token';
+import { xaiClientSettings } from './target';
 import { extensionSteps, videoSeconds, type Prices } from './videoPlan';
 
-// PROVISIONAL request/outcome shapes until the shared Generator interface lands
-// (src/backends/types.ts); the logic below does not depend on their exact form.
-export interface ApiItemRequest {
-  kind: 'video' | 'image';
-  jobId: string;
-  itemIndex: number;
-  account: string;
-  prompt: string;
-  video?: { imagePath?: string; duration?: string; resolution?: string; aspectRatio?: string; extendTo?: number };
-  downloadPath: string;
-}
-export interface ApiRunOptions {
-  signal?: AbortSignal;
-  onProgress?: (current: number, total: number, message: string) => void;
-  resume?: { token: string | null; save(token: string): Promise<void> };
-}
-export interface ApiFile { mediaUrl: string; filePath: string; sha256: string; bytes: number }
-export type ApiOutcome = { costTicks: number } & (
-  | { kind: 'success'; files: ApiFile[]; duration?: string; resolution?: string }
-  | { kind: 'moderated'; message: string }
-  | { kind: 'rateLimited'; cooldownMs: number; message: string }
-  | { kind: 'authRequired'; message: string }
-  | { kind: 'failed'; reason: string; retryable: boolean }
-);
+type Outcome = ItemOutcome;
+type Save = () => Promise<void>;
 
 export interface ApiGeneratorSettings {
   client: XaiClient;
@@ -41,32 +22,49 @@ export interface ApiGeneratorSettings {
   logger: Logger;
 }
 
+/** The API backend as the slave builds it: the client on XAI_BASE_URL (or the stand-in) and the settings. */
+export function apiGenerator(config: Config, deps: { logger: Logger }): ApiGenerator {
+  return new ApiGenerator({
+    client: new XaiClient(xaiClientSettings(config, { logger: deps.logger })),
+    pollIntervalMs: config.XAI_POLL_INTERVAL_MS,
+    prices: config,
+    defaultCooldownMs: config.RATE_LIMIT_COOLDOWN_MS,
+    logger: deps.logger,
+  });
+}
+
 /**
  * The API backend: one item as xAI requests. Every request id is saved through the resume
  * hook before its first poll; a run that finds ids there polls them and submits nothing
  * they already stand for. Only an abort rejects (with the signal's reason); every other
  * end is an outcome carrying the item's cost so far.
  */
-export class ApiGenerator {
+export class ApiGenerator implements Generator {
   constructor(private readonly s: ApiGeneratorSettings) {}
 
-  async generate(req: ApiItemRequest, opts: ApiRunOptions = {}): Promise<ApiOutcome> {
+  async generate(req: ItemRequest, opts: RunOptions = {}): Promise<Outcome> {
     const token = parseToken(opts.resume?.token);
     const save = async () => opts.resume?.save(serializeToken(token));
     const log = this.s.logger.child({ jobId: req.jobId, item: req.itemIndex });
+    let outcome: Outcome;
     try {
-      const outcome = req.kind === 'image' ? await this.image(req, token, save, opts) : await this.video(req, token, save, opts);
-      return { ...outcome, costTicks: tokenCostTicks(token) } as ApiOutcome;
+      outcome = req.kind === 'image' ? await this.image(req, token, save, opts) : await this.video(req, token, save, opts);
     } catch (err) {
       if (opts.signal?.aborted) throw opts.signal.reason;
       if (!(err instanceof XaiError)) throw err;
       log.warn({ kind: err.kind, status: err.status }, err.message);
-      return { ...this.failure(err), costTicks: tokenCostTicks(token) } as ApiOutcome;
+      outcome = this.failure(err);
     }
+    // The item's cost so far, every request of it: the row takes it as is (never adds), so a
+    // retried attempt reporting the same requests again counts them once.
+    return { ...outcome, costUsdTicks: String(tokenCostTicks(token)) };
   }
 
-  private async video(req: ApiItemRequest, token: ResumeToken, save: () => Promise<void>, opts: ApiRunOptions) {
-    const v = req.video ?? {};
+  async close(): Promise<void> {}
+
+  private async video(req: ItemRequest, token: ResumeToken, save: Save, opts: RunOptions): Promise<Outcome> {
+    const v = req.video;
+    if (!v) throw new Error(`video item ${req.jobId}/${req.itemIndex} has no video options`);
     const first = videoSeconds(v.duration);
     const steps = [first, ...extensionSteps(first, v.extendTo)];
     const chain = currentChain(token);
@@ -102,18 +100,18 @@ export class ApiGenerator {
         r.costTicks = cost;
         await save();
       }
-      if (state.status === 'expired') return { kind: 'failed' as const, reason: `xAI let request ${r.id} expire before it finished`, retryable: true };
-      if (state.status === 'failed') return { kind: 'failed' as const, reason: `xAI: ${state.message} (request ${r.id})`, retryable: true };
-      if (state.moderated) return { kind: 'moderated' as const, message: `xAI moderated the video (respect_moderation: false, request ${r.id})` };
+      if (state.status === 'expired') return { kind: 'failed', reason: `xAI let request ${r.id} expire before it finished`, retryable: true };
+      if (state.status === 'failed') return { kind: 'failed', reason: `xAI: ${state.message} (request ${r.id})`, retryable: true };
+      if (state.moderated) return { kind: 'moderated', message: `xAI moderated the video (respect_moderation: false, request ${r.id})` };
       done = state;
     }
     opts.onProgress?.(96, 100, 'downloading');
     const file = await this.download(done!.url, req.downloadPath, opts.signal);
     const length = done!.durationS ?? steps.reduce((a, b) => a + b, 0);
-    return { kind: 'success' as const, files: [file], duration: `${length}s`, resolution: v.resolution ?? '480p' };
+    return { kind: 'success', files: [file], duration: `${length}s`, resolution: v.resolution ?? '480p' };
   }
 
-  private async image(req: ApiItemRequest, token: ResumeToken, save: () => Promise<void>, opts: ApiRunOptions) {
+  private async image(req: ItemRequest, token: ResumeToken, save: Save, opts: RunOptions): Promise<Outcome> {
     let r: TokenRequest | undefined = currentChain(token)[0];
     if (r && !r.end) {
       // The POST of an earlier attempt never answered (the worker died during it). xAI answers
@@ -136,15 +134,15 @@ export class ApiGenerator {
       r.costTicks = result.costTicks ?? usdToTicks(this.s.prices.XAI_IMAGE_USD);
       await save();
     }
-    if (r.end === 'moderated') return { kind: 'moderated' as const, message: 'xAI moderated the image (respect_moderation: false)' };
+    if (r.end === 'moderated') return { kind: 'moderated', message: 'xAI moderated the image (respect_moderation: false)' };
     opts.onProgress?.(90, 100, 'downloading');
-    return { kind: 'success' as const, files: [await this.download(r.urls![0]!, req.downloadPath, opts.signal)] };
+    return { kind: 'success', files: [await this.download(r.urls![0]!, req.downloadPath, opts.signal)] };
   }
 
-  private async download(url: string, filePath: string, signal?: AbortSignal): Promise<ApiFile> {
+  private async download(url: string, filePath: string, signal?: AbortSignal): Promise<DownloadedFile & { hd: false }> {
     try {
       const got = await this.s.client.download(url, filePath, signal);
-      return { mediaUrl: url, filePath, sha256: got.sha256, bytes: got.bytes };
+      return { mediaUrl: url, filePath, sha256: got.sha256, bytes: got.bytes, hd: false };
     } catch (err) {
       // The URL is temporary and the generation paid for: say so, and never generate again for it.
       if (err instanceof XaiError && err.kind === 'notFound') throw new XaiError('unexpected', `the generated file's temporary URL expired before it was downloaded (${err.message})`);
@@ -152,16 +150,16 @@ export class ApiGenerator {
     }
   }
 
-  private failure(err: XaiError) {
+  private failure(err: XaiError): Outcome {
     switch (err.kind) {
       case 'authRequired':
-        return { kind: 'authRequired' as const, message: err.message };
+        return { kind: 'authRequired', message: err.message, renew: 'apiKey' };
       case 'rateLimited':
-        return { kind: 'rateLimited' as const, cooldownMs: err.retryAfterMs ?? this.s.defaultCooldownMs, message: err.message };
+        return { kind: 'rateLimited', cooldownMs: err.retryAfterMs ?? this.s.defaultCooldownMs, message: err.message };
       case 'unavailable':
-        return { kind: 'failed' as const, reason: err.message, retryable: true };
+        return { kind: 'failed', reason: err.message, retryable: true };
       default:
-        return { kind: 'failed' as const, reason: err.message, retryable: false };
+        return { kind: 'failed', reason: err.message, retryable: false };
     }
   }
 }

@@ -1,11 +1,10 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { and, asc, eq, inArray, notInArray } from 'drizzle-orm';
-import type { Config } from '../../shared/config';
 import type { Db, Executor } from '../../shared/db/client';
 import { jobItems, jobs, type Job, type JobItem } from '../../shared/db/schema';
 import { FINAL_STATUSES, transitionJob, type TransitionResult } from '../../shared/jobs/transition';
 import { FailureType } from '../failures';
-import { readJob, type ReadJob } from '../plan';
+import { readJob, type PlanConfig, type ReadJob } from '../plan';
 
 // Reading and writing a job and its items, shared by the slave's activities.
 
@@ -20,7 +19,7 @@ export function isFinal(job: Pick<Job, 'status'>): boolean {
 }
 
 /** The job's plan (src/slave/plan.ts); a bad payload is a non-retryable InvalidInput naming the field. */
-export function jobPlan(job: Job, config: Pick<Config, 'DEFAULT_ACCOUNT' | 'ITEM_CONCURRENCY'>): ReadJob {
+export function jobPlan(job: Job, config: PlanConfig): ReadJob {
   try {
     return readJob(job, config);
   } catch (err) {
