@@ -3,11 +3,11 @@ import { bundleWorkflowCode, Worker, type NativeConnection } from '@temporalio/w
 import type { Config } from '../shared/config';
 import { createDb, createPool, type Db } from '../shared/db/client';
 import { createLogger, workerIdentity, type Logger } from '../shared/logger';
-import { bookkeepingTaskQueue } from '../shared/bookkeepingQueue';
+import { bookkeepingTaskQueue, generationTaskQueue } from '../shared/bookkeepingQueue';
 import { databaseErrorInterceptor } from '../shared/dbErrors';
 import { connectWorker } from '../shared/temporal';
 import { registry } from '../shared/registry';
-import type { Backends } from '../backends';
+import { activitiesPerSecond, BACKEND_NAMES, type Backends } from '../backends';
 import { createSlaveActivities } from './activities';
 
 export interface SlaveWorkerDeps {
@@ -61,6 +61,16 @@ export async function createSlaveWorkers({ config, connection, db, logger, backe
       // than 0.8 × the heartbeat timeout.
       maxHeartbeatThrottleInterval: '2 seconds',
     }),
+    // Every other backend's generations, on a queue of its own with the backend's rate limit:
+    // Temporal's own, enforced by the server across every slave (xAI: about 1 request/s).
+    ...BACKEND_NAMES.filter((b) => generationTaskQueue(type.slaveTaskQueue, b) !== type.slaveTaskQueue).map((backend) => Worker.create({
+      ...common,
+      taskQueue: generationTaskQueue(type.slaveTaskQueue, backend),
+      activities,
+      maxConcurrentActivityTaskExecutions: config.SLAVE_CONCURRENT_ACTIVITIES,
+      maxTaskQueueActivitiesPerSecond: activitiesPerSecond(config, backend),
+      maxHeartbeatThrottleInterval: '2 seconds',
+    })),
     Worker.create({
       ...common,
       taskQueue: bookkeepingTaskQueue(type.slaveTaskQueue),

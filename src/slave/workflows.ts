@@ -2,7 +2,7 @@ import {
   ActivityCancellationType, ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, proxyActivities,
   upsertMemo, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
-import { bookkeepingTaskQueue } from '../shared/bookkeepingQueue';
+import { bookkeepingTaskQueue, generationTaskQueue } from '../shared/bookkeepingQueue';
 import { AccountKey, JobIdKey, JobTypeKey } from '../shared/searchAttributeKeys';
 import type { SlaveWorkflowInput } from '../shared/workflowInputs';
 import type { SlaveActivities } from './activities';
@@ -36,7 +36,8 @@ async function generationJobWorkflow(input: SlaveWorkflowInput): Promise<JobResu
   });
   // Every activity checks this against its database before touching a row.
   const job = input.instance === undefined ? { jobId } : { jobId, instance: input.instance };
-  const generation = proxyActivities<SlaveActivities>({
+  const generationOn = (backend: string) => proxyActivities<SlaveActivities>({
+    taskQueue: generationTaskQueue(workflowInfo().taskQueue, backend),
     startToCloseTimeout: activityTimeouts.startToClose,
     scheduleToCloseTimeout: activityTimeouts.scheduleToClose,
     heartbeatTimeout: activityTimeouts.heartbeat,
@@ -60,6 +61,8 @@ async function generationJobWorkflow(input: SlaveWorkflowInput): Promise<JobResu
       { key: AccountKey, value: plan.account },
     ]);
     upsertMemo({ summary: plan.summary });
+    // A plan without an item comes from a startJob recorded before backends: the browser's.
+    const generation = generationOn(plan.item?.backend ?? 'browser');
     await forEachLimit(plan.itemIndexes, plan.concurrency, async (index) => {
       try {
         await generation.generateItem({ ...job, index, plan: plan.item });

@@ -18,7 +18,7 @@ export function canTransition(from: JobStatus, to: JobStatus): boolean {
   return FORWARD[from].includes(to);
 }
 
-export type JobFields = Partial<Pick<Job, 'errorMessage' | 'result' | 'progress' | 'progressMessage' | 'workflowId' | 'runId' | 'account'>>;
+export type JobFields = Partial<Pick<Job, 'errorMessage' | 'result' | 'progress' | 'progressMessage' | 'workflowId' | 'runId' | 'account' | 'backend'>>;
 
 export interface TransitionOptions {
   /** Move only from this status (a guard on top of the forward rule). */

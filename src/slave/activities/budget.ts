@@ -1,7 +1,9 @@
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../../shared/db/client';
 import { accounts } from '../../shared/db/schema';
 import { formatUsd } from '../../backends/api/cost';
+import { itemEstimateTicks, videoSeconds, type Prices } from '../../backends/api/videoPlan';
+import type { ItemPlan } from '../plan';
 
 // The daily USD budget of an api account (the seed's budget rules): checked before a job
 // starts (its estimate must fit what is left) and before each item starts (nothing is
@@ -41,4 +43,23 @@ export async function setApiBudget(db: Db, name: string, dailyBudgetTicks: numbe
     .insert(accounts)
     .values({ name, kind: 'api', dailyBudgetTicks })
     .onConflictDoUpdate({ target: accounts.name, set: { kind: 'api', dailyBudgetTicks, updatedAt: sql`now()` } });
+}
+
+/** What a job of `count` items of this plan is expected to cost, and how that was worked out. */
+export function jobEstimate(item: ItemPlan, count: number, prices: Prices): { ticks: number; detail: string } {
+  const each = itemEstimateTicks(item.kind, prices, item.video);
+  if (item.kind === 'image') return { ticks: each * count, detail: `${count} image(s) × ${formatUsd(each)}` };
+  const seconds = Math.max(videoSeconds(item.video?.duration), item.video?.extendTo ?? 0);
+  return { ticks: each * count, detail: `${count} video(s) × ${seconds} s × $${prices.XAI_VIDEO_USD_PER_SECOND}/s` };
+}
+
+/**
+ * An API job's account must be an api account: one the database does not know yet becomes
+ * one (without a budget); a Grok login's name is refused, naming the fix.
+ */
+export async function apiAccountProblem(db: Db, name: string): Promise<string | undefined> {
+  await db.insert(accounts).values({ name, kind: 'api' }).onConflictDoNothing();
+  const [row] = await db.select({ kind: accounts.kind }).from(accounts).where(eq(accounts.name, name));
+  if (row?.kind === 'api') return undefined;
+  return `account ${name} is a Grok login (kind ${row?.kind ?? 'unknown'}); an API job needs an api account: name one in payload.account, or leave it out for XAI_ACCOUNT`;
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { sql } from 'drizzle-orm';
-import type { ItemRequest } from '../../backends/types';
+import type { ItemRequest, RunOptions } from '../../backends/types';
 import { projectPath } from '../../shared/config';
 import { databaseIdentity } from '../../shared/db/instance';
 import { jobItems } from '../../shared/db/schema';
@@ -11,6 +11,7 @@ import { ObjectStore } from '../../shared/storage/objectStore';
 import { FailureType } from '../failures';
 import { assertAccountReady } from '../item/accountGate';
 import { completeItem } from '../item/complete';
+import { recordCost } from '../item/cost';
 import { afterModeration, failureFor, faultMessage } from '../item/failures';
 import { watchStop } from '../item/stop';
 import { FILE_EXTENSION, type ItemPlan } from '../plan';
@@ -45,7 +46,7 @@ export function generateItemActivity({ db, config, logger, backends, client }: S
     const { kind, backend, account, video } = plan ?? jobPlan(job, config).plan.item!;
     const log = logger.child({ jobId, workflowId: ctx.info.workflowExecution?.workflowId, item: index, account, backend, attempt: ctx.info.attempt });
     try {
-      await assertAccountReady(db, account);
+      await assertAccountReady(db, account, { resuming: item.backendToken !== null });
     } catch (err) {
       log.warn(`${(err as Error).message}; not starting the item`);
       throw err;
@@ -61,12 +62,26 @@ export function generateItemActivity({ db, config, logger, backends, client }: S
       downloadPath: projectPath(path.join(config.DOWNLOADS_DIR, String(jobId), `${index}.${FILE_EXTENSION[kind]}`)),
       owner: `${await databaseIdentity(db)}/${jobId}`,
     };
-    const run = { signal: ctx.cancellationSignal, onProgress: (current: number, total: number, message: string) => progress.update((current / Math.max(1, total)) * 100, message) };
+    // The backend's resume token lives on the item's row: saved before the backend waits on a
+    // request it paid for, read back by the next attempt (and by the next try after moderation).
+    let token = item.backendToken;
+    const run: RunOptions = {
+      signal: ctx.cancellationSignal,
+      onProgress: (current, total, message) => progress.update((current / Math.max(1, total)) * 100, message),
+      resume: {
+        get token() { return token; },
+        async save(next) {
+          await setItem(db, jobId, index, { backendToken: next });
+          token = next;
+        },
+      },
+    };
     let moderationRetries = item.moderationRetries;
     const startedAt = Date.now();
     try {
       for (;;) {
         const outcome = await backends[backend].generate(request, run);
+        if (outcome.costUsdTicks !== undefined) await recordCost(db, jobId, index, outcome.costUsdTicks);
         if (ctx.cancellationSignal.aborted) break;
         if (outcome.kind === 'success') {
           await completeItem({ db, config, store, logger: log }, { jobId, index, type: job.type, outcome, progress, startedAt });
