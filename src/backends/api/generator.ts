@@ -100,8 +100,10 @@ export class ApiGenerator implements Generator {
         r.costTicks = cost;
         await save();
       }
-      if (state.status === 'expired') return { kind: 'failed', reason: `xAI let request ${r.id} expire before it finished`, retryable: true };
-      if (state.status === 'failed') return { kind: 'failed', reason: `xAI: ${state.message} (request ${r.id})`, retryable: true };
+      // Not retried by Temporal: a new try is a new request, and xAI may have charged this one.
+      // The item fails with xAI's word; `grokflow jobs retry` is the person's call.
+      if (state.status === 'expired') return { kind: 'failed', reason: `xAI let request ${r.id} expire before it finished`, retryable: false };
+      if (state.status === 'failed') return { kind: 'failed', reason: `xAI: ${state.message} (request ${r.id})`, retryable: false };
       if (state.moderated) return { kind: 'moderated', message: `xAI moderated the video (respect_moderation: false, request ${r.id})` };
       done = state;
     }
