@@ -9,6 +9,7 @@ import { parseToken } from '../src/backends/api/token';
 import { accounts, jobs } from '../src/shared/db/schema';
 import { jobWorkflowId } from '../src/shared/registry';
 import { setApiBudget } from '../src/slave/activities/budget';
+import { runCli, show } from './helpers/cli';
 import { startSlaveProcess } from './helpers/slaveProcess';
 import { startStack, type Stack } from './helpers/stack';
 
@@ -64,6 +65,25 @@ describe('the API backend, end to end', () => {
     }
     const [account] = await s.t.db.select().from(accounts).where(eq(accounts.name, 'xai'));
     assert.equal(account?.kind, 'api');
+  });
+
+  test('the CLI: the api account with its budget and spending, a job\'s cost; a bad budget is exit 2', async () => {
+    const cli = (...args: string[]) => runCli(args, { env: s.configEnv });
+    const set = await cli('accounts', 'set', 'xai', '--daily-budget', '20');
+    assert.equal(set.code, 0, show(set));
+    assert.match(set.stdout, /account xai is an api account, daily budget \$20/);
+    const view = JSON.parse((await cli('accounts', 'list', '--json')).stdout) as Array<{ name: string; kind: string; dailyBudgetTicks: number; spentTodayTicks: number; budgetLeftTicks: number }>;
+    const xai = view.find((a) => a.name === 'xai');
+    assert.deepEqual(xai && [xai.kind, xai.dailyBudgetTicks, xai.spentTodayTicks, xai.budgetLeftTicks], ['api', usdToTicks(20), 12 * SECOND, usdToTicks(20) - 12 * SECOND]);
+    const table = (await cli('accounts', 'list')).stdout.split('\n').find((l) => l.includes('│ xai'));
+    assert.match(table ?? '', /│ api\s+│ XAI_API_KEY .*│ \$19\.40\/\$20\.00\s+│ \$0\.60/);
+    const [first] = await s.t.db.select().from(jobs).where(eq(jobs.backend, 'api')).orderBy(jobs.id).limit(1);
+    const shown = await cli('jobs', 'show', String(first!.id));
+    assert.match(shown.stdout, /^cost {7}\$0\.60$/m);
+    assert.match(shown.stdout, /COMPLETED .*│ \$0\.30/);
+    const bad = await cli('accounts', 'set', 'xai', '--daily-budget', 'lots');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--daily-budget must be an amount in USD such as 20 or 2\.50, or "none", got "lots"/);
   });
 
   test('an image job COMPLETED: one image per item, its cost the published price', async () => {

@@ -86,8 +86,9 @@ const accountsCmd = program.command('accounts').description('Grok accounts: logi
 accountsCmd.command('list').description('accounts with cooldowns and quota left').option('--json').action(async (o) => listAccounts(ctx(), o, out));
 accountsCmd
   .command('set <name>')
-  .description('set an account\'s daily quota or clear its cooldown')
+  .description('set an account\'s daily quota or budget, or clear its cooldown')
   .option('--daily-quota <n>', 'items per day, or "none"')
+  .option('--daily-budget <usd>', 'makes it an api account (the xAI API key) with this daily budget in USD, or "none"')
   .option('--clear-cooldown')
   .action(async (name, o) => setAccount(ctx(), name, o, out));
 accountsCmd

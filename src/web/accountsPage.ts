@@ -1,6 +1,7 @@
 import type { Db } from '../shared/db/client';
 import { accountStatuses } from '../slave/activities/accounts';
 import { html, type Html } from './html';
+import { formatUsd } from '../backends/api/cost';
 
 /** The same figures as `accounts list`; whether a session is saved, never what is in it. */
 export async function accountsPage(db: Db, accountsDir: string): Promise<Html> {
@@ -8,13 +9,15 @@ export async function accountsPage(db: Db, accountsDir: string): Promise<Html> {
   return html`
 <h1>Accounts</h1>
 <table class="accounts">
-  <thead><tr><th>account</th><th>session</th><th>cooldown</th><th>quota used</th><th>quota left</th><th>in flight</th><th>last error</th></tr></thead>
+  <thead><tr><th>account</th><th>kind</th><th>session</th><th>cooldown</th><th>quota used</th><th>quota left</th><th>budget</th><th>in flight</th><th>last error</th></tr></thead>
   <tbody>${view.map((a) => html`<tr data-account="${a.name}">
     <td><a href="/?account=${encodeURIComponent(a.name)}">${a.name}</a></td>
-    <td>${a.loggedIn ? 'saved' : html`<span class="warn">missing</span>`}</td>
+    <td class="kind">${a.kind}</td>
+    <td>${a.kind === 'api' ? 'XAI_API_KEY' : a.loggedIn ? 'saved' : html`<span class="warn">missing</span>`}</td>
     <td class="cooldown">${a.cooldownSeconds ? `${a.cooldownSeconds} s` : ''}</td>
     <td class="used">${a.usedToday}${a.dailyQuota === null ? '' : ` of ${a.dailyQuota}`}</td>
     <td class="left">${a.quotaLeft === null ? 'unlimited' : a.quotaLeft}</td>
+    <td class="budget">${a.kind !== 'api' ? '' : `${formatUsd(a.spentTodayTicks)} spent${a.dailyBudgetTicks === null ? '' : ` of ${formatUsd(a.dailyBudgetTicks)}`}`}</td>
     <td class="in-flight">${a.inFlight}</td>
     <td class="last-error">${a.lastAuthError ?? ''}</td>
   </tr>`)}</tbody>

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../shared/db/client';
 import { accounts } from '../../shared/db/schema';
+import { budgetUsage } from './budget';
 
 // Account state lives in Postgres so every slave on every machine sees the same cooldown.
 
@@ -61,6 +62,11 @@ export interface AccountStatus {
   /** Jobs of the account claimed or running now (INQUEUE, PROGRESS). */
   inFlight: number;
   lastAuthError: string | null;
+  /** 'browser': a Grok login; 'api': the xAI API key's account, with its daily budget in ticks. */
+  kind: 'browser' | 'api';
+  dailyBudgetTicks: number | null;
+  spentTodayTicks: number;
+  budgetLeftTicks: number | null;
 }
 
 /**
@@ -69,7 +75,7 @@ export interface AccountStatus {
  * console show.
  */
 export async function accountStatuses(db: Db, accountsDir: string): Promise<AccountStatus[]> {
-  const rows = await db.select({ name: accounts.name, lastAuthError: accounts.lastAuthError }).from(accounts);
+  const rows = await db.select({ name: accounts.name, lastAuthError: accounts.lastAuthError, kind: accounts.kind }).from(accounts);
   // Accounts that logged in but never ran a job exist only as files.
   const files = fs.existsSync(accountsDir)
     ? fs.readdirSync(accountsDir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length))
@@ -78,7 +84,7 @@ export async function accountStatuses(db: Db, accountsDir: string): Promise<Acco
     SELECT account, count(*)::int AS n FROM jobs WHERE status IN ('INQUEUE', 'PROGRESS') AND account IS NOT NULL GROUP BY account`);
   const names = [...new Set([...rows.map((r) => r.name), ...files])].sort();
   return Promise.all(names.map(async (name) => {
-    const [cooldownMs, quota] = await Promise.all([cooldownRemainingMs(db, name), quotaUsage(db, name)]);
+    const [cooldownMs, quota, budget] = await Promise.all([cooldownRemainingMs(db, name), quotaUsage(db, name), budgetUsage(db, name)]);
     return {
       name,
       loggedIn: files.includes(name),
@@ -88,6 +94,10 @@ export async function accountStatuses(db: Db, accountsDir: string): Promise<Acco
       quotaLeft: quota.limit === null ? null : Math.max(0, quota.limit - quota.used),
       inFlight: Number(running.find((r) => r.account === name)?.n ?? 0),
       lastAuthError: rows.find((r) => r.name === name)?.lastAuthError ?? null,
+      kind: rows.find((r) => r.name === name)?.kind ?? 'browser',
+      dailyBudgetTicks: budget.limitTicks,
+      spentTodayTicks: budget.spentTicks,
+      budgetLeftTicks: budget.limitTicks === null ? null : Math.max(0, budget.limitTicks - budget.spentTicks),
     };
   }));
 }

@@ -16,17 +16,21 @@ export interface Budget {
   leftTicks: number;
 }
 
-/** The account's daily budget and today's spending; null when it has no budget. */
-export async function budgetOf(db: Db, name: string): Promise<Budget | null> {
+/** The account's daily budget (null: none) and what its items cost since midnight (the database's clock). */
+export async function budgetUsage(db: Db, name: string): Promise<{ limitTicks: number | null; spentTicks: number }> {
   const { rows } = await db.execute<{ limit: string | null; spent: string | null }>(sql`
     SELECT (SELECT daily_budget_ticks FROM accounts WHERE name = ${name}) AS limit,
            (SELECT coalesce(sum(i.cost_ticks), 0) FROM job_items i JOIN jobs j ON j.id = i.job_id
              WHERE j.account = ${name} AND i.cost_ticks IS NOT NULL
                AND i.updated_at >= date_trunc('day', now())) AS spent`);
   const limit = rows[0]?.limit;
-  if (limit === null || limit === undefined) return null;
-  const limitTicks = Number(limit);
-  const spentTicks = Number(rows[0]?.spent ?? 0);
+  return { limitTicks: limit === null || limit === undefined ? null : Number(limit), spentTicks: Number(rows[0]?.spent ?? 0) };
+}
+
+/** The account's daily budget and today's spending; null when it has no budget. */
+export async function budgetOf(db: Db, name: string): Promise<Budget | null> {
+  const { limitTicks, spentTicks } = await budgetUsage(db, name);
+  if (limitTicks === null) return null;
   return { limitTicks, spentTicks, leftTicks: Math.max(0, limitTicks - spentTicks) };
 }
 
