@@ -19,9 +19,11 @@ export interface SlaveWorkerDeps {
 }
 
 /**
- * Per slave task queue of the registry, two workers sharing one workflow bundle and one
- * browser: the generation worker (workflows and generateItem, SLAVE_CONCURRENT_ACTIVITIES
- * at once) and an activities-only bookkeeping worker on `<queue>-bookkeeping`
+ * Per slave task queue of the registry, workers sharing one workflow bundle and one
+ * browser: the generation worker (workflows and the browser's generateItem,
+ * SLAVE_CONCURRENT_ACTIVITIES at once), one per other backend on `<queue>-<backend>` (its
+ * generateItem, with the backend's Temporal rate limit), and an activities-only bookkeeping
+ * worker on `<queue>-bookkeeping`
  * (SLAVE_BOOKKEEPING_CONCURRENCY), so startJob/finishJob/failJob/failItem never queue
  * behind generations.
  *
