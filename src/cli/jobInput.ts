@@ -16,6 +16,7 @@ export interface AddOptions {
   aspectRatio?: string;
   extend?: string;
   account?: string;
+  backend?: string;
   upscale?: boolean;
   deleteAfterDownload?: boolean;
   minSuccessful?: string;
@@ -44,7 +45,7 @@ function flagName(key: string): string {
 export function buildPayload(type: JobTypeName, o: AddOptions): Record<string, unknown> {
   let payload: Record<string, unknown>;
   if (o.payload !== undefined) {
-    const flags = (['prompt', 'imageUrl', 'imagePath', 'count', 'duration', 'resolution', 'mode', 'aspectRatio', 'extend', 'account', 'upscale', 'deleteAfterDownload', 'minSuccessful'] as const)
+    const flags = (['prompt', 'imageUrl', 'imagePath', 'count', 'duration', 'resolution', 'mode', 'aspectRatio', 'extend', 'account', 'backend', 'upscale', 'deleteAfterDownload', 'minSuccessful'] as const)
       .filter((k) => o[k] !== undefined);
     if (flags.length) throw new CliError(`--payload replaces the payload flags; drop ${flags.map(flagName).join(', ')} or put them in the JSON`, ExitCode.Usage);
     try {
@@ -68,6 +69,7 @@ export function buildPayload(type: JobTypeName, o: AddOptions): Record<string, u
       aspectRatio: o.aspectRatio,
       extend: int(o.extend, '--extend'),
       account: o.account,
+      backend: o.backend,
       upscale: o.upscale,
       deleteAfterDownload: o.deleteAfterDownload,
       minSuccessful: int(o.minSuccessful, '--min-successful'),

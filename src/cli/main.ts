@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../shared/config';
+import { BACKEND_NAMES } from '../backends/names';
 import { listAccounts, setAccount } from './accountsCommands';
 import { CliContext, CliError, ExitCode } from './context';
 import { addJob, cancelJob, listJobs, redeliverJob, retryJob, showJob } from './jobsCommands';
@@ -40,7 +41,8 @@ jobsCmd
   .addOption(new Option('--mode <m>').choices(['normal', 'fun', 'spicy', 'custom']))
   .addOption(new Option('--aspect-ratio <r>').choices(['16:9', '9:16', '1:1', '2:3', '3:2']))
   .option('--extend <seconds>', 'extend the video ("Extend video") until at least this long (up to 30)')
-  .option('-a, --account <name>', 'logged-in Grok account')
+  .option('-a, --account <name>', 'logged-in Grok account (api backend: an api account)')
+  .addOption(new Option('--backend <name>', 'browser (Grok\'s web app) or api (xAI\'s API); default GROK_BACKEND').choices([...BACKEND_NAMES]))
   .option('--upscale', 'upscale to HD and download the HD file')
   .option('--delete-after-download', 'delete the video on Grok once downloaded')
   .option('--min-successful <n>', 'COMPLETED when at least this many items succeed')
