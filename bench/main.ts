@@ -1,5 +1,6 @@
 import Table from 'cli-table3';
 import { runAbortBench } from './abort';
+import { runApiBench } from './api';
 import { runBookkeepingBench } from './bookkeeping';
 import { runClusterBench } from './cluster';
 import { runDeliveryBench } from './delivery';
@@ -24,6 +25,7 @@ const BENCHES: Record<string, { title: string; run: () => Promise<Row[]>; onlyBy
   cluster: { title: 'Cluster (npm run cluster): jobs/min by slaves; 1,000 PENDING on PostgreSQL vs dev server', run: runClusterBench, onlyByName: true },
   delivery: { title: 'Delivery: uploads to S3-compatible storage (versitygw), signed callbacks', run: async () => (await runDeliveryBench()) as unknown as Row[] },
   variants: { title: 'Driver per simulator UI variant: 1-video overhead (≤ 1.0 s) and 10 concurrent vs 1 (≤ 1.5 ×)', run: async () => (await runVariantsBench()) as unknown as Row[] },
+  api: { title: 'API backend (xAI stand-in): job overhead, submissions held to XAI_REQUESTS_PER_SECOND by Temporal', run: async () => (await runApiBench()) as unknown as Row[] },
   faults: { title: 'Faults: every job ends, none twice (kill -9, PostgreSQL and Temporal restarts)', run: () => runFaultsBench() },
 };
 

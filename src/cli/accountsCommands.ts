@@ -37,7 +37,7 @@ export async function setAccount(ctx: CliContext, name: string, o: { dailyQuota?
     ...(quota !== undefined ? { dailyQuota: quota } : {}),
     ...(o.clearCooldown ? { cooldownUntil: null } : {}),
   };
-  if (Object.keys(set).length === 0) throw new CliError('nothing to set: give --daily-quota or --clear-cooldown', ExitCode.Usage);
+  if (Object.keys(set).length === 0) throw new CliError('nothing to set: give --daily-quota, --daily-budget or --clear-cooldown', ExitCode.Usage);
   await ctx.db.insert(accounts).values({ name, ...set }).onConflictDoUpdate({ target: accounts.name, set });
   out(`account ${name} updated`);
 }
