@@ -10,7 +10,6 @@ import { currentChain, parseToken, serializeToken, tokenCostTicks, type ResumeTo
 import { xaiClientSettings } from './target';
 import { extensionSteps, videoSeconds, type Prices } from './videoPlan';
 
-type Outcome = ItemOutcome;
 type Save = () => Promise<void>;
 
 export interface ApiGeneratorSettings {
@@ -42,11 +41,11 @@ export function apiGenerator(config: Config, deps: { logger: Logger }): ApiGener
 export class ApiGenerator implements Generator {
   constructor(private readonly s: ApiGeneratorSettings) {}
 
-  async generate(req: ItemRequest, opts: RunOptions = {}): Promise<Outcome> {
+  async generate(req: ItemRequest, opts: RunOptions = {}): Promise<ItemOutcome> {
     const token = parseToken(opts.resume?.token);
     const save = async () => opts.resume?.save(serializeToken(token));
     const log = this.s.logger.child({ jobId: req.jobId, item: req.itemIndex });
-    let outcome: Outcome;
+    let outcome: ItemOutcome;
     try {
       outcome = req.kind === 'image' ? await this.image(req, token, save, opts) : await this.video(req, token, save, opts);
     } catch (err) {
@@ -62,7 +61,7 @@ export class ApiGenerator implements Generator {
 
   async close(): Promise<void> {}
 
-  private async video(req: ItemRequest, token: ResumeToken, save: Save, opts: RunOptions): Promise<Outcome> {
+  private async video(req: ItemRequest, token: ResumeToken, save: Save, opts: RunOptions): Promise<ItemOutcome> {
     const v = req.video;
     if (!v) throw new Error(`video item ${req.jobId}/${req.itemIndex} has no video options`);
     const first = videoSeconds(v.duration);
@@ -113,7 +112,7 @@ export class ApiGenerator implements Generator {
     return { kind: 'success', files: [file], duration: `${length}s`, resolution: v.resolution ?? '480p' };
   }
 
-  private async image(req: ItemRequest, token: ResumeToken, save: Save, opts: RunOptions): Promise<Outcome> {
+  private async image(req: ItemRequest, token: ResumeToken, save: Save, opts: RunOptions): Promise<ItemOutcome> {
     let r: TokenRequest | undefined = currentChain(token)[0];
     if (r && !r.end) {
       // The POST of an earlier attempt never answered (the worker died during it). xAI answers
@@ -152,7 +151,7 @@ export class ApiGenerator implements Generator {
     }
   }
 
-  private failure(err: XaiError): Outcome {
+  private failure(err: XaiError): ItemOutcome {
     switch (err.kind) {
       case 'authRequired':
         return { kind: 'authRequired', message: err.message, renew: 'apiKey' };
