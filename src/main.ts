@@ -13,6 +13,7 @@ function banner(info: ServiceInfo): string {
     `   Temporal      ${info.temporalAddress}${info.webUiUrl ? `   Web UI ${info.webUiUrl}` : ''}`,
     `   PostgreSQL    ${info.databaseUrl}`,
     `   Grok          ${info.grokUrl}${info.simulated ? '   ← SIMULATOR (set GROK_BASE_URL for the real one)' : ''}`,
+    `   xAI API       ${info.xaiUrl}${info.xaiSimulated ? '   ← SIMULATOR\'s stand-in (set XAI_API_KEY for the real one)' : ''}`,
     ...(info.metricsUrl ? [`   Metrics       ${info.metricsUrl}`] : []),
     `   Scheduler     "${info.schedulerCron}", next runs ${info.nextRuns.map((d) => d.toISOString()).join(', ') || 'none'}`,
     ...(info.webUrl ? [`   Web console   ${info.webUrl}`] : []),

@@ -313,7 +313,10 @@ describe('grokflow CLI on Postgres alone (no workers)', () => {
 
     expectExit(await cli('accounts', 'set', 'carol', '--clear-cooldown', '--daily-quota', 'none'), 0);
     const view = JSON.parse((await cli('accounts', 'list', '--json')).stdout) as Array<{ name: string; cooldownSeconds: number; quotaLeft: number | null; loggedIn: boolean }>;
-    assert.deepEqual(view.find((a) => a.name === 'carol'), { name: 'carol', loggedIn: false, cooldownSeconds: 0, dailyQuota: null, usedToday: 0, quotaLeft: null, inFlight: 0, lastAuthError: null });
+    assert.deepEqual(view.find((a) => a.name === 'carol'), {
+      name: 'carol', loggedIn: false, cooldownSeconds: 0, dailyQuota: null, usedToday: 0, quotaLeft: null, inFlight: 0, lastAuthError: null,
+      kind: 'browser', dailyBudgetTicks: null, spentTodayTicks: 0, budgetLeftTicks: null,
+    });
     assert.equal(view.find((a) => a.name === 'bob')?.loggedIn, true);
 
     const [nothing, negative, word, badName] = await Promise.all([
@@ -322,7 +325,7 @@ describe('grokflow CLI on Postgres alone (no workers)', () => {
       cli('accounts', 'set', 'carol', '--daily-quota', 'lots'),
       cli('accounts', 'set', '../etc', '--daily-quota', '1'),
     ]);
-    expectExit(nothing, 2, /nothing to set: give --daily-quota or --clear-cooldown/);
+    expectExit(nothing, 2, /nothing to set: give --daily-quota, --daily-budget or --clear-cooldown/);
     expectExit(negative, 2, /--daily-quota/);
     expectExit(word, 2, /--daily-quota must be a whole number ≥ 0, or "none", got "lots"/);
     expectExit(badName, 2, /invalid account name "\.\.\/etc"/);

@@ -47,9 +47,11 @@ describe('configuration: refused when it means something else', () => {
     assert.match(message, /TEMPORAL_UI_PORT: TEMPORAL_DEV_PORT and TEMPORAL_UI_PORT are both 9000/);
     assert.match(message, /SIMULATOR_PORT: TEMPORAL_UI_PORT and SIMULATOR_PORT are both 9000/);
     assert.match(message, /METRICS_PORT: SIMULATOR_PORT and METRICS_PORT are both 9000/);
-    // Ports of parts that do not run are not counted: a remote Temporal, the real Grok.
-    const remote = loadConfig({ TEMPORAL_ADDRESS: 'temporal:7233', GROK_BASE_URL: 'https://grok.com', TEMPORAL_DEV_PORT: '9000', SIMULATOR_PORT: '9000', METRICS_PORT: '9000' });
+    // Ports of parts that do not run are not counted: a remote Temporal, the real Grok and xAI API.
+    const remote = loadConfig({ TEMPORAL_ADDRESS: 'temporal:7233', GROK_BASE_URL: 'https://grok.com', XAI_API_KEY: 'xai-test', TEMPORAL_DEV_PORT: '9000', SIMULATOR_PORT: '9000', METRICS_PORT: '9000' });
     assert.equal(remote.METRICS_PORT, 9000);
+    // Without an API key the simulator runs as the API's stand-in, so its port counts again.
+    assert.match(refusal({ GROK_BASE_URL: 'https://grok.com', SIMULATOR_PORT: '9000', METRICS_PORT: '9000' }), /METRICS_PORT: SIMULATOR_PORT and METRICS_PORT are both 9000/);
     // 0 is "off" (metrics) or "any free port", never a clash.
     assert.equal(loadConfig({ METRICS_PORT: '0', SIMULATOR_PORT: '0' }).METRICS_PORT, 0);
   });

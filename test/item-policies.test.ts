@@ -9,7 +9,7 @@ import { missingFiles, readJob } from '../src/slave/plan';
 
 // The named policies generateItem is made of, each on its own (no Temporal, no browser).
 
-const config = { ITEM_CONCURRENCY: 2, JOB_DEADLINE_MS: 48 * 3600_000 };
+const config = { ITEM_CONCURRENCY: 2, JOB_DEADLINE_MS: 48 * 3600_000, GROK_BACKEND: 'browser', XAI_ACCOUNT: 'xai' } as const;
 const createdAt = new Date('2026-11-25T12:00:00Z');
 
 describe('item policies', () => {
@@ -84,6 +84,26 @@ describe('item policies', () => {
     assert.throws(() => readJob({ type: 'GROK_IMAGE_GENERATION', payload: { prompt: 'x', pool: 'team', account: 'alice' }, createdAt }, config), /payload\.pool: give account or pool, not both/);
     assert.equal(minSuccessful, 3);
     assert.equal(plan.summary, '3 × image: "a lighthouse"');
+  });
+
+  it('the backend: payload.backend, else GROK_BACKEND; an API job spends from XAI_ACCOUNT unless it names one', () => {
+    const api = readJob({ type: 'GROK_VIDEO_GENERATION', payload: { prompt: 'a fox', backend: 'api' }, createdAt }, config).plan.item!;
+    assert.deepEqual([api.backend, api.account], ['api', 'xai']);
+    const byDefault = readJob({ type: 'GROK_IMAGE_GENERATION', payload: { prompt: 'a fox' }, createdAt }, { ...config, GROK_BACKEND: 'api' }).plan.item!;
+    assert.deepEqual([byDefault.backend, byDefault.account], ['api', 'xai']);
+    const named = readJob({ type: 'GROK_IMAGE_GENERATION', payload: { prompt: 'a fox', account: 'team-key' }, createdAt }, { ...config, GROK_BACKEND: 'api' }).plan.item!;
+    assert.equal(named.account, 'team-key');
+    const browser = readJob({ type: 'GROK_IMAGE_GENERATION', payload: { prompt: 'a fox', backend: 'browser' }, createdAt }, { ...config, GROK_BACKEND: 'api' }).plan.item!;
+    assert.deepEqual([browser.backend, browser.account, browser.pool], ['browser', undefined, 'default']);
+    assert.throws(() => readJob({ type: 'GROK_IMAGE_GENERATION', payload: { prompt: 'a fox', backend: 'fax' }, createdAt }, config), /payload\.backend/);
+  });
+
+  it('an API job asking for page-only options is refused, naming each field', () => {
+    const post = 'https://grok.com/imagine/post/0b0b0b0b-0000-4000-8000-000000000000';
+    assert.throws(
+      () => readJob({ type: 'GROK_VIDEO_GENERATION', payload: { prompt: 'a fox', backend: 'api', imageUrl: post, mode: 'spicy', upscale: true }, createdAt }, config),
+      /invalid payload for the api backend: payload\.imageUrl: .*give imagePath.*; payload\.mode: "spicy" .*; payload\.upscale: /,
+    );
   });
 
   it('a bad payload names the field; a missing image file is found at start, not when read', () => {

@@ -36,6 +36,7 @@ describe('npm start', () => {
       TEMPORAL_UI_PORT: String(uiPort),
       SIMULATOR_PORT: String(simPort),
       SIMULATOR_GENERATION_MS: '500',
+      XAI_POLL_INTERVAL_MS: '200',
       METRICS_PORT: String(metricsPort),
       WEB_PORT: String(webPort),
       GROKFLOW_DATA_DIR: path.join(dir, 'data'),
@@ -76,6 +77,21 @@ describe('npm start', () => {
       assert.match(metrics, /grokflow_items_total\{type="GROK_VIDEO_GENERATION",outcome="completed"\} 1/);
       assert.match(metrics, /grokflow_jobs\{type="GROK_VIDEO_GENERATION",status="COMPLETED"\} 1/);
       assert.match(metrics, /temporal_/, 'the SDK runtime metrics are included');
+
+      // Without XAI_API_KEY the api backend runs against the simulator's stand-in, announced.
+      assert.match(out, new RegExp(`xAI API {7}http://127\\.0\\.0\\.1:${simPort}/v1 {3}← SIMULATOR's stand-in`));
+      assert.match(out, /XAI_API_KEY is unset: the API backend calls the SIMULATOR's stand-in of xAI's API, not api\.x\.ai/);
+      const { rows: apiRows } = await t.pool.query(`INSERT INTO jobs (type, payload) VALUES ('GROK_VIDEO_GENERATION', '{"prompt": "a fox through the API", "duration": "6s", "backend": "api"}') RETURNING id`);
+      const apiId = Number(apiRows[0].id);
+      let apiJob: { status: string; error_message: string | null; cost_ticks: string | null } | undefined;
+      for (const apiDeadline = Date.now() + 120_000; ;) {
+        apiJob = (await t.pool.query('SELECT status, error_message, cost_ticks FROM jobs WHERE id = $1', [apiId])).rows[0];
+        if (apiJob?.status === 'COMPLETED' || apiJob?.status === 'ERROR') break;
+        assert.ok(Date.now() < apiDeadline, `api job ${apiId} still ${apiJob?.status}:\n${out}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.equal(apiJob.status, 'COMPLETED', `${apiJob.error_message}\n${out}`);
+      assert.equal(apiJob.cost_ticks, '3000000000', '6 s at $0.05');
 
       // Temporal's server and Chromium run in process groups of their own; a snapshot of the
       // whole tree before Ctrl-C finds them all.

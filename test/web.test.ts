@@ -266,7 +266,7 @@ describe('web console', () => {
   test('escapes what users wrote: a <script> in a prompt, a message, an error and a live NOTIFY never runs', async () => {
     const evil = '<script>window.pwned = 1</script><img src=x onerror="window.pwned = 2">';
     const { rows } = await s.t.pool.query(
-      `INSERT INTO jobs (type, payload, status, account, error_message, progress_message, result) VALUES ('GROK_VIDEO_GENERATION', $1, 'ERROR', 'mallory', $2, $2, '{"cost": {"usd": 0.42}}') RETURNING id`,
+      `INSERT INTO jobs (type, payload, status, account, error_message, progress_message, cost_ticks) VALUES ('GROK_VIDEO_GENERATION', $1, 'ERROR', 'mallory', $2, $2, 4200000000) RETURNING id`,
       [JSON.stringify({ prompt: evil }), evil],
     );
     const id = Number(rows[0].id);
@@ -283,8 +283,8 @@ describe('web console', () => {
     await page.goto(`${web.url}/jobs/${id}`);
     assert.equal((await page.locator('article.item .prompt').textContent())!.trim(), evil);
     assert.ok((await page.locator('pre.payload').textContent())!.includes(JSON.stringify(evil).slice(1, -1)));
-    // The cost, where a backend reported one in the result.
-    assert.equal((await page.locator('dd.cost').textContent())!.trim(), '0.42 USD');
+    // The cost, where a backend reported one (jobs.cost_ticks, 10^10 per dollar).
+    assert.equal((await page.locator('dd.cost').textContent())!.trim(), '$0.42');
     await shot(page, 'escaped');
     for (const p of [`${web.url}/`, `${web.url}/jobs/${id}`, `${web.url}/accounts`]) {
       await page.goto(p);

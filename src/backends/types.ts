@@ -56,19 +56,22 @@ export interface ItemSuccess {
   /** The duration and resolution the backend reports as generated ('10s', '720p'). */
   duration?: string;
   resolution?: string;
-  /** What the backend charged, in USD ticks (10^10 per dollar), as an exact decimal string. */
+  /** What the backend charged for the item, in USD ticks (10^10 per dollar), as an exact decimal string. */
   costUsdTicks?: string;
 }
 
 /** Where a non-success left its screenshot, HTML and trace (browser backend). */
 interface WithArtifacts {
   artifactsDir?: string;
+  /** What the backend charged for the item so far, moderated or failed tries included (API backend). */
+  costUsdTicks?: string;
 }
 
 export type FailureOutcome =
   | ({ kind: 'moderated'; message: string } & WithArtifacts)
   | ({ kind: 'rateLimited'; cooldownMs: number; message: string } & WithArtifacts)
-  | ({ kind: 'authRequired'; message: string } & WithArtifacts)
+  /** renew: what a person must do, sign in again (browser, the default) or give a new API key. */
+  | ({ kind: 'authRequired'; message: string; renew?: 'login' | 'apiKey' } & WithArtifacts)
   | ({ kind: 'failed'; reason: string; retryable: boolean } & WithArtifacts);
 
 export type ItemOutcome = ItemSuccess | FailureOutcome;

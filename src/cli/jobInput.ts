@@ -18,6 +18,7 @@ export interface AddOptions {
   account?: string;
   pool?: string;
   deadlineMinutes?: string;
+  backend?: string;
   upscale?: boolean;
   deleteAfterDownload?: boolean;
   minSuccessful?: string;
@@ -46,7 +47,7 @@ function flagName(key: string): string {
 export function buildPayload(type: JobTypeName, o: AddOptions): Record<string, unknown> {
   let payload: Record<string, unknown>;
   if (o.payload !== undefined) {
-    const flags = (['prompt', 'imageUrl', 'imagePath', 'count', 'duration', 'resolution', 'mode', 'aspectRatio', 'extend', 'account', 'pool', 'deadlineMinutes', 'upscale', 'deleteAfterDownload', 'minSuccessful'] as const)
+    const flags = (['prompt', 'imageUrl', 'imagePath', 'count', 'duration', 'resolution', 'mode', 'aspectRatio', 'extend', 'account', 'pool', 'deadlineMinutes', 'backend', 'upscale', 'deleteAfterDownload', 'minSuccessful'] as const)
       .filter((k) => o[k] !== undefined);
     if (flags.length) throw new CliError(`--payload replaces the payload flags; drop ${flags.map(flagName).join(', ')} or put them in the JSON`, ExitCode.Usage);
     try {
@@ -72,6 +73,7 @@ export function buildPayload(type: JobTypeName, o: AddOptions): Record<string, u
       account: o.account,
       pool: o.pool,
       deadlineMinutes: int(o.deadlineMinutes, '--deadline-minutes'),
+      backend: o.backend,
       upscale: o.upscale,
       deleteAfterDownload: o.deleteAfterDownload,
       minSuccessful: int(o.minSuccessful, '--min-successful'),

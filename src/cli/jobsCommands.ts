@@ -1,3 +1,4 @@
+import { formatUsd } from '../backends/api/cost';
 import { and, asc, desc, eq, type SQL } from 'drizzle-orm';
 import { jobDeliveries, jobEvents, jobItems, jobs, JOB_STATUSES, type Job, type JobStatus } from '../shared/db/schema';
 import { callbackUrlOf } from '../shared/payloads';
@@ -13,7 +14,7 @@ import { resolveType, type AddOptions } from './jobInput';
 type Out = (text: string) => void;
 
 export async function addJob(ctx: CliContext, o: AddOptions & { priority?: string; json?: boolean }, out: Out): Promise<void> {
-  const job = await createJob(ctx.db, o);
+  const job = await createJob(ctx.db, ctx.config, o);
   out(o.json ? json({ id: job.id, type: job.type, status: job.status, payload: job.payload }) : String(job.id));
 }
 
@@ -44,7 +45,8 @@ export async function showJob(ctx: CliContext, id: string, o: { json?: boolean }
   const lines = [
     `job ${job.id}  ${job.type}  ${job.status}  ${job.progress}%`,
     `workflow   ${job.workflowId ?? '-'}${job.runId ? ` (run ${job.runId})` : ''}`,
-    `account    ${job.account ?? '-'}`,
+    `account    ${job.account ?? '-'}${job.backend ? `  (backend ${job.backend})` : ''}`,
+    ...(job.costTicks !== null ? [`cost       ${formatUsd(job.costTicks)}`] : []),
     `created    ${job.createdAt.toISOString()}`,
     `queued     ${job.queuedAt?.toISOString() ?? '-'}`,
     `started    ${job.startedAt?.toISOString() ?? '-'}`,
@@ -57,8 +59,8 @@ export async function showJob(ctx: CliContext, id: string, o: { json?: boolean }
   out(lines.join('\n'));
   if (items.length) {
     out('\nitems');
-    out(table(['#', 'status', 'attempts', 'moderated', 'hd', 'prompt', 'error'],
-      items.map((i) => [i.index, i.status, i.attempts, i.moderationRetries, i.hd ? 'HD' : '', truncate(i.prompt, 40), truncate(i.error, 50)])));
+    out(table(['#', 'status', 'attempts', 'moderated', 'hd', 'cost', 'prompt', 'error'],
+      items.map((i) => [i.index, i.status, i.attempts, i.moderationRetries, i.hd ? 'HD' : '', i.costTicks === null ? '' : formatUsd(i.costTicks), truncate(i.prompt, 40), truncate(i.error, 50)])));
   }
   const files = items.filter((i) => i.filePath || i.objectUrl);
   if (files.length) {

@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../shared/config';
+import { BACKEND_NAMES } from '../backends/names';
 import { listAccounts, setAccount } from './accountsCommands';
 import { CliContext, CliError, ExitCode } from './context';
 import { addJob, cancelJob, listJobs, redeliverJob, retryJob, showJob } from './jobsCommands';
@@ -40,9 +41,10 @@ jobsCmd
   .addOption(new Option('--mode <m>').choices(['normal', 'fun', 'spicy', 'custom']))
   .addOption(new Option('--aspect-ratio <r>').choices(['16:9', '9:16', '1:1', '2:3', '3:2']))
   .option('--extend <seconds>', 'extend the video ("Extend video") until at least this long (up to 30)')
-  .option('-a, --account <name>', 'keep to this logged-in Grok account (default: any ready account of the pool)')
+  .option('-a, --account <name>', 'keep to this account (a logged-in Grok account; api backend: an api account); default: any ready account of the pool')
   .option('--pool <pool>', 'run on the ready accounts of this pool (default "default")')
   .option('--deadline-minutes <n>', 'how long the job may wait for rate-limit cooldowns (default JOB_DEADLINE_MS)')
+  .addOption(new Option('--backend <name>', 'browser (Grok\'s web app) or api (xAI\'s API); default GROK_BACKEND').choices([...BACKEND_NAMES]))
   .option('--upscale', 'upscale to HD and download the HD file')
   .option('--delete-after-download', 'delete the video on Grok once downloaded')
   .option('--min-successful <n>', 'COMPLETED when at least this many items succeed')
@@ -88,11 +90,12 @@ const accountsCmd = program.command('accounts').description('Grok accounts: logi
 accountsCmd.command('list').description('accounts with pool, in-flight generations, cooldowns, quota used and left, last error').option('--json').action(async (o) => listAccounts(ctx(), o, out));
 accountsCmd
   .command('set <name>')
-  .description('set an account\'s pool, limits or daily quota, or clear its cooldown')
+  .description('set an account\'s pool, limits, daily quota or budget, or clear its cooldown')
   .option('--daily-quota <n>', 'items per day, or "none"')
   .option('--pool <pool>', 'the pool whose jobs may run on it (default "default")')
   .option('--concurrency <n>', 'generations at once on it across every slave, or "default" (ACCOUNT_CONCURRENCY)')
   .option('--min-gap <ms>', 'least milliseconds between two generation starts on it, or "default" (ACCOUNT_MIN_GAP_MS)')
+  .option('--daily-budget <usd>', 'makes it an api account (the xAI API key) with this daily budget in USD, or "none"')
   .option('--clear-cooldown')
   .action(async (name, o) => setAccount(ctx(), name, o, out));
 accountsCmd

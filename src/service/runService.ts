@@ -3,6 +3,7 @@ import type { Config } from '../shared/config';
 import { createDb, createPool } from '../shared/db/client';
 import { redactUrl } from '../shared/db/migrate';
 import { grokTarget } from '../shared/grokTarget';
+import { xaiTarget } from '../backends/api/target';
 import type { Logger } from '../shared/logger';
 import { metricsUrl } from '../shared/metrics';
 import { metricsPort, startObservability } from '../shared/observability';
@@ -20,6 +21,9 @@ export interface ServiceInfo {
   databaseUrl: string;
   grokUrl: string;
   simulated: boolean;
+  /** Where the API backend calls xAI: the simulator's stand-in without XAI_API_KEY. */
+  xaiUrl: string;
+  xaiSimulated: boolean;
   metricsUrl?: string;
   webUrl?: string;
   schedulerCron: string;
@@ -43,7 +47,8 @@ export async function runService(config: Config, logger: Logger, signal: AbortSi
       stack.push(() => dev!.stop());
     }
     const target = grokTarget(config);
-    if (target.simulated) {
+    const xai = xaiTarget(config);
+    if (target.simulated || xai.simulated) {
       const simulator = await startLocalSimulator(config, target, logger);
       stack.push(() => simulator.close());
     }
@@ -76,6 +81,8 @@ export async function runService(config: Config, logger: Logger, signal: AbortSi
         databaseUrl: redactUrl(config.DATABASE_URL),
         grokUrl: target.baseUrl,
         simulated: target.simulated,
+        xaiUrl: xai.baseUrl,
+        xaiSimulated: xai.simulated,
         metricsUrl: metricsPort(config, 'service') ? metricsUrl(config.METRICS_HOST, metricsPort(config, 'service')) : undefined,
         webUrl: web?.url,
         schedulerCron: config.SCHEDULER_CRON,

@@ -2,6 +2,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { cronProblem } from './cron';
 import { UI_VARIANTS } from '../simulator/variants';
+import { BACKEND_NAMES } from '../backends/names';
+import { ACCOUNT_NAME_RULE, isAccountName } from './accountName';
 
 // Every setting comes from the environment, is validated here and nowhere else, and is
 // listed in the README's configuration table with the same default.
@@ -26,6 +28,17 @@ export const configSchema = z.object({
   SIMULATOR_COOLDOWN_MS: positiveInt.default(60_000),
   SIMULATOR_USERS: z.string().regex(/^[\w.-]+(:[^,]*)?(,[\w.-]+(:[^,]*)?)*$/, 'name:password[,name:password…]').default('default:secret'),
   SIMULATOR_UI_VARIANT: z.enum(UI_VARIANTS).default('classic').describe('how the simulator\'s pages look and talk (README: the simulator)'),
+  // The backend a job runs on unless its payload names one (README "Browser or API").
+  GROK_BACKEND: z.enum(BACKEND_NAMES).default('browser').describe('browser: Grok\'s web app through Chromium; api: xAI\'s Imagine API'),
+  XAI_API_KEY: z.string().min(1).optional().describe('secret; unset: the API backend talks to the simulator\'s stand-in of the API'),
+  XAI_BASE_URL: z.url().default('https://api.x.ai/v1').describe('read only with XAI_API_KEY'),
+  XAI_VIDEO_MODEL: z.string().min(1).default('grok-imagine-video'),
+  XAI_IMAGE_MODEL: z.string().min(1).default('grok-imagine-image'),
+  XAI_VIDEO_USD_PER_SECOND: z.coerce.number().positive().default(0.05).describe('the budget estimate of a video second'),
+  XAI_IMAGE_USD: z.coerce.number().positive().default(0.02).describe('the budget estimate of an image, and its cost when xAI reports none'),
+  XAI_POLL_INTERVAL_MS: positiveInt.default(5000).describe('how often a pending video generation is looked at'),
+  XAI_REQUESTS_PER_SECOND: z.coerce.number().positive().default(1).describe('generations started per second on each API task queue, across every slave'),
+  XAI_ACCOUNT: z.string().refine(isAccountName, ACCOUNT_NAME_RULE).default('xai').describe('the api account (budget) of API jobs that name none'),
   CHROMIUM_PATH: z.string().min(1).optional(),
   BROWSER_HEADLESS: bool.default(true),
   BROWSER_PREWARM: bool.default(true).describe('keep one opened context per account ready for its next generation'),
@@ -82,7 +95,8 @@ export const configSchema = z.object({
   // Ports one process may listen on at once (npm start runs them all): none may be shared.
   const listening: Array<readonly [string, number | undefined]> = [
     ...(c.TEMPORAL_ADDRESS ? [] : [['TEMPORAL_DEV_PORT', c.TEMPORAL_DEV_PORT], ['TEMPORAL_UI_PORT', c.TEMPORAL_UI_PORT]] as const),
-    ...(c.GROK_BASE_URL ? [] : [['SIMULATOR_PORT', c.SIMULATOR_PORT]] as const),
+    // The simulator runs unless both the Grok and the xAI API are real ones.
+    ...(c.GROK_BASE_URL && c.XAI_API_KEY ? [] : [['SIMULATOR_PORT', c.SIMULATOR_PORT]] as const),
     ['METRICS_PORT', c.METRICS_PORT],
     ['WEB_PORT', c.WEB_PORT],
   ];

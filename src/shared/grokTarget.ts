@@ -15,8 +15,13 @@ export function grokTarget(config: Config): GrokTarget {
     return { baseUrl: config.GROK_BASE_URL, simulated: false, accountsDir: projectPath(config.ACCOUNTS_DIR) };
   }
   return {
-    baseUrl: config.SIMULATOR_URL ?? `http://127.0.0.1:${config.SIMULATOR_PORT}`,
+    baseUrl: simulatorUrl(config),
     simulated: true,
     accountsDir: projectPath(path.join(config.GROKFLOW_DATA_DIR, 'simulator-accounts')),
   };
+}
+
+/** Where the bundled simulator is reached: SIMULATOR_URL, or loopback at SIMULATOR_PORT. */
+export function simulatorUrl(config: Pick<Config, 'SIMULATOR_URL' | 'SIMULATOR_PORT'>): string {
+  return config.SIMULATOR_URL ?? `http://127.0.0.1:${config.SIMULATOR_PORT}`;
 }

@@ -10,6 +10,7 @@ const REDACT = [
   'cookie', 'cookies', 'storageState', 'authorization', 'password', 'token',
   '*.cookie', '*.cookies', '*.storageState', '*.authorization', '*.password', '*.token',
   'headers.cookie', 'headers.authorization', '*.headers.cookie', '*.headers.authorization',
+  'apiKey', '*.apiKey', 'XAI_API_KEY', '*.XAI_API_KEY',
 ];
 
 export function workerIdentity(role: string): string {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ACCOUNT_NAME_RULE, isAccountName } from './accountName';
+import { BACKEND_NAMES } from '../backends/names';
 
 const POST_URL = /\/imagine\/post\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\/?$/i;
 
@@ -14,6 +15,8 @@ const deadlineMinutes = z.int().min(1).max(30 * 24 * 60);
 function accountOrPool(p: { account?: string; pool?: string }, ctx: z.RefinementCtx): void {
   if (p.account && p.pool) ctx.addIssue({ code: 'custom', path: ['pool'], message: 'give account or pool, not both' });
 }
+/** Which backend generates the job (README "Browser or API"); unset: GROK_BACKEND. */
+const backend = z.enum(BACKEND_NAMES);
 /** Where the job's result is POSTed when it ends (README "Delivery"). */
 export const callbackUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' });
 
@@ -41,6 +44,7 @@ export const videoPayloadSchema = z
     account: account.optional(),
     pool: pool.optional(),
     deadlineMinutes: deadlineMinutes.optional(),
+    backend: backend.optional(),
     upscale: z.boolean().default(false),
     deleteAfterDownload: z.boolean().default(false),
     minSuccessful: z.int().min(0).max(100).optional(),
@@ -69,6 +73,7 @@ export const imagePayloadSchema = z.strictObject({
   account: account.optional(),
   pool: pool.optional(),
   deadlineMinutes: deadlineMinutes.optional(),
+  backend: backend.optional(),
   minSuccessful: z.int().min(0).max(100).optional(),
   callbackUrl: callbackUrlSchema.optional(),
 }).superRefine(accountOrPool);

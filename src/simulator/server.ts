@@ -9,6 +9,8 @@ import { handle, type Assets, type Site } from './routes';
 import { emptyScenario, parseScenario } from './scenarios';
 import { SESSION_COOKIE, SimulatorState, type Session } from './state';
 import type { ResolvedOptions, Simulator, SimulatorOptions, StorageStateCookie } from './types';
+import { handleXai, isXaiPath } from './xai/routes';
+import { XaiStandIn } from './xai/standIn';
 
 export type { GenerationRecord, SessionLogLine, Simulator, SimulatorOptions, SimulatorUser, StorageStateCookie, VideoRecord } from './types';
 
@@ -53,9 +55,12 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   for (const u of options.users ?? [{ name: 'default', password: 'secret' }]) state.addUser(u.name, u.password);
   const generations = new Generations(state, options, baseScenario);
   const site: Site = { options, n: names(options.uiVariant ?? 'classic'), assets, state, generations };
+  // The stand-in of xAI's Imagine API (src/simulator/xai/) shares the port: /v1/… and /xai-media/….
+  const xai = new XaiStandIn({ generationMs: options.generationMs, ...options.xai });
+  const xaiMedia = { video: assets['generated_video.mp4'], image: assets['image.jpg'] };
 
   const server = http.createServer((req, res) => {
-    handle(site, req, res).catch((err: unknown) => {
+    (isXaiPath(req.url) ? handleXai(xai, xaiMedia, req, res) : handle(site, req, res)).catch((err: unknown) => {
       if (!res.headersSent) json(res, 500, { error: 'internal', message: err instanceof Error ? err.message : String(err) });
       else res.destroy();
     });
@@ -69,6 +74,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const mainPort = await listen(server, options.port ?? 0);
   const host = options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1';
   const url = `http://${host}:${mainPort}`;
+  xai.baseUrl = `${url}/v1`;
   // The `stream` variant serves the media files from an assets host of their own (another
   // port: cookies are per host name, so the session reaches it as Grok's reaches its CDN).
   let assetsHost: http.Server | undefined;
@@ -135,5 +141,6 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     video: (id) => state.videos.get(id),
     asset: (name) => assets[name],
     openStreams: () => generations.openStreams(),
+    xai,
   };
 }

@@ -1,5 +1,6 @@
 import type { UiVariant } from './variants';
 import type { Scenario } from './scenarios';
+import type { XaiStandIn, XaiStandInOptions } from './xai/standIn';
 
 // The simulator's public shapes; server.ts re-exports them, so importers keep using that path.
 
@@ -40,6 +41,8 @@ export interface SimulatorOptions {
   /** Time an upscale takes (default generationMs / 2). */
   upscaleMs?: number;
   users?: SimulatorUser[];
+  /** The xAI API stand-in (src/simulator/xai/); its generationMs defaults to this simulator's. */
+  xai?: XaiStandInOptions;
 }
 
 export interface GenerationRecord {
@@ -132,6 +135,8 @@ export interface Simulator {
   asset(name: 'generated_video.mp4' | 'generated_video_hd.mp4' | 'image.jpg'): Buffer;
   /** Number of open streaming connections (for leak checks). */
   openStreams(): number;
+  /** The stand-in of xAI's Imagine API on the same port: `xai.baseUrl`, `xai.apiKey`, what it was sent. */
+  xai: XaiStandIn;
 }
 
 /** The options with their defaults filled in: what the rest of the simulator reads. */

@@ -1,6 +1,7 @@
 import { loadConfig } from '../shared/config';
 import { createDb, createPool } from '../shared/db/client';
 import { grokTarget } from '../shared/grokTarget';
+import { xaiTarget } from '../backends/api/target';
 import { createLogger, workerIdentity } from '../shared/logger';
 import { startObservability } from '../shared/observability';
 import { closeBackends, createBackends } from '../backends';
@@ -18,6 +19,8 @@ async function main(): Promise<void> {
     logger.warn({ grok: target.baseUrl }, 'GROK_BASE_URL is unset: driving the Grok Imagine SIMULATOR, not grok.com');
     await loginSimulatorUsers(config, target, logger);
   }
+  const xai = xaiTarget(config);
+  if (xai.simulated) logger.warn({ xai: xai.baseUrl }, 'XAI_API_KEY is unset: the API backend calls the SIMULATOR\'s stand-in of xAI\'s API, not api.x.ai');
   const pool = createPool(config.DATABASE_URL);
   const db = createDb(pool);
   const observability = await startObservability(config, logger, 'slave', db);

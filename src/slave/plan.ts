@@ -1,4 +1,5 @@
-import type { BackendName } from '../backends';
+import { apiPayloadProblems } from '../backends/api/payload';
+import type { BackendName } from '../backends/names';
 import type { VideoOptions } from '../backends/types';
 import type { Config } from '../shared/config';
 import type { Job } from '../shared/db/schema';
@@ -17,9 +18,9 @@ export interface ItemPlan {
   kind: ItemKind;
   backend: BackendName;
   /**
-   * The account the job keeps to (payload.account; also jobs.account). Absent: each item takes
-   * a ready account of `pool` when it starts (src/slave/accounts/pool.ts). Plans recorded
-   * before pools always name one (the old DEFAULT_ACCOUNT).
+   * The account the job keeps to (payload.account; an api job's XAI_ACCOUNT; also
+   * jobs.account). Absent: each item takes a ready account of `pool` when it starts
+   * (src/slave/accounts/pool.ts). Plans recorded before pools always name one.
    */
   account?: string;
   /** The job's pool when it names no account (payload.pool, else `default`). */
@@ -54,16 +55,23 @@ export interface ReadJob {
   minSuccessful: number;
 }
 
+export type PlanConfig = Pick<Config, 'ITEM_CONCURRENCY' | 'JOB_DEADLINE_MS' | 'GROK_BACKEND' | 'XAI_ACCOUNT'>;
+
 /** Reads a job's row into its plan; a bad payload throws a PayloadError naming the field. */
-export function readJob(job: Pick<Job, 'type' | 'payload' | 'createdAt'>, config: Pick<Config, 'ITEM_CONCURRENCY' | 'JOB_DEADLINE_MS'>): ReadJob {
+export function readJob(job: Pick<Job, 'type' | 'payload' | 'createdAt'>, config: PlanConfig): ReadJob {
   const type = jobType(job.type);
   const payload = parsePayload(type.payloadSchema, job.payload) as Partial<VideoPayload> & Partial<ImagePayload>;
   const items = type.items(payload as never);
   const prompt = items[0]?.prompt ?? '';
-  const want = accountWant(payload);
+  const backend = payload.backend ?? config.GROK_BACKEND;
+  if (backend === 'api') {
+    const problems = apiPayloadProblems(payload);
+    if (problems.length > 0) throw new PayloadError(`invalid payload for the api backend: ${problems.join('; ')}`);
+  }
+  const want = accountWant(payload, config);
   const item: ItemPlan = {
     kind: type.itemKind,
-    backend: 'browser',
+    backend,
     ...want,
     video: type.itemKind === 'video' ? videoOptions(payload) : undefined,
   };

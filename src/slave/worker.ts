@@ -3,11 +3,11 @@ import { bundleWorkflowCode, Worker, type NativeConnection } from '@temporalio/w
 import type { Config } from '../shared/config';
 import { createDb, createPool, type Db } from '../shared/db/client';
 import { createLogger, workerIdentity, type Logger } from '../shared/logger';
-import { bookkeepingTaskQueue } from '../shared/bookkeepingQueue';
+import { bookkeepingTaskQueue, generationTaskQueue } from '../shared/bookkeepingQueue';
 import { databaseErrorInterceptor } from '../shared/dbErrors';
 import { connectWorker } from '../shared/temporal';
 import { registry } from '../shared/registry';
-import type { Backends } from '../backends';
+import { activitiesPerSecond, BACKEND_NAMES, type Backends } from '../backends';
 import { createSlaveActivities } from './activities';
 
 export interface SlaveWorkerDeps {
@@ -19,9 +19,11 @@ export interface SlaveWorkerDeps {
 }
 
 /**
- * Per slave task queue of the registry, two workers sharing one workflow bundle and one
- * browser: the generation worker (workflows and generateItem, SLAVE_CONCURRENT_ACTIVITIES
- * at once) and an activities-only bookkeeping worker on `<queue>-bookkeeping`
+ * Per slave task queue of the registry, workers sharing one workflow bundle and one
+ * browser: the generation worker (workflows and the browser's generateItem,
+ * SLAVE_CONCURRENT_ACTIVITIES at once), one per other backend on `<queue>-<backend>` (its
+ * generateItem, with the backend's Temporal rate limit), and an activities-only bookkeeping
+ * worker on `<queue>-bookkeeping`
  * (SLAVE_BOOKKEEPING_CONCURRENCY), so startJob/finishJob/failJob/failItem never queue
  * behind generations.
  *
@@ -61,6 +63,16 @@ export async function createSlaveWorkers({ config, connection, db, logger, backe
       // than 0.8 × the heartbeat timeout.
       maxHeartbeatThrottleInterval: '2 seconds',
     }),
+    // Every other backend's generations, on a queue of its own with the backend's rate limit:
+    // Temporal's own, enforced by the server across every slave (xAI: about 1 request/s).
+    ...BACKEND_NAMES.filter((b) => generationTaskQueue(type.slaveTaskQueue, b) !== type.slaveTaskQueue).map((backend) => Worker.create({
+      ...common,
+      taskQueue: generationTaskQueue(type.slaveTaskQueue, backend),
+      activities,
+      maxConcurrentActivityTaskExecutions: config.SLAVE_CONCURRENT_ACTIVITIES,
+      maxTaskQueueActivitiesPerSecond: activitiesPerSecond(config, backend),
+      maxHeartbeatThrottleInterval: '2 seconds',
+    })),
     Worker.create({
       ...common,
       taskQueue: bookkeepingTaskQueue(type.slaveTaskQueue),

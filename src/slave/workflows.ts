@@ -2,7 +2,7 @@ import {
   ActivityCancellationType, ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, proxyActivities,
   upsertMemo, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
-import { bookkeepingTaskQueue } from '../shared/bookkeepingQueue';
+import { bookkeepingTaskQueue, generationTaskQueue } from '../shared/bookkeepingQueue';
 import { AccountKey, JobIdKey, JobTypeKey } from '../shared/searchAttributeKeys';
 import type { SlaveWorkflowInput } from '../shared/workflowInputs';
 import type { SlaveActivities } from './activities';
@@ -37,7 +37,8 @@ async function generationJobWorkflow(input: SlaveWorkflowInput): Promise<JobResu
   });
   // Every activity checks this against its database before touching a row.
   const job = input.instance === undefined ? { jobId } : { jobId, instance: input.instance };
-  const generation = proxyActivities<SlaveActivities>({
+  const generationOn = (backend: string) => proxyActivities<SlaveActivities>({
+    taskQueue: generationTaskQueue(workflowInfo().taskQueue, backend),
     startToCloseTimeout: activityTimeouts.startToClose,
     scheduleToCloseTimeout: activityTimeouts.scheduleToClose,
     heartbeatTimeout: activityTimeouts.heartbeat,
@@ -61,6 +62,8 @@ async function generationJobWorkflow(input: SlaveWorkflowInput): Promise<JobResu
       { key: AccountKey, value: plan.account },
     ]);
     upsertMemo({ summary: plan.summary });
+    // A plan without an item comes from a startJob recorded before backends: the browser's.
+    const generation = generationOn(plan.item?.backend ?? 'browser');
     let account = plan.account;
     // An item with no account free waits here on a durable timer, using no retry attempt.
     const waits = new ItemWaits(plan.deadlineAt ?? Number.POSITIVE_INFINITY);

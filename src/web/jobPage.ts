@@ -1,3 +1,4 @@
+import { formatUsd } from '../backends/api/cost';
 import path from 'node:path';
 import { asc, eq } from 'drizzle-orm';
 import { duration } from '../cli/format';
@@ -42,6 +43,7 @@ function itemCard(item: JobItem, roots: FileRoots, failures: FailureArtifacts[])
     <dt>attempts</dt><dd>${item.attempts}${item.moderationRetries ? ` (${item.moderationRetries} moderated)` : ''}</dd>
     ${item.filePath ? html`<dt>file</dt><dd>${url ? html`<a href="${url}">${path.basename(item.filePath)}</a>` : path.basename(item.filePath)} · ${size(item.bytes)}</dd>` : ''}
     ${item.sha256 ? html`<dt>sha256</dt><dd><code class="sha">${item.sha256}</code></dd>` : ''}
+    ${item.costTicks === null ? '' : html`<dt>cost</dt><dd class="cost">${formatUsd(item.costTicks)}</dd>`}
   </dl>
   ${item.error ? html`<p class="error" role="alert">${item.error}</p>` : ''}
   ${failures.map((f) => html`<figure class="failure">
@@ -49,17 +51,6 @@ function itemCard(item: JobItem, roots: FileRoots, failures: FailureArtifacts[])
     <figcaption>${f.folder}${f.html ? html` · <a href="${f.html}">page HTML</a>` : ''}${f.trace ? html` · <a href="${f.trace}">trace</a>` : ''}</figcaption>
   </figure>`)}
 </article>`;
-}
-
-/** The job's cost when its backend reported one (`result.cost`); the browser backend reports none. */
-function cost(result: unknown): string | undefined {
-  const c = (result as { cost?: unknown } | null)?.cost;
-  if (c === undefined || c === null) return undefined;
-  // `{ "usd": 0.42 }` reads as 0.42 USD; anything else as it was stored.
-  if (typeof c === 'object' && Object.values(c).every((v) => typeof v === 'number')) {
-    return Object.entries(c).map(([currency, amount]) => `${amount} ${currency.toUpperCase()}`).join(', ');
-  }
-  return typeof c === 'object' ? JSON.stringify(c) : String(c);
 }
 
 export async function jobPage(ctx: JobPageContext, idText: string): Promise<{ title: string; body: Html }> {
@@ -72,7 +63,8 @@ export async function jobPage(ctx: JobPageContext, idText: string): Promise<{ ti
   const workflowId = job.workflowId ?? jobWorkflowId(job.type, job.id);
   const workflowUrl = ctx.temporalUi && `${ctx.temporalUi.url.replace(/\/$/, '')}/namespaces/${encodeURIComponent(ctx.temporalUi.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
   const final = isFinalStatus(job.status);
-  const jobCost = cost(job.result);
+  // What the backend charged (the API backend; the browser's runs on a subscription): exact ticks, shown in dollars.
+  const jobCost = job.costTicks === null ? undefined : formatUsd(job.costTicks);
   return {
     title: `Job ${job.id}`,
     body: html`

@@ -105,7 +105,7 @@ export async function startWeb(config: Config, deps: WebDeps, port = config.WEB_
   app.post<{ Body: AddForm }>('/jobs', guard, async (req, reply) => {
     const form = req.body ?? {};
     try {
-      const job = await createJob(deps.db, formToOptions(form));
+      const job = await createJob(deps.db, config, formToOptions(form));
       log.info({ jobId: job.id, type: job.type, by: 'web' }, 'job added');
       return reply.redirect(`/jobs/${job.id}`, 303);
     } catch (err) {

@@ -58,6 +58,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     DATABASE_URL: t.url,
     TEMPORAL_ADDRESS: env.address,
     GROK_BASE_URL: simulator.url,
+    // No XAI_API_KEY: the api backend calls the simulator's stand-in of xAI's API, found here.
+    SIMULATOR_URL: simulator.url,
     ACCOUNTS_DIR: accountsDir,
     DOWNLOADS_DIR: path.join(dir, 'downloads'),
     ARTIFACTS_DIR: path.join(dir, 'artifacts'),

@@ -38,6 +38,10 @@ export const jobs = pgTable(
     startedAt: timestamp('started_at', { withTimezone: true }),
     completedAt: timestamp('completed_at', { withTimezone: true }),
     durationMs: integer('duration_ms'),
+    /** The backend the job runs on ('browser' | 'api'), decided once by startJob. */
+    backend: text('backend'),
+    /** What xAI charged for the job, in ticks (1 USD = 10^10): the sum of its items'. Null for browser jobs. */
+    costTicks: bigint('cost_ticks', { mode: 'number' }),
   },
   (t) => [
     // Serves the claim: WHERE status='PENDING' AND type=$1 ORDER BY priority DESC, created_at.
@@ -73,6 +77,14 @@ export const jobItems = pgTable(
     error: text('error'),
     /** The account the item last ran on (pool jobs choose one per item); quotas count by it. */
     account: text('account'),
+    /**
+     * The backend's resume token (the API backend: the xAI request ids of this item and what
+     * each cost), written before the first poll, so a retried activity polls them and never
+     * submits (and pays) again.
+     */
+    backendToken: text('backend_token'),
+    /** What xAI charged for this item, in ticks, every request of it included (moderated ones too). */
+    costTicks: bigint('cost_ticks', { mode: 'number' }),
     ...timestamps,
   },
   (t) => [uniqueIndex('job_items_job_index_uq').on(t.jobId, t.index)],
@@ -126,10 +138,15 @@ export const accounts = pgTable(
     lastStartedAt: timestamp('last_started_at', { withTimezone: true }),
     /** The last failure seen on the account (rate limit, login, generation), for `accounts list`. */
     lastError: text('last_error'),
+    /** 'browser': a Grok login; 'api': the xAI API key (XAI_API_KEY; the key itself is never stored). */
+    kind: text('kind', { enum: ['browser', 'api'] }).notNull().default('browser'),
+    /** An api account's daily budget in ticks (1 USD = 10^10); null: no budget. */
+    dailyBudgetTicks: bigint('daily_budget_ticks', { mode: 'number' }),
     ...timestamps,
   },
   (t) => [
     index('accounts_pool_idx').on(t.pool),
+    check('accounts_kind_check', sql`${t.kind} IN ('browser', 'api')`),
     check('accounts_concurrency_positive', sql`${t.concurrency} IS NULL OR ${t.concurrency} > 0`),
     check('accounts_min_gap_not_negative', sql`${t.minGapMs} IS NULL OR ${t.minGapMs} >= 0`),
   ],

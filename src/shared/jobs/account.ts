@@ -1,19 +1,26 @@
+import type { Config } from '../config';
+
 /** Accounts with no pool set belong to this one, and so do jobs that name neither. */
 export const DEFAULT_POOL = 'default';
 
 /** What a job asks for: one account, or any ready account of a pool. */
 export type AccountWant = { account: string } | { pool: string };
 
+export type AccountConfig = Pick<Config, 'GROK_BACKEND' | 'XAI_ACCOUNT'>;
+
 /**
  * The rule, decided here once: a job (its payload, or its item plan) that names an account
- * keeps to it; otherwise its items take accounts of its pool (payload.pool, else `default`).
+ * keeps to it; an api job spends from XAI_ACCOUNT (the API key's account and its budget);
+ * otherwise the job's items take accounts of its pool (payload.pool, else `default`).
  */
-export function accountWant(p: { account?: string; pool?: string }): AccountWant {
-  return p.account ? { account: p.account } : { pool: p.pool ?? DEFAULT_POOL };
+export function accountWant(p: { account?: string; pool?: string; backend?: string }, config: AccountConfig): AccountWant {
+  if (p.account) return { account: p.account };
+  if ((p.backend ?? config.GROK_BACKEND) === 'api') return { account: config.XAI_ACCOUNT };
+  return { pool: p.pool ?? DEFAULT_POOL };
 }
 
-/** What jobs.account records when a job is added: its named account; null while a pool's items choose. */
-export function jobAccount(payload: { account?: string; pool?: string }): string | null {
-  const want = accountWant(payload);
+/** What jobs.account records when a job is added: the account it keeps to; null while a pool's items choose. */
+export function jobAccount(payload: { account?: string; pool?: string; backend?: string }, config: AccountConfig): string | null {
+  const want = accountWant(payload, config);
   return 'account' in want ? want.account : null;
 }

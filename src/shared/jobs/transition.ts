@@ -4,13 +4,12 @@ import { jobEvents, jobs, type Job } from '../db/schema';
 import { NEXT_STATUSES, type JobStatus } from './statuses';
 
 // Kept importable from here for older imports (src/slave/activities/jobs.ts); the list lives in statuses.ts.
-export { FINAL_STATUSES } from './statuses';
 
 export function canTransition(from: JobStatus, to: JobStatus): boolean {
   return NEXT_STATUSES[from].includes(to);
 }
 
-export type JobFields = Partial<Pick<Job, 'errorMessage' | 'result' | 'progress' | 'progressMessage' | 'workflowId' | 'runId' | 'account'>>;
+export type JobFields = Partial<Pick<Job, 'errorMessage' | 'result' | 'progress' | 'progressMessage' | 'workflowId' | 'runId' | 'account' | 'backend'>>;
 
 export interface TransitionOptions {
   /** Move only from this status (a guard on top of the forward rule). */

@@ -3,6 +3,7 @@ import type { Db } from '../../shared/db/client';
 import { accountLimits, type LimitsConfig } from './limits';
 import { savedSessions, type LoginConfig } from './logins';
 import { DEFAULT_POOL } from '../../shared/jobs/account';
+import { spentTodaySql } from './budget';
 import { usedTodaySql } from './quota';
 
 export interface AccountStatus {
@@ -23,6 +24,11 @@ export interface AccountStatus {
   lastAuthError: string | null;
   /** The last failure seen on it: a rate limit, a login, a generation error. */
   lastError: string | null;
+  /** 'browser': a Grok login; 'api': the xAI API key's account, with its daily budget in ticks. */
+  kind: 'browser' | 'api';
+  dailyBudgetTicks: number | null;
+  spentTodayTicks: number;
+  budgetLeftTicks: number | null;
 }
 
 /**
@@ -34,9 +40,10 @@ export async function accountStatuses(db: Db, config: LoginConfig & LimitsConfig
   const { rows } = await db.execute<{
     name: string; pool: string; concurrency: number | null; min_gap_ms: number | null; daily_quota: number | null;
     cooling_ms: number | null; cooldown_until: string | null; used: number; in_flight: number;
-    last_auth_error: string | null; last_error: string | null;
+    last_auth_error: string | null; last_error: string | null; kind: 'browser' | 'api'; daily_budget_ticks: string | null; spent: string;
   }>(sql`
     SELECT a.name, a.pool, a.concurrency, a.min_gap_ms, a.daily_quota, a.last_auth_error, a.last_error,
+           a.kind, a.daily_budget_ticks, ${spentTodaySql(sql`a.name`)} AS spent,
            (extract(epoch FROM a.cooldown_until - now()) * 1000)::bigint AS cooling_ms, a.cooldown_until,
            ${usedTodaySql(sql`a.name`)} AS used,
            (SELECT count(*)::int FROM account_leases l WHERE l.account = a.name AND l.expires_at > clock_timestamp()) AS in_flight
@@ -50,6 +57,8 @@ export async function accountStatuses(db: Db, config: LoginConfig & LimitsConfig
     const coolingMs = Math.max(0, Number(r?.cooling_ms ?? 0));
     const limit = r?.daily_quota ?? null;
     const used = Number(r?.used ?? 0);
+    const budget = r?.daily_budget_ticks == null ? null : Number(r.daily_budget_ticks);
+    const spent = Number(r?.spent ?? 0);
     const limits = accountLimits({ concurrency: r?.concurrency ?? null, minGapMs: r?.min_gap_ms ?? null }, config);
     return {
       name,
@@ -65,6 +74,10 @@ export async function accountStatuses(db: Db, config: LoginConfig & LimitsConfig
       minGapMs: limits.minGapMs,
       lastAuthError: r?.last_auth_error ?? null,
       lastError: r?.last_error ?? null,
+      kind: r?.kind ?? 'browser',
+      dailyBudgetTicks: budget,
+      spentTodayTicks: spent,
+      budgetLeftTicks: budget === null ? null : Math.max(0, budget - spent),
     };
   });
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { sql } from 'drizzle-orm';
-import type { ItemRequest } from '../../backends/types';
+import type { ItemRequest, RunOptions } from '../../backends/types';
 import { projectPath } from '../../shared/config';
 import { databaseIdentity } from '../../shared/db/instance';
 import { jobItems } from '../../shared/db/schema';
@@ -13,6 +13,7 @@ import { enterAccount } from '../item/accountGate';
 import { accountWant } from '../../shared/jobs/account';
 import type { ItemWait } from '../itemWaits';
 import { completeItem } from '../item/complete';
+import { recordCost } from '../item/cost';
 import { afterModeration, backToGate, failureFor, faultMessage } from '../item/failures';
 import { watchStop } from '../item/stop';
 import { FILE_EXTENSION, type ItemPlan } from '../plan';
@@ -48,17 +49,20 @@ export function generateItemActivity({ db, config, logger, backends, client }: S
     // A workflow started before plans were passed to this activity reads it here.
     const itemPlan = plan ?? jobPlan(job, config).plan.item!;
     const { kind, backend, video } = itemPlan;
-    const want = accountWant(itemPlan);
+    const want = accountWant(itemPlan, config);
     const itemLog = logger.child({ jobId, workflowId: ctx.info.workflowExecution?.workflowId, item: index, backend, attempt: ctx.info.attempt });
     // Kept across accounts: moderation has one budget per item.
     let moderationRetries = item.moderationRetries;
     const prompt = item.prompt ?? '';
+    // The backend's resume token lives on the item's row: saved before the backend waits on a
+    // request it paid for, read back by the next attempt (and by the next try after moderation).
+    let token = item.backendToken;
 
     // The account gate: a slot on the job's account or on a ready one of its pool, taken
     // before any browser opens; none free: the workflow waits (a timer), using no attempt.
     // A rate limit (or, in a pool, a lost login) sends the item back through the gate.
     for (;;) {
-      const gate = await enterAccount({ db, config, logger: itemLog }, { jobId, index, want });
+      const gate = await enterAccount({ db, config, logger: itemLog }, { jobId, index, want, resuming: token !== null });
       if (gate.kind === 'wait') return gate;
       try {
         const result = await generateOn(gate.account, itemLog.child({ account: gate.account }));
@@ -78,11 +82,22 @@ export function generateItemActivity({ db, config, logger, backends, client }: S
         downloadPath: projectPath(path.join(config.DOWNLOADS_DIR, String(jobId), `${index}.${FILE_EXTENSION[kind]}`)),
         owner: `${await databaseIdentity(db)}/${jobId}`,
       };
-      const run = { signal: ctx.cancellationSignal, onProgress: (current: number, total: number, message: string) => progress.update((current / Math.max(1, total)) * 100, message) };
+      const run: RunOptions = {
+        signal: ctx.cancellationSignal,
+        onProgress: (current, total, message) => progress.update((current / Math.max(1, total)) * 100, message),
+        resume: {
+          get token() { return token; },
+          async save(next) {
+            await setItem(db, jobId, index, { backendToken: next });
+            token = next;
+          },
+        },
+      };
       const startedAt = Date.now();
       try {
         for (;;) {
           const outcome = await backends[backend].generate(request, run);
+          if (outcome.costUsdTicks !== undefined) await recordCost(db, jobId, index, outcome.costUsdTicks);
           if (ctx.cancellationSignal.aborted) break;
           if (outcome.kind === 'success') {
             await completeItem({ db, config, store, logger: log }, { jobId, index, type: job.type, outcome, progress, startedAt });

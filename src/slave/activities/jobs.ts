@@ -1,11 +1,11 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { and, asc, eq, inArray, notInArray } from 'drizzle-orm';
-import type { Config } from '../../shared/config';
 import type { Db, Executor } from '../../shared/db/client';
 import { jobItems, jobs, type Job, type JobItem } from '../../shared/db/schema';
-import { FINAL_STATUSES, transitionJob, type TransitionResult } from '../../shared/jobs/transition';
+import { isFinalStatus } from '../../shared/jobs/statuses';
+import { transitionJob, type TransitionResult } from '../../shared/jobs/transition';
 import { FailureType } from '../failures';
-import { readJob, type ReadJob } from '../plan';
+import { readJob, type PlanConfig, type ReadJob } from '../plan';
 
 // Reading and writing a job and its items, shared by the slave's activities.
 
@@ -16,11 +16,11 @@ export async function loadJob(db: Db, jobId: number): Promise<Job> {
 }
 
 export function isFinal(job: Pick<Job, 'status'>): boolean {
-  return FINAL_STATUSES.includes(job.status);
+  return isFinalStatus(job.status);
 }
 
 /** The job's plan (src/slave/plan.ts); a bad payload is a non-retryable InvalidInput naming the field. */
-export function jobPlan(job: Job, config: Pick<Config, 'ITEM_CONCURRENCY' | 'JOB_DEADLINE_MS'>): ReadJob {
+export function jobPlan(job: Job, config: PlanConfig): ReadJob {
   try {
     return readJob(job, config);
   } catch (err) {

@@ -4,6 +4,7 @@ import { transitionJob } from '../../shared/jobs/transition';
 import { FailureType } from '../failures';
 import { itemsTotal } from '../../shared/metrics';
 import { quotaOf } from '../accounts/quota';
+import { apiAccountProblem, budgetOf, budgetRefusal, jobEstimate } from '../accounts/budget';
 import type { SlaveDeps } from './deps';
 import { assertOwnDatabase, type JobRef } from './guard';
 import { missingFiles, type JobPlan } from '../plan';
@@ -33,6 +34,14 @@ export function lifecycleActivities({ db, config, logger }: SlaveDeps) {
       if (job.status === 'INQUEUE') {
         const missing = missingFiles(plan);
         if (missing) throw ApplicationFailure.nonRetryable(missing.message, FailureType.InvalidInput);
+        if (plan.item?.backend === 'api' && account) {
+          const problem = await apiAccountProblem(db, account);
+          if (problem) throw ApplicationFailure.nonRetryable(problem, FailureType.InvalidInput);
+          // Pre-flight: the job's estimate must fit what is left of today's budget.
+          const budget = await budgetOf(db, account);
+          const refusal = budget && budgetRefusal(account, budget, jobEstimate(plan.item, items.length, config));
+          if (refusal) throw ApplicationFailure.nonRetryable(refusal, FailureType.QuotaExceeded);
+        }
         const quota = account ? await quotaOf(db, account) : null;
         if (quota && quota.left < items.length) {
           throw ApplicationFailure.nonRetryable(
@@ -45,7 +54,7 @@ export function lifecycleActivities({ db, config, logger }: SlaveDeps) {
             .insert(jobItems)
             .values(items.map((i) => ({ jobId, index: i.index, prompt: i.prompt })))
             .onConflictDoNothing();
-          await transitionJob(tx, jobId, 'PROGRESS', { from: 'INQUEUE', set: { workflowId, runId, account } });
+          await transitionJob(tx, jobId, 'PROGRESS', { from: 'INQUEUE', set: { workflowId, runId, account, backend: plan.item?.backend } });
         });
         logger.info({ jobId, workflowId, items: items.length, account: plan.account }, 'job started');
       }

@@ -9,6 +9,8 @@ import type { ItemWait } from '../itemWaits';
 import type { AccountWant } from '../../shared/jobs/account';
 import { takeAccount } from '../accounts/pool';
 import { keepSlot, type HeldSlot } from '../accounts/slots';
+import { budgetOf } from '../accounts/budget';
+import { formatUsd } from '../../backends/api/cost';
 
 // The account gate, run by generateItem before anything opens a browser: the item's account
 // (its job's, or one of its pool's, src/slave/accounts/pool.ts) with a slot held for the
@@ -22,9 +24,12 @@ export type GateAnswer = { kind: 'go'; account: string; slot: HeldSlot } | ItemW
 
 export async function enterAccount(
   deps: { db: Db; config: Config; logger: Logger },
-  item: { jobId: number; index: number; want: AccountWant },
+  item: { jobId: number; index: number; want: AccountWant; resuming?: boolean },
 ): Promise<GateAnswer> {
   const { db, config, logger } = deps;
+  // The mid-run budget check (an api account's daily USD budget): no item starts once it is
+  // spent. An item resuming a request already paid for goes on.
+  if ('account' in item.want && !item.resuming) await assertBudgetLeft(db, item.want.account);
   const info = Context.current().info;
   // The heartbeat timeout: a holder killed with -9 frees its slot within it.
   const ttlMs = info.heartbeatTimeoutMs || DEFAULT_TTL_MS;
@@ -46,5 +51,15 @@ export async function enterAccount(
       return { kind: 'wait', index: item.index, account: choice.account, reason: choice.reason, waitMs: choice.waitMs, until: choice.until, message: choice.message };
     case 'unavailable':
       throw ApplicationFailure.nonRetryable(choice.message, choice.reason === 'quota' ? FailureType.QuotaExceeded : FailureType.AuthRequired);
+  }
+}
+
+async function assertBudgetLeft(db: Db, account: string): Promise<void> {
+  const budget = await budgetOf(db, account);
+  if (budget && budget.leftTicks <= 0) {
+    throw ApplicationFailure.nonRetryable(
+      `account ${account} has spent its daily budget of ${formatUsd(budget.limitTicks)} (${formatUsd(budget.spentTicks)} today); no further item is started`,
+      FailureType.QuotaExceeded,
+    );
   }
 }

@@ -31,7 +31,7 @@ export function failureFor(outcome: FaultOutcome, account: string): ApplicationF
     case 'rateLimited':
       return ApplicationFailure.create({ type: FailureType.RateLimited, message: `account ${account}: ${outcome.message}`, nextRetryDelay: outcome.cooldownMs });
     case 'authRequired':
-      return ApplicationFailure.nonRetryable(`account ${account} needs a new login`, FailureType.AuthRequired);
+      return ApplicationFailure.nonRetryable(outcome.renew === 'apiKey' ? outcome.message : `account ${account} needs a new login`, FailureType.AuthRequired);
     case 'failed':
       return ApplicationFailure.create({ type: FailureType.GenerationFailed, message: faultMessage(outcome), nonRetryable: !outcome.retryable });
   }

@@ -1,0 +1,166 @@
+import crypto from 'node:crypto';
+import type { Config } from '../../shared/config';
+import type { Logger } from '../../shared/logger';
+import type { DownloadedFile, Generator, ItemOutcome, ItemRequest, RunOptions } from '../types';
+import { imageDataUri, XaiClient } from './client';
+import { usdToTicks } from './cost';
+import { XaiError } from './errors';
+import { waitForVideo, type FinalVideoState } from './poll';
+import { currentChain, parseToken, serializeToken, tokenCostTicks, type ResumeToken, type TokenRequest } from './token';
+import { xaiClientSettings } from './target';
+import { extensionSteps, videoSeconds, type Prices } from './videoPlan';
+
+type Save = () => Promise<void>;
+
+export interface ApiGeneratorSettings {
+  client: XaiClient;
+  pollIntervalMs: number;
+  prices: Prices;
+  /** The cooldown of a 429 that names no Retry-After. */
+  defaultCooldownMs: number;
+  logger: Logger;
+}
+
+/** The API backend as the slave builds it: the client on XAI_BASE_URL (or the stand-in) and the settings. */
+export function apiGenerator(config: Config, deps: { logger: Logger }): ApiGenerator {
+  return new ApiGenerator({
+    client: new XaiClient(xaiClientSettings(config, { logger: deps.logger })),
+    pollIntervalMs: config.XAI_POLL_INTERVAL_MS,
+    prices: config,
+    defaultCooldownMs: config.RATE_LIMIT_COOLDOWN_MS,
+    logger: deps.logger,
+  });
+}
+
+/**
+ * The API backend: one item as xAI requests. Every request id is saved through the resume
+ * hook before its first poll; a run that finds ids there polls them and submits nothing
+ * they already stand for. Only an abort rejects (with the signal's reason); every other
+ * end is an outcome carrying the item's cost so far.
+ */
+export class ApiGenerator implements Generator {
+  constructor(private readonly s: ApiGeneratorSettings) {}
+
+  async generate(req: ItemRequest, opts: RunOptions = {}): Promise<ItemOutcome> {
+    const token = parseToken(opts.resume?.token);
+    const save = async () => opts.resume?.save(serializeToken(token));
+    const log = this.s.logger.child({ jobId: req.jobId, item: req.itemIndex });
+    let outcome: ItemOutcome;
+    try {
+      outcome = req.kind === 'image' ? await this.image(req, token, save, opts) : await this.video(req, token, save, opts);
+    } catch (err) {
+      if (opts.signal?.aborted) throw opts.signal.reason;
+      if (!(err instanceof XaiError)) throw err;
+      log.warn({ kind: err.kind, status: err.status }, err.message);
+      outcome = this.failure(err);
+    }
+    // The item's cost so far, every request of it: the row takes it as is (never adds), so a
+    // retried attempt reporting the same requests again counts them once.
+    return { ...outcome, costUsdTicks: String(tokenCostTicks(token)) };
+  }
+
+  async close(): Promise<void> {}
+
+  private async video(req: ItemRequest, token: ResumeToken, save: Save, opts: RunOptions): Promise<ItemOutcome> {
+    const v = req.video;
+    if (!v) throw new Error(`video item ${req.jobId}/${req.itemIndex} has no video options`);
+    const first = videoSeconds(v.duration);
+    const steps = [first, ...extensionSteps(first, v.extendTo)];
+    const chain = currentChain(token);
+    const perSecond = usdToTicks(this.s.prices.XAI_VIDEO_USD_PER_SECOND);
+    let done: Extract<FinalVideoState, { status: 'done' }> | undefined;
+    for (let i = 0; i < steps.length; i++) {
+      let r: TokenRequest | undefined = chain[i];
+      if (!r) {
+        opts.signal?.throwIfAborted();
+        const id = i === 0
+          ? await this.s.client.submitVideo({
+              prompt: req.prompt,
+              duration: steps[0],
+              aspectRatio: v.aspectRatio,
+              resolution: v.resolution,
+              image: v.imagePath ? await imageDataUri(v.imagePath) : undefined,
+            }, opts.signal)
+          : await this.s.client.submitExtension({ prompt: req.prompt, videoUrl: done!.url, duration: steps[i] }, opts.signal);
+        r = { id, kind: i === 0 ? 'generation' : 'extension' };
+        token.requests.push(r);
+        chain.push(r);
+        // Before the first poll: from here on a retry resumes this id.
+        await save();
+        this.s.logger.info({ jobId: req.jobId, item: req.itemIndex, requestId: id, step: i }, 'xAI request submitted');
+      }
+      const progress = (p: number) => opts.onProgress?.(((i + p / 100) / steps.length) * 95, 100, i === 0 ? 'generating' : `extending (${i}/${steps.length - 1})`);
+      const state = await waitForVideo(this.s.client, r.id, { intervalMs: this.s.pollIntervalMs, signal: opts.signal, onProgress: progress });
+      const ended: TokenRequest['end'] = state.status === 'done' ? (state.moderated ? 'moderated' : 'done') : state.status;
+      // xAI's figure when it gives one; else what the published price says these seconds cost.
+      const cost = state.status === 'done' ? (state.costTicks ?? steps[i]! * perSecond) : r.costTicks;
+      if (r.end !== ended || r.costTicks !== cost) {
+        r.end = ended;
+        r.costTicks = cost;
+        await save();
+      }
+      // Not retried by Temporal: a new try is a new request, and xAI may have charged this one.
+      // The item fails with xAI's word; `grokflow jobs retry` is the person's call.
+      if (state.status === 'expired') return { kind: 'failed', reason: `xAI let request ${r.id} expire before it finished`, retryable: false };
+      if (state.status === 'failed') return { kind: 'failed', reason: `xAI: ${state.message} (request ${r.id})`, retryable: false };
+      if (state.moderated) return { kind: 'moderated', message: `xAI moderated the video (respect_moderation: false, request ${r.id})` };
+      done = state;
+    }
+    opts.onProgress?.(96, 100, 'downloading');
+    const file = await this.download(done!.url, req.downloadPath, opts.signal);
+    const length = done!.durationS ?? steps.reduce((a, b) => a + b, 0);
+    return { kind: 'success', files: [file], duration: `${length}s`, resolution: v.resolution ?? '480p' };
+  }
+
+  private async image(req: ItemRequest, token: ResumeToken, save: Save, opts: RunOptions): Promise<ItemOutcome> {
+    let r: TokenRequest | undefined = currentChain(token)[0];
+    if (r && !r.end) {
+      // The POST of an earlier attempt never answered (the worker died during it). xAI answers
+      // images synchronously, with no id to look them up by: it may have been charged; a new
+      // request is the only way to the image.
+      r.end = 'unanswered';
+      await save();
+      this.s.logger.warn({ jobId: req.jobId, item: req.itemIndex }, 'an image request of an earlier attempt never answered; requesting again');
+      r = undefined;
+    }
+    if (!r) {
+      opts.signal?.throwIfAborted();
+      r = { id: `image-${crypto.randomUUID()}`, kind: 'image' };
+      token.requests.push(r);
+      await save();
+      opts.onProgress?.(10, 100, 'generating');
+      const result = await this.s.client.generateImages({ prompt: req.prompt, n: 1 }, opts.signal);
+      r.urls = result.urls;
+      r.end = result.moderated ? 'moderated' : 'done';
+      r.costTicks = result.costTicks ?? usdToTicks(this.s.prices.XAI_IMAGE_USD);
+      await save();
+    }
+    if (r.end === 'moderated') return { kind: 'moderated', message: 'xAI moderated the image (respect_moderation: false)' };
+    opts.onProgress?.(90, 100, 'downloading');
+    return { kind: 'success', files: [await this.download(r.urls![0]!, req.downloadPath, opts.signal)] };
+  }
+
+  private async download(url: string, filePath: string, signal?: AbortSignal): Promise<DownloadedFile & { hd: false }> {
+    try {
+      const got = await this.s.client.download(url, filePath, signal);
+      return { mediaUrl: url, filePath, sha256: got.sha256, bytes: got.bytes, hd: false };
+    } catch (err) {
+      // The URL is temporary and the generation paid for: say so, and never generate again for it.
+      if (err instanceof XaiError && err.kind === 'notFound') throw new XaiError('unexpected', `the generated file's temporary URL expired before it was downloaded (${err.message})`);
+      throw err;
+    }
+  }
+
+  private failure(err: XaiError): ItemOutcome {
+    switch (err.kind) {
+      case 'authRequired':
+        return { kind: 'authRequired', message: err.message, renew: 'apiKey' };
+      case 'rateLimited':
+        return { kind: 'rateLimited', cooldownMs: err.retryAfterMs ?? this.s.defaultCooldownMs, message: err.message };
+      case 'unavailable':
+        return { kind: 'failed', reason: err.message, retryable: true };
+      default:
+        return { kind: 'failed', reason: err.message, retryable: false };
+    }
+  }
+}
