@@ -12,7 +12,7 @@ export async function listAccounts(ctx: CliContext, o: { json?: boolean }, out: 
   const view = await accountStatuses(ctx.db, ctx.config);
   if (o.json) return out(json(view));
   out(table(['account', 'kind', 'pool', 'storage state', 'in flight', 'cooldown', 'quota used', 'quota left', 'budget left', 'spent today', 'min gap', 'last error'],
-    view.map((a) => [a.name, a.kind, a.pool, a.kind === 'api' ? 'XAI_API_KEY' : a.loggedIn ? 'saved' : 'missing', `${a.inFlight}/${a.concurrency}`,
+    view.map((a) => [a.name, a.kind, a.pool, a.kind === 'api' ? 'XAI_API_KEY' : a.loggedIn ? 'saved' : 'missing', `${a.inFlight}/${Number.isFinite(a.concurrency) ? a.concurrency : 'no limit'}`,
       a.cooldownUntil ? `${a.cooldownSeconds} s (until ${a.cooldownUntil})` : '',
       a.usedToday, a.quotaLeft === null ? 'unlimited' : `${a.quotaLeft}/${a.dailyQuota}`,
       a.kind !== 'api' ? '' : a.budgetLeftTicks === null ? 'unlimited' : `${formatUsd(a.budgetLeftTicks)}/${formatUsd(a.dailyBudgetTicks!)}`,

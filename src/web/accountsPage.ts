@@ -20,7 +20,7 @@ export async function accountsPage(db: Db, config: Config): Promise<Html> {
     <td class="used">${a.usedToday}${a.dailyQuota === null ? '' : ` of ${a.dailyQuota}`}</td>
     <td class="left">${a.quotaLeft === null ? 'unlimited' : a.quotaLeft}</td>
     <td class="budget">${a.kind !== 'api' ? '' : `${formatUsd(a.spentTodayTicks)} spent${a.dailyBudgetTicks === null ? '' : ` of ${formatUsd(a.dailyBudgetTicks)}`}`}</td>
-    <td class="in-flight">${a.inFlight} of ${a.concurrency}</td>
+    <td class="in-flight">${a.inFlight}${Number.isFinite(a.concurrency) ? ` of ${a.concurrency}` : ''}</td>
     <td class="last-error">${a.lastAuthError ?? a.lastError ?? ''}</td>
   </tr>`)}</tbody>
 </table>

@@ -10,7 +10,12 @@ export interface AccountLimits {
   minGapMs: number;
 }
 
-export function accountLimits(row: { concurrency: number | null; minGapMs: number | null }, config: LimitsConfig): AccountLimits {
+export function accountLimits(row: { kind?: 'browser' | 'api'; concurrency: number | null; minGapMs: number | null }, config: LimitsConfig): AccountLimits {
+  if (row.kind === 'api') {
+    // An API key opens no browser, and xAI's request rate is held by Temporal's rate limit on
+    // the api task queue (XAI_REQUESTS_PER_SECOND): no cap and no gap unless `accounts set` gives one.
+    return { concurrency: row.concurrency ?? Number.POSITIVE_INFINITY, minGapMs: row.minGapMs ?? 0 };
+  }
   return {
     // A persistent profile is one Chromium's user-data dir: two generations cannot share it.
     concurrency: config.AUTH_MODE === 'profile' ? 1 : (row.concurrency ?? config.ACCOUNT_CONCURRENCY),

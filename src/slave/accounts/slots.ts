@@ -27,6 +27,7 @@ export type SlotRefusal =
 export type SlotAnswer = { kind: 'acquired'; account: string } | SlotRefusal;
 
 interface Row {
+  kind: 'browser' | 'api';
   concurrency: number | null;
   min_gap_ms: number | null;
   daily_quota: number | null;
@@ -54,13 +55,13 @@ export async function acquireSlot(
     await tx.execute(sql`INSERT INTO accounts (name) VALUES (${account}) ON CONFLICT (name) DO NOTHING`);
     // clock_timestamp(), not now(): a transaction that waited for the lock must see the time it got it.
     const { rows: [a] } = await tx.execute<Row>(sql`
-      SELECT concurrency, min_gap_ms, daily_quota, clock_timestamp() AS now,
+      SELECT kind, concurrency, min_gap_ms, daily_quota, clock_timestamp() AS now,
              (extract(epoch FROM cooldown_until - clock_timestamp()) * 1000)::bigint AS cooling_ms, cooldown_until,
              (extract(epoch FROM clock_timestamp() - last_started_at) * 1000)::bigint AS gap_ms,
              ${usedTodaySql(sql`${account}`)} AS used
         FROM accounts WHERE name = ${account} FOR UPDATE`);
     if (!a) throw new Error(`account ${account} vanished while taking a slot`);
-    const limits = accountLimits({ concurrency: a.concurrency, minGapMs: a.min_gap_ms }, config);
+    const limits = accountLimits({ kind: a.kind, concurrency: a.concurrency, minGapMs: a.min_gap_ms }, config);
     const at = (ms: number) => new Date(new Date(a.now).getTime() + ms).toISOString();
 
     if (a.cooling_ms !== null && Number(a.cooling_ms) > 0) {

@@ -19,6 +19,7 @@ export interface AccountStatus {
   quotaLeft: number | null;
   /** Generations running on it now: slots held (unexpired leases), across every slave. */
   inFlight: number;
+  /** Generations at once it allows; Infinity (null in JSON): no limit (an api account by default). */
   concurrency: number;
   minGapMs: number;
   lastAuthError: string | null;
@@ -59,7 +60,7 @@ export async function accountStatuses(db: Db, config: LoginConfig & LimitsConfig
     const used = Number(r?.used ?? 0);
     const budget = r?.daily_budget_ticks == null ? null : Number(r.daily_budget_ticks);
     const spent = Number(r?.spent ?? 0);
-    const limits = accountLimits({ concurrency: r?.concurrency ?? null, minGapMs: r?.min_gap_ms ?? null }, config);
+    const limits = accountLimits({ kind: r?.kind, concurrency: r?.concurrency ?? null, minGapMs: r?.min_gap_ms ?? null }, config);
     return {
       name,
       pool: r?.pool ?? DEFAULT_POOL,
