@@ -307,14 +307,16 @@ describe('grokflow CLI on Postgres alone (no workers)', () => {
     expectExit(list, 0);
     const carol = list.stdout.split('\n').find((l) => l.includes('│ carol'));
     assert.ok(carol, show(list));
-    assert.match(carol!, /missing\s+│ \d{3} s\s+│ 5\/5/);
+    // account, pool, session, in flight/concurrency, cooldown (until), used today, quota left, min gap, last error
+    assert.match(carol!, /│ default\s+│ missing\s+│ 0\/1\s+│ \d{3} s \(until \d{4}-[^)]+\)\s+│ 0\s+│ 5\/5\s+│ 8 s\s+│/);
     const bob = list.stdout.split('\n').find((l) => l.includes('│ bob'));
-    assert.match(bob ?? '', /saved\s+│\s+│ unlimited/, show(list));
+    assert.match(bob ?? '', /saved\s+│ 0\/1\s+│\s+│ 0\s+│ unlimited/, show(list));
 
     expectExit(await cli('accounts', 'set', 'carol', '--clear-cooldown', '--daily-quota', 'none'), 0);
     const view = JSON.parse((await cli('accounts', 'list', '--json')).stdout) as Array<{ name: string; cooldownSeconds: number; quotaLeft: number | null; loggedIn: boolean }>;
     assert.deepEqual(view.find((a) => a.name === 'carol'), {
-      name: 'carol', loggedIn: false, cooldownSeconds: 0, dailyQuota: null, usedToday: 0, quotaLeft: null, inFlight: 0, lastAuthError: null,
+      name: 'carol', pool: 'default', loggedIn: false, cooldownSeconds: 0, cooldownUntil: null, dailyQuota: null, usedToday: 0, quotaLeft: null,
+      inFlight: 0, concurrency: 1, minGapMs: 8000, lastAuthError: null, lastError: null,
       kind: 'browser', dailyBudgetTicks: null, spentTodayTicks: 0, budgetLeftTicks: null,
     });
     assert.equal(view.find((a) => a.name === 'bob')?.loggedIn, true);
