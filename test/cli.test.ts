@@ -327,7 +327,7 @@ describe('grokflow CLI on Postgres alone (no workers)', () => {
       cli('accounts', 'set', 'carol', '--daily-quota', 'lots'),
       cli('accounts', 'set', '../etc', '--daily-quota', '1'),
     ]);
-    expectExit(nothing, 2, /nothing to set: give --daily-quota, --daily-budget or --clear-cooldown/);
+    expectExit(nothing, 2, /nothing to set: give --daily-quota, --daily-budget, --pool, --concurrency, --min-gap or --clear-cooldown/);
     expectExit(negative, 2, /--daily-quota/);
     expectExit(word, 2, /--daily-quota must be a whole number ≥ 0, or "none", got "lots"/);
     expectExit(badName, 2, /invalid account name "\.\.\/etc"/);
