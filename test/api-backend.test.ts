@@ -76,7 +76,7 @@ describe('the API backend, end to end', () => {
     const xai = view.find((a) => a.name === 'xai');
     assert.deepEqual(xai && [xai.kind, xai.dailyBudgetTicks, xai.spentTodayTicks, xai.budgetLeftTicks], ['api', usdToTicks(20), 12 * SECOND, usdToTicks(20) - 12 * SECOND]);
     const table = (await cli('accounts', 'list')).stdout.split('\n').find((l) => l.includes('│ xai'));
-    assert.match(table ?? '', /│ api\s+│ XAI_API_KEY .*│ \$19\.40\/\$20\.00\s+│ \$0\.60/);
+    assert.match(table ?? '', /│ api\s+│ default\s+│ XAI_API_KEY .*│ \$19\.40\/\$20\.00\s+│ \$0\.60/);
     const [first] = await s.t.db.select().from(jobs).where(eq(jobs.backend, 'api')).orderBy(jobs.id).limit(1);
     const shown = await cli('jobs', 'show', String(first!.id));
     assert.match(shown.stdout, /^cost {7}\$0\.60$/m);
@@ -134,7 +134,8 @@ describe('the API backend, end to end', () => {
     assert.equal(job.status, 'COMPLETED', job.errorMessage ?? '');
     assert.deepEqual(s.simulator.xai.submissions.filter((x) => x.prompt === 'api: busy hour').map((x) => x.status), [429, 200]);
     const [item] = await s.items(id);
-    assert.equal(item!.attempts, 2, 'the rate-limited attempt, then the one after the cooldown');
+    // A rate limit is not a fault (the account pool): the try went back through the account gate, no attempt used.
+    assert.equal(item!.attempts, 1, 'the rate-limited try counts for nothing; the one after the cooldown is the attempt');
   });
 
   test('expired and failed requests fail the item with xAI\'s word, and are not submitted again', async () => {
