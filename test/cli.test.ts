@@ -308,7 +308,7 @@ describe('grokflow CLI on Postgres alone (no workers)', () => {
     const carol = list.stdout.split('\n').find((l) => l.includes('│ carol'));
     assert.ok(carol, show(list));
     // account, pool, session, in flight/concurrency, cooldown (until), used today, quota left, min gap, last error
-    assert.match(carol!, /│ default\s+│ missing\s+│ 0\/1\s+│ \d{3} s \(until \d{4}-[^)]+\)\s+│ 0\s+│ 5\/5\s+│ 8 s\s+│/);
+    assert.match(carol!, /│ default\s+│ missing\s+│ 0\/1\s+│ \d{3} s \(until \d{4}-[^)]+\)\s+│ 0\s+│ 5\/5\s+│\s+│\s+│ 8 s\s+│/);
     const bob = list.stdout.split('\n').find((l) => l.includes('│ bob'));
     assert.match(bob ?? '', /saved\s+│ 0\/1\s+│\s+│ 0\s+│ unlimited/, show(list));
 
