@@ -6,7 +6,7 @@ import { projectPath } from '../../shared/config';
 import { databaseIdentity } from '../../shared/db/instance';
 import { jobItems } from '../../shared/db/schema';
 import { startJobCallback } from '../../shared/jobCallback';
-import { cooldownsTotal, itemsTotal, moderationRetriesTotal } from '../../shared/metrics';
+import { itemsTotal, moderationRetriesTotal } from '../../shared/metrics';
 import { ObjectStore } from '../../shared/storage/objectStore';
 import { FailureType } from '../failures';
 import { enterAccount } from '../item/accountGate';
@@ -14,11 +14,11 @@ import { accountWant } from '../../shared/jobs/account';
 import type { ItemWait } from '../itemWaits';
 import { completeItem } from '../item/complete';
 import { recordCost } from '../item/cost';
-import { afterModeration, backToGate, failureFor, faultMessage } from '../item/failures';
+import { afterModeration, backToGate, failureFor } from '../item/failures';
+import { recordFault } from '../item/recordFault';
 import { watchStop } from '../item/stop';
 import { FILE_EXTENSION, type ItemPlan } from '../plan';
 import { startProgress } from '../progress';
-import { recordAccountError, recordAuthError, startCooldown } from '../accounts/state';
 import type { SlaveDeps } from './deps';
 import { assertOwnDatabase, type JobRef } from './guard';
 import { failJobAndOpenItems, isFinal, isItemDone, jobPlan, loadItems, loadJob, setItem, type ItemDone } from './jobs';
@@ -118,17 +118,7 @@ export function generateItemActivity({ db, config, logger, backends, client }: S
           }
           // A fault: record what the account or the item learned, then let the item go back
           // through the gate (a rate limit; a pool account's lost login) or Temporal decide.
-          if (outcome.kind === 'rateLimited') {
-            await startCooldown(db, account, outcome.cooldownMs, outcome.message);
-            cooldownsTotal.inc({ account });
-            log.warn({ cooldownMs: outcome.cooldownMs }, 'rate limited; account cooling down');
-          } else if (outcome.kind === 'authRequired') {
-            await recordAuthError(db, account, outcome.message);
-          } else {
-            await recordAccountError(db, account, faultMessage(outcome));
-            await setItem(db, jobId, index, { error: faultMessage(outcome) });
-            log.error({ retryable: outcome.retryable }, `generation failed: ${faultMessage(outcome)}`);
-          }
+          await recordFault({ db, logger: log }, { jobId, index, account }, outcome);
           if (backToGate(outcome, want)) {
             // Not a fault of the item: the try counts for nothing.
             await setItem(db, jobId, index, { status: 'PENDING', attempts: sql`greatest(0, ${jobItems.attempts} - 1)` as never });

@@ -22,9 +22,10 @@ export function backToGate(outcome: FaultOutcome, want: AccountWant): boolean {
 }
 
 /**
- * How Temporal treats each fault (a rate limit never reaches it since pools, see backToGate): a rate limit is retried after the account's cooldown, a
- * lost login ends the job (a person must sign in again), a failure is retried with backoff
- * unless the backend says retrying cannot help.
+ * How Temporal treats a fault that is the item's (backToGate keeps the account's faults
+ * away from it): a lost login ends the job (a person must sign in again), a failure is
+ * retried with backoff unless the backend says retrying cannot help. A rate limit, should
+ * one get here, is retried after the account's cooldown.
  */
 export function failureFor(outcome: FaultOutcome, account: string): ApplicationFailure {
   switch (outcome.kind) {
