@@ -18,9 +18,9 @@ export interface DevTemporal {
   stop(): Promise<void>;
 }
 
-async function answers(address: string): Promise<boolean> {
+async function answers(address: string, timeoutMs = 500): Promise<boolean> {
   try {
-    const c = await Connection.connect({ address, connectTimeout: 500 });
+    const c = await Connection.connect({ address, connectTimeout: timeoutMs });
     await c.healthService.check({});
     await c.close();
     return true;
@@ -58,7 +58,9 @@ export async function startDevTemporal(config: Config, logger: Logger): Promise<
     logger.warn({ pid: previous.pid, port: previous.port, stateFile }, 'stopping the Temporal dev server a killed grokflow left behind');
     await stopProcess(previous.pid);
   }
-  if (await answers(address)) {
+  // A refused port answers at once; a slow server (a loaded machine) gets seconds, not 500 ms,
+  // or it would be taken for none and our own server's answer later confused with it.
+  if (await answers(address, 5000)) {
     throw new Error(`a Temporal server already answers on ${address} and it is not this database's dev server (${stateFile}); `
       + 'stop it, or set TEMPORAL_DEV_PORT and TEMPORAL_UI_PORT to free ports, or set TEMPORAL_ADDRESS to use that server on purpose');
   }
@@ -100,6 +102,11 @@ export async function startDevTemporal(config: Config, logger: Logger): Promise<
       throw new Error(`temporal server start-dev did not answer on ${address} within 60 s; see ${logFile}`);
     }
     await new Promise((r) => setTimeout(r, 200));
+  }
+  // The answer must be our child's: one that could not bind the port exits at once.
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 300))]);
+  if (child.exitCode !== null || child.signalCode !== null) {
+    throw new Error(`temporal server start-dev exited (${child.exitCode ?? child.signalCode}) while another server answers on ${address}; see ${logFile}`);
   }
   logger.info({ address, uiUrl, logFile, stateFile }, 'embedded Temporal dev server started');
 
