@@ -9,6 +9,7 @@ import type { WaitingItem } from '../src/slave/itemWaits';
 import { runCli } from './helpers/cli';
 import { startSlaveProcess, untilLogged } from './helpers/slaveProcess';
 import { startStack, type Stack } from './helpers/stack';
+import { pollUntil, waitFor } from './helpers/wait';
 
 // Accounts as a pool on the whole stack (PostgreSQL, Temporal dev server, master, slaves,
 // Chromium, the simulator with three signed-in users: default, alice, bob). Jobs name no
@@ -17,7 +18,6 @@ import { startStack, type Stack } from './helpers/stack';
 const VIDEO = 'GROK_VIDEO_GENERATION';
 const { EventType } = temporal.api.enums.v1;
 const ACCOUNTS = ['default', 'alice', 'bob'];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Every event of a job's workflow history. */
 async function history(s: Stack, jobId: number): Promise<temporal.api.history.v1.IHistoryEvent[]> {
@@ -92,12 +92,11 @@ describe('accounts as a pool, on the whole stack', () => {
     const ids = [await s.insertJob({ imageUrl: post.url, prompt: 'after the cooldown, one' }), await s.insertJob({ imageUrl: post.url, prompt: 'after the cooldown, two' })];
 
     // While the whole pool cools down the job says so, and no browser page is open on the simulator.
-    let waiting = '';
-    for (let i = 0; i < 600 && !/every account of pool default is rate limited/.test(waiting); i++) {
-      await sleep(50);
-      const { rows } = await s.t.pool.query(`SELECT progress_message FROM jobs WHERE id = $1`, [ids[0]]);
-      waiting = rows[0]?.progress_message ?? '';
-    }
+    const waiting = await waitFor('the job to say the whole pool is rate limited', async () => {
+      const { rows } = await s!.t.pool.query(`SELECT progress_message FROM jobs WHERE id = $1`, [ids[0]]);
+      const message: string = rows[0]?.progress_message ?? '';
+      return /every account of pool default is rate limited/.test(message) && message;
+    }, 30_000);
     assert.match(waiting, /^waiting: every account of pool default is rate limited; account (default|alice|bob) is rate limited until \d{4}-/);
     assert.equal(s.simulator.openStreams(), 0, 'no generation open while the pool cools down');
     const handle = s.env.client.workflow.getHandle(jobWorkflowId(VIDEO, ids[0]!));
@@ -106,11 +105,11 @@ describe('accounts as a pool, on the whole stack', () => {
     assert.equal(query.length, 1, JSON.stringify(query));
     assert.ok(ACCOUNTS.includes(query[0]!.account) && query[0]!.reason === 'cooling' && Date.parse(query[0]!.until) > Date.now() - 10_000, JSON.stringify(query));
     // The memo follows once the workflow has taken the activity's answer (a workflow task later).
-    let memo = (described.memo ?? {}) as { waiting?: string };
-    for (let i = 0; i < 100 && !memo.waiting; i++) {
-      await sleep(100);
-      memo = ((await handle.describe()).memo ?? {}) as { waiting?: string };
-    }
+    const memo = (described.memo as { waiting?: string } | undefined)?.waiting ? described.memo as { waiting?: string }
+      : await waitFor('the memo `waiting`', async () => {
+        const m = ((await handle.describe()).memo ?? {}) as { waiting?: string };
+        return m.waiting ? m : undefined;
+      }, 10_000, 100);
     assert.match(memo.waiting ?? '', /^item 0: every account of pool default is rate limited/);
 
     for (const id of ids) {
@@ -162,13 +161,8 @@ describe('accounts as a pool, on the whole stack', () => {
     const probe = { holder: 'test-probe' };
     assert.equal((await acquireSlot(s.t.db, s.config, 'alice', probe, 1000)).kind, 'busy', 'the running generation holds alice\'s only slot');
     slave.child.kill('SIGKILL');
-    await new Promise((r) => slave.child.once('exit', r));
-    const killedAt = Date.now();
-    let freed = false;
-    while (!freed && Date.now() - killedAt < 4000 + 1500) {
-      freed = (await acquireSlot(s.t.db, s.config, 'alice', probe, 1000)).kind === 'acquired';
-      if (!freed) await sleep(200);
-    }
+    await slave.exited;
+    const freed = await pollUntil(async () => (await acquireSlot(s!.t.db, s!.config, 'alice', probe, 1000)).kind === 'acquired', 4000 + 1500, 200);
     assert.ok(freed, 'alice\'s slot is free again within the 4 s heartbeat timeout (plus one renewal tick)');
   });
 });
