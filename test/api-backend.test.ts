@@ -81,6 +81,13 @@ describe('the API backend, end to end', () => {
     const shown = await cli('jobs', 'show', String(first!.id));
     assert.match(shown.stdout, /^cost {7}\$0\.60$/m);
     assert.match(shown.stdout, /COMPLETED .*│ \$0\.30/);
+    // `jobs add --backend api` naming no account: the row records the api account it will spend from.
+    const added = await cli('jobs', 'add', '-p', 'api: from the cli', '--duration', '6s', '--backend', 'api', '--json');
+    assert.equal(added.code, 0, show(added));
+    const fromCli = JSON.parse(added.stdout) as { id: number; payload: { backend: string } };
+    assert.equal(fromCli.payload.backend, 'api');
+    assert.equal((await jobRow(fromCli.id)).account, 'xai');
+    assert.equal((await s.waitForJob(fromCli.id, ['COMPLETED', 'ERROR'])).status, 'COMPLETED');
     const bad = await cli('accounts', 'set', 'xai', '--daily-budget', 'lots');
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--daily-budget must be an amount in USD such as 20 or 2\.50, or "none", got "lots"/);
