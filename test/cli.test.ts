@@ -453,8 +453,14 @@ describe('grokflow CLI against the whole stack (Temporal, master, slave, simulat
     const row = await job(id);
     assert.equal(row.status, 'ERROR');
     assert.equal(row.errorMessage, 'cancelled');
-    const described = await s.env.client.workflow.getHandle(jobWorkflowId(VIDEO, id)).describe();
-    assert.equal(described.status.name, 'CANCELLED');
+    // The row ends first (failJob runs inside the workflow's cancellation), the workflow a moment later.
+    const handle = s.env.client.workflow.getHandle(jobWorkflowId(VIDEO, id));
+    let workflowStatus = '';
+    await waitFor(() => `workflow of job ${id} to close, is ${workflowStatus}`, async () => {
+      workflowStatus = (await handle.describe()).status.name;
+      return workflowStatus !== 'RUNNING';
+    }, 30_000, 100);
+    assert.equal(workflowStatus, 'CANCELLED');
     const [item] = await s.items(id);
     assert.equal(item!.status, 'FAILED');
 
