@@ -7,7 +7,7 @@ import { FailureType } from './failures';
 // retry attempt is used, no browser is open, a restarted worker resumes the timer. While
 // items wait, the memo `waiting` and the query `waiting` say for which account and until when.
 
-/** What generateItem answers when the item cannot start yet (src/slave/accounts/gate.ts). */
+/** What generateItem answers when the item cannot start yet (src/slave/item/accountGate.ts). */
 export interface ItemWait {
   kind: 'wait';
   index: number;
