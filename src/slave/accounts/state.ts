@@ -4,12 +4,6 @@ import { accounts } from '../../shared/db/schema';
 
 // Account state lives in Postgres so every slave on every machine sees the same cooldown.
 
-export async function cooldownRemainingMs(db: Db, name: string): Promise<number> {
-  const { rows } = await db.execute<{ ms: number | null }>(sql`
-    SELECT (extract(epoch FROM cooldown_until - now()) * 1000)::bigint AS ms FROM accounts WHERE name = ${name}`);
-  return Math.max(0, Number(rows[0]?.ms ?? 0));
-}
-
 /** Starts (or extends, never shortens) the account's cooldown, and notes why. */
 export async function startCooldown(db: Db, name: string, ms: number, message?: string): Promise<void> {
   const until = sql`now() + make_interval(secs => ${ms / 1000})`;

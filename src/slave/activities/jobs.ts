@@ -32,12 +32,6 @@ export async function loadItems(db: Db, jobId: number): Promise<JobItem[]> {
   return db.select().from(jobItems).where(eq(jobItems.jobId, jobId)).orderBy(asc(jobItems.index));
 }
 
-export async function loadItem(db: Db, jobId: number, index: number): Promise<JobItem> {
-  const [item] = await db.select().from(jobItems).where(and(eq(jobItems.jobId, jobId), eq(jobItems.index, index)));
-  if (!item) throw ApplicationFailure.nonRetryable(`job ${jobId} has no item ${index}`, FailureType.InvalidInput);
-  return item;
-}
-
 /** An item in one of these has its answer; nothing runs it again. */
 export const ITEM_DONE = ['COMPLETED', 'CONTENT_MODERATED'] as const satisfies readonly JobItem['status'][];
 export type ItemDone = (typeof ITEM_DONE)[number];
