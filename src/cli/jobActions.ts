@@ -53,7 +53,7 @@ export interface CancelOutcome {
 }
 
 /** Cancels a job: a PENDING one ends at once, a running one's workflow is cancelled. */
-export async function cancelJob(deps: JobActionDeps, idText: string, by: 'cli' | 'web'): Promise<CancelOutcome> {
+export async function cancelJob(deps: JobActionDeps, idText: string, by: 'cli' | 'web', workflowIdPrefix?: string): Promise<CancelOutcome> {
   let job = await findJob(deps.db, idText);
   for (;;) {
     if (isFinalStatus(job.status)) {
@@ -65,7 +65,7 @@ export async function cancelJob(deps: JobActionDeps, idText: string, by: 'cli' |
     if (moved.moved) return { job, ended: true, message: `job ${job.id}: cancelled` };
     job = await findJob(deps.db, idText);
   }
-  const workflowId = job.workflowId ?? jobWorkflowId(job.type, job.id);
+  const workflowId = job.workflowId ?? jobWorkflowId(job.type, job.id, workflowIdPrefix);
   const { WorkflowNotFoundError } = await import('@temporalio/client');
   try {
     // The slave workflow hears it, closes the browser and records ERROR "cancelled".

@@ -91,7 +91,7 @@ export async function retryJob(ctx: CliContext, id: string, o: { json?: boolean 
 }
 
 export async function cancelJob(ctx: CliContext, id: string, o: { wait?: boolean }, out: Out): Promise<void> {
-  const { job, ended, message } = await cancelJobRow(ctx, id, 'cli');
+  const { job, ended, message } = await cancelJobRow(ctx, id, 'cli', ctx.config.WORKFLOW_ID_PREFIX);
   out(message);
   if (ended || !o.wait) return;
   const end = await waitUntilFinal(ctx, job.id);

@@ -15,6 +15,8 @@ export interface JobPageContext {
   roots: FileRoots;
   /** The Temporal Web UI and namespace, for the workflow link; no UI, no link. */
   temporalUi?: { url: string; namespace: string };
+  /** WORKFLOW_ID_PREFIX: the link of a job not yet claimed names the id its workflow will have. */
+  workflowIdPrefix?: string;
   csrf: string;
 }
 
@@ -60,7 +62,7 @@ export async function jobPage(ctx: JobPageContext, idText: string): Promise<{ ti
   const failures = jobArtifacts(ctx.roots.artifacts, job.id);
   // Screenshots of a job whose items are gone (or never made) still belong on its page.
   const orphans = failures.filter((f) => !items.some((i) => i.index === f.item));
-  const workflowId = job.workflowId ?? jobWorkflowId(job.type, job.id);
+  const workflowId = job.workflowId ?? jobWorkflowId(job.type, job.id, ctx.workflowIdPrefix);
   const workflowUrl = ctx.temporalUi && `${ctx.temporalUi.url.replace(/\/$/, '')}/namespaces/${encodeURIComponent(ctx.temporalUi.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
   const final = isFinalStatus(job.status);
   // What the backend charged (the API backend; the browser's runs on a subscription): exact ticks, shown in dollars.

@@ -115,7 +115,7 @@ export async function startWeb(config: Config, deps: WebDeps, port = config.WEB_
   });
   app.get<{ Params: { id: string } }>('/jobs/:id', async (req, reply) => {
     try {
-      const { title, body } = await jobPage({ db: deps.db, roots, temporalUi, csrf: reply.generateCsrf() }, req.params.id);
+      const { title, body } = await jobPage({ db: deps.db, roots, temporalUi, workflowIdPrefix: config.WORKFLOW_ID_PREFIX, csrf: reply.generateCsrf() }, req.params.id);
       return send(reply, title, body);
     } catch (err) {
       return fail(reply, err);
@@ -132,7 +132,7 @@ export async function startWeb(config: Config, deps: WebDeps, port = config.WEB_
   });
   app.post<{ Params: { id: string } }>('/jobs/:id/cancel', guard, async (req, reply) => {
     try {
-      const outcome = await cancelJob(deps, req.params.id, 'web');
+      const outcome = await cancelJob(deps, req.params.id, 'web', config.WORKFLOW_ID_PREFIX);
       log.info({ jobId: outcome.job.id, workflowId: outcome.job.workflowId, by: 'web' }, outcome.message);
       return reply.redirect(`/jobs/${outcome.job.id}`, 303);
     } catch (err) {
