@@ -178,6 +178,25 @@ export const accountLeases = pgTable(
   ],
 );
 
+/**
+ * A paused job type or pool (`scope` 'type' or 'pool'): the master's claim skips PENDING jobs
+ * it covers; running jobs finish. Deleting the row resumes, and notifies `grokflow_capacity`.
+ */
+export const jobPauses = pgTable(
+  'job_pauses',
+  {
+    scope: text('scope', { enum: ['type', 'pool'] }).notNull(),
+    name: text('name').notNull(),
+    reason: text('reason'),
+    pausedBy: text('paused_by'),
+    pausedAt: timestamp('paused_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.scope, t.name] }),
+    check('job_pauses_scope_check', sql`${t.scope} IN ('type', 'pool')`),
+  ],
+);
+
 // One row: this database's identity. A job is its database and its id: the identity travels
 // in every workflow's input, memo and search attributes, so a workflow or a file of another
 // database (ids restart at 1 in each) is never taken for this one's (see db/instance.ts).
@@ -197,3 +216,4 @@ export type JobEvent = typeof jobEvents.$inferSelect;
 export type Account = typeof accounts.$inferSelect;
 export type JobDelivery = typeof jobDeliveries.$inferSelect;
 export type AccountLease = typeof accountLeases.$inferSelect;
+export type JobPause = typeof jobPauses.$inferSelect;
