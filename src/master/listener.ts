@@ -1,6 +1,6 @@
 import { Client as PgClient } from 'pg';
 import type { Logger } from '../shared/logger';
-import { JOB_EVENTS_CHANNEL, jobNotificationOf, LISTEN_JOB_EVENTS } from '../shared/jobs/notifications';
+import { CAPACITY_CHANNEL, JOB_EVENTS_CHANNEL, jobNotificationOf, LISTEN_CAPACITY, LISTEN_JOB_EVENTS } from '../shared/jobs/notifications';
 import { isJobType, type JobTypeName } from '../shared/registry';
 
 export interface ListenerOptions {
@@ -23,10 +23,10 @@ export interface JobListener {
 }
 
 /**
- * LISTEN job_events on a dedicated connection (a pool would hand it back and lose the
- * LISTEN). A PENDING notification wakes that type's scheduler, debounced: a burst of
- * inserts costs one wake per window. When Postgres drops the connection it reconnects with
- * backoff. Every connect, the first included, wakes every type once, for whatever was
+ * LISTEN job_events and grokflow_capacity on a dedicated connection (a pool would hand it
+ * back and lose the LISTEN). A PENDING notification wakes that type's scheduler, debounced:
+ * a burst of inserts costs one wake per window. A capacity notification (a resume, a freed
+ * lease) wakes every type. When Postgres drops the connection it reconnects with backoff. Every connect, the first included, wakes every type once, for whatever was
  * inserted while nobody listened.
  */
 export function startListener(options: ListenerOptions): JobListener {
@@ -65,6 +65,11 @@ export function startListener(options: ListenerOptions): JobListener {
     c.on('error', onLost);
     c.on('end', () => onLost());
     c.on('notification', (msg) => {
+      // Capacity came back (a resume, a freed lease): any type may have a job to claim now.
+      if (msg.channel === CAPACITY_CHANNEL) {
+        for (const type of options.types) schedule(type);
+        return;
+      }
       const note = jobNotificationOf(msg);
       if (!note) return;
       if (note.status === 'PENDING' && note.from !== 'PENDING' && note.type && isJobType(note.type) && options.types.includes(note.type)) schedule(note.type);
@@ -72,6 +77,7 @@ export function startListener(options: ListenerOptions): JobListener {
     try {
       await c.connect();
       await c.query(LISTEN_JOB_EVENTS);
+      await c.query(LISTEN_CAPACITY);
     } catch (err) {
       lost = true;
       c.removeAllListeners();

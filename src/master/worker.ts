@@ -10,7 +10,7 @@ import { connectClient, connectWorker } from '../shared/temporal';
 import type { SchedulerInput } from '../shared/workflowInputs';
 import { createMasterActivities, defaultReconcileGraceMs } from './activities';
 import { startListener, type JobListener } from './listener';
-import { ensureSchedules, scheduledRuns, schedulerInput } from './schedules';
+import { ensureSchedules, scheduledRuns, schedulerInput, syncSchedulePauses } from './schedules';
 import { createWaker, type WakeMode } from './wake';
 
 export { ensureSchedules, scheduleId, schedulerInput } from './schedules';
@@ -102,6 +102,8 @@ export async function runMaster(config: Config, options: RunMasterOptions = {}):
   let listener: JobListener | undefined;
   try {
     const outcomes = await ensureSchedules(client, { cron: config.SCHEDULER_CRON, types, input, logger });
+    // A type paused while no master ran shows paused in the Web UI from now on.
+    await syncSchedulePauses(client, db, types, logger);
     // Every type's schedule has SCHEDULER_CRON: one type's runs tell them all.
     const runs = await scheduledRuns(client, types[0]!);
     const reconcileGraceMs = options.reconcileGraceMs ?? config.RECONCILE_GRACE_MS ?? defaultReconcileGraceMs(runs.periodMs);

@@ -2,7 +2,9 @@ import { Context } from '@temporalio/activity';
 import { sql } from 'drizzle-orm';
 import { databaseIdentity } from '../../shared/db/instance';
 import { startJobCallback } from '../../shared/jobCallback';
+import { notPausedSql } from '../../shared/jobs/pauses';
 import { transitionJob } from '../../shared/jobs/transition';
+import { jobPoolSql } from '../../shared/jobs/account';
 import { parsePayload, PayloadError } from '../../shared/payloads';
 import { jobType as registryEntry, jobWorkflowIdParts } from '../../shared/registry';
 import type { ClaimInput, ClaimResult, DispatchJob, MasterDeps } from './types';
@@ -16,7 +18,7 @@ interface ClaimedRow extends Record<string, unknown> {
 /**
  * Claims up to `limit` PENDING jobs of a type in ONE statement: the rows are locked with
  * SKIP LOCKED (two masters never claim the same row), moved to INQUEUE with their workflow
- * id, and get their job_events rows. Then each payload is validated: a bad one moves the job
+ * id, and get their job_events rows. Jobs of a paused type or pool are left PENDING. Then each payload is validated: a bad one moves the job
  * to ERROR with a message naming the field and is left out; the others are returned.
  */
 export function createClaim(deps: MasterDeps) {
@@ -32,6 +34,8 @@ export function createClaim(deps: MasterDeps) {
       WITH picked AS (
         SELECT id FROM jobs
         WHERE status = 'PENDING' AND type = ${input.jobType}
+          -- A paused type or pool starts nothing new (job_pauses); its running jobs go on.
+          AND ${notPausedSql('jobs', jobPoolSql('jobs'))}
         ORDER BY priority DESC, created_at, id
         LIMIT ${input.limit}
         FOR UPDATE SKIP LOCKED

@@ -42,6 +42,8 @@ export const jobs = pgTable(
     backend: text('backend'),
     /** What xAI charged for the job, in ticks (1 USD = 10^10): the sum of its items'. Null for browser jobs. */
     costTicks: bigint('cost_ticks', { mode: 'number' }),
+    /** An imported row's `key` (src/cli/jobImport.ts): the same key is imported once. */
+    importKey: text('import_key'),
   },
   (t) => [
     // Serves the claim: WHERE status='PENDING' AND type=$1 ORDER BY priority DESC, created_at.
@@ -49,6 +51,12 @@ export const jobs = pgTable(
     // The reconciler scans the few jobs that are in flight. Written out as the same text as
     // migration 0000 (status IN ('INQUEUE', 'PROGRESS')), so drizzle-kit sees no change.
     index('jobs_in_flight_idx').on(t.status, t.updatedAt).where(sql.raw(`status IN (${IN_FLIGHT_STATUSES.map((s) => `'${s}'`).join(', ')})`)),
+    // Migration 0013: search by prompt (a trigram index on PROMPT_TEXT, src/cli/jobFilter.ts),
+    // a job's retries, imports' keys, and the date filter.
+    index('jobs_prompt_trgm_idx').using('gin', sql.raw(`(coalesce(payload->>'prompt', '') || ' ' || coalesce(payload->>'prompts', '')) gin_trgm_ops`)),
+    index('jobs_retry_of_idx').on(t.retryOf).where(sql`${t.retryOf} IS NOT NULL`),
+    uniqueIndex('jobs_import_key_idx').on(t.importKey).where(sql`${t.importKey} IS NOT NULL`),
+    index('jobs_created_at_idx').on(t.createdAt),
   ],
 );
 

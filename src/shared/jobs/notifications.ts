@@ -11,6 +11,13 @@ export const JOB_EVENTS_CHANNEL = 'job_events';
 /** The statement that subscribes a (dedicated) connection to the channel. */
 export const LISTEN_JOB_EVENTS = `LISTEN ${JOB_EVENTS_CHANNEL}`;
 
+/**
+ * Capacity may have come back (migration 0007's grokflow_notify_capacity(): a pause deleted,
+ * a lease released): the master's listener wakes every type's scheduler to claim again.
+ */
+export const CAPACITY_CHANNEL = 'grokflow_capacity';
+export const LISTEN_CAPACITY = `LISTEN ${CAPACITY_CHANNEL}`;
+
 export interface JobNotification {
   id: number;
   type: string;
