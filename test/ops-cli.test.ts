@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { and, inArray, isNotNull, sql } from 'drizzle-orm';
 import { jobFilterSql } from '../src/cli/jobFilter';
@@ -91,10 +94,10 @@ describe('operating jobs from the CLI', () => {
     assert.equal(await count('--until', '1d', '--search', 'lighthouse'), 25);
     const bad = await cli('jobs', 'list', '--since', 'yesterday');
     assert.equal(bad.code, 2, show(bad));
-    assert.match(bad.stderr, /since must be a date .* got "yesterday"/);
+    assert.match(bad.stderr, /--since must be a date .* got "yesterday"/);
     const badStatus = await cli('jobs', 'list', '--status', 'DONE');
     assert.equal(badStatus.code, 2);
-    assert.match(badStatus.stderr, /status must be one of PENDING/);
+    assert.match(badStatus.stderr, /--status must be one of PENDING/);
   });
 
   test('a bulk retry of 40 failed jobs previews 40, makes 40 PENDING jobs once; a second run makes none', async () => {
@@ -178,6 +181,55 @@ describe('operating jobs from the CLI', () => {
     const none = await t.db.execute(sql`SELECT count(*)::int AS n FROM job_pauses`);
     assert.equal(none.rows[0]!.n, 0);
   });
+
+  test('jobs import: one bad row refuses the whole CSV naming its line; --skip-invalid adds the others; a key is imported once', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grokflow-import-'));
+    const file = path.join(dir, 'prompts.csv');
+    fs.writeFileSync(file, [
+      'key,prompt,prompts,count,duration,pool,upscale',
+      'k1,a kestrel in flight,,2,6s,,true',
+      'k2,,"kestrel dawn|kestrel dusk, windy",,,night,',
+      'k3,a kestrel nest,,500,,,',
+      'k4,"a kestrel, quoted",,,,,',
+      '',
+    ].join('\n'));
+    const before = (await t.db.select().from(jobs)).length;
+    const refused = await cli('jobs', 'import', file);
+    assert.equal(refused.code, 2, show(refused));
+    assert.match(refused.stderr, /1 of 4 row\(s\) invalid, nothing imported/);
+    assert.match(refused.stderr, /line 4: invalid payload: payload\.count: /);
+    assert.equal((await t.db.select().from(jobs)).length, before, 'nothing added');
+
+    const dry = await cli('jobs', 'import', file, '--dry-run');
+    assert.equal(dry.code, 0, show(dry));
+    assert.match(dry.stdout, /dry run: 3 of 4 row\(s\) would be added/);
+
+    const skipped = await cli('jobs', 'import', file, '--skip-invalid', '--json');
+    assert.equal(skipped.code, 0, show(skipped));
+    const result = JSON.parse(skipped.stdout) as { added: number[]; invalid: Array<{ line: number }> };
+    assert.equal(result.added.length, 3);
+    assert.deepEqual(result.invalid.map((i) => i.line), [4]);
+    const added = await t.db.select().from(jobs).where(inArray(jobs.id, result.added));
+    const byKey = Object.fromEntries(added.map((j) => [j.importKey, j]));
+    assert.deepEqual(byKey.k1!.payload, { prompt: 'a kestrel in flight', count: 2, duration: '6s', upscale: true });
+    assert.deepEqual(byKey.k2!.payload, { prompts: ['kestrel dawn', 'kestrel dusk, windy'], pool: 'night' });
+    assert.deepEqual(byKey.k4!.payload, { prompt: 'a kestrel, quoted' });
+    assert.ok(added.every((j) => j.status === 'PENDING' && j.type === VIDEO));
+
+    // Again, with the bad row fixed: only the new key is added.
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(',500,', ',5,'));
+    const again = await cli('jobs', 'import', file);
+    assert.equal(again.code, 0, show(again));
+    assert.match(again.stdout, /line 2: key "k1" imported already as job \d+/);
+    assert.match(again.stdout, /^1 job\(s\) added/m);
+    assert.equal((await t.db.select().from(jobs)).length, before + 4);
+
+    // JSON lines, with its own type column and a line that is not JSON.
+    const jsonl = path.join(dir, 'images.jsonl');
+    fs.writeFileSync(jsonl, '{"type":"image","prompt":"a kestrel icon","count":2}\n\nnot json\n');
+    const lines = await cli('jobs', 'import', jsonl);
+    assert.equal(lines.code, 2);
+    assert.match(lines.stderr, /line 3: not JSON/);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 });
-
-

@@ -24,13 +24,18 @@ export async function findJob(db: Db, idText: string): Promise<Job> {
   return job;
 }
 
-/** A PENDING job from add options, validated by the job type's schema first. */
-export async function createJob(db: Db, config: AccountConfig, o: AddOptions & { priority?: string }): Promise<Job> {
+/** A new job's row from add options, its payload validated by the job type's schema first. */
+export function newJobValues(config: AccountConfig, o: AddOptions & { priority?: string }): typeof jobs.$inferInsert & { payload: Record<string, unknown> } {
   const type = resolveType(o.type);
   const payload = buildPayload(type, o);
   const priority = o.priority === undefined ? 0 : Number(o.priority);
   if (!Number.isInteger(priority)) throw new CliError(`--priority must be a whole number, got "${o.priority}"`, ExitCode.Usage);
-  const [job] = await db.insert(jobs).values({ type, payload, priority, account: jobAccount(payload, config) }).returning();
+  return { type, payload, priority, account: jobAccount(payload, config) };
+}
+
+/** A PENDING job from add options, validated by the job type's schema first. */
+export async function createJob(db: Db, config: AccountConfig, o: AddOptions & { priority?: string }): Promise<Job> {
+  const [job] = await db.insert(jobs).values(newJobValues(config, o)).returning();
   return job!;
 }
 

@@ -47,8 +47,11 @@ export function parseWhen(value: string, flag: string, now = new Date()): Date {
   throw new CliError(`${flag} must be a date (2026-12-01), a time (2026-12-01T18:00Z) or an age (90m, 12h, 7d), got "${value}"`, ExitCode.Usage);
 }
 
-/** The filter with empty fields dropped and its values checked (bad ones named, exit 2). */
-export function normalizeFilter(f: JobFilter): JobFilter {
+/**
+ * The filter with empty fields dropped and its values checked: a bad one is named (exit 2)
+ * as the caller calls it, `--status` on the command line (prefix '--'), `status` in a form.
+ */
+export function normalizeFilter(f: JobFilter, prefix = '--'): JobFilter {
   const out: JobFilter = {};
   for (const key of FILTER_FIELDS) {
     const v = typeof f[key] === 'string' ? f[key]!.trim() : undefined;
@@ -56,12 +59,12 @@ export function normalizeFilter(f: JobFilter): JobFilter {
   }
   if (out.status) {
     const status = out.status.toUpperCase();
-    if (!(JOB_STATUSES as readonly string[]).includes(status)) throw new CliError(`status must be one of ${JOB_STATUSES.join(', ')}, got "${out.status}"`, ExitCode.Usage);
+    if (!(JOB_STATUSES as readonly string[]).includes(status)) throw new CliError(`${prefix}status must be one of ${JOB_STATUSES.join(', ')}, got "${out.status}"`, ExitCode.Usage);
     out.status = status;
   }
   if (out.type) out.type = resolveType(out.type);
-  if (out.since) parseWhen(out.since, 'since');
-  if (out.until) parseWhen(out.until, 'until');
+  if (out.since) parseWhen(out.since, `${prefix}since`);
+  if (out.until) parseWhen(out.until, `${prefix}until`);
   return out;
 }
 

@@ -5,7 +5,7 @@ import { listAccounts, setAccount } from './accountsCommands';
 import { CliContext, CliError, ExitCode } from './context';
 import { addJob, cancelJob, listJobs, redeliverJob, retryJob, showJob } from './jobsCommands';
 import type { BulkVerb } from './bulkActions';
-import { bulkAction, listPausesCommand, pauseCommand, resumeCommand } from './opsCommands';
+import { bulkAction, importCommand, listPausesCommand, pauseCommand, resumeCommand } from './opsCommands';
 import { watchJobs } from './watch';
 
 function version(): string {
@@ -120,6 +120,14 @@ filterOptions(jobsCmd
   .option('-y, --yes', 'act without asking (a script)')
   .option('--json')
   .action(bulkOrOne('cancel', (id, o) => cancelJob(ctx(), id, o, out)));
+jobsCmd
+  .command('import <file>')
+  .description('one PENDING job a row of a .csv (columns: payload fields; prompts split on "|"; optional type, key, priority) or a .jsonl (a payload a line); every row validated first, all or nothing')
+  .option('-t, --type <type>', 'the type of rows without a type column (default video)')
+  .option('--dry-run', 'validate and show what would be added; change nothing')
+  .option('--skip-invalid', 'add the valid rows and list the invalid ones (default: one invalid row refuses the file)')
+  .option('--json')
+  .action(async (file, o) => importCommand(ctx(), file, o, out));
 
 program
   .command('pause')

@@ -5,6 +5,7 @@ import { ago, json, table, truncate } from './format';
 import { filterFlags, normalizeFilter, type JobFilter } from './jobFilter';
 import { pauseScope, pauseTarget, resumeScope } from './pauseActions';
 import { listPauses } from '../shared/jobs/pauses';
+import { importJobs, issuesText } from './jobImport';
 
 // The operator's commands of issue 25: bulk retry/cancel with a preview, pause and resume.
 
@@ -82,4 +83,22 @@ export async function listPausesCommand(ctx: CliContext, o: { json?: boolean }, 
   if (o.json) return out(json(pauses));
   if (!pauses.length) return out('nothing is paused');
   out(table(['scope', 'name', 'since', 'by', 'reason'], pauses.map((p) => [p.scope, p.name, ago(p.pausedAt), p.pausedBy, p.reason])));
+}
+
+export async function importCommand(ctx: CliContext, file: string, o: { type?: string; dryRun?: boolean; skipInvalid?: boolean; json?: boolean }, out: Out): Promise<void> {
+  const fs = await import('node:fs');
+  let content: string;
+  try {
+    content = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, ExitCode.NotFound);
+  }
+  const r = await importJobs(ctx.db, ctx.config, content, { fileName: file, type: o.type, dryRun: o.dryRun, skipInvalid: o.skipInvalid });
+  if (o.json) {
+    return out(json({ rows: r.rows, added: r.added, valid: r.valid.map((v) => ({ line: v.line, key: v.key ?? null, type: v.type, payload: v.payload })), already: r.already, invalid: r.invalid }));
+  }
+  if (r.invalid.length) out(`${r.invalid.length} invalid row(s)${o.dryRun ? '' : ', left out'}:\n${issuesText(r.invalid)}`);
+  for (const a of r.already) out(`line ${a.line}: key "${a.key}" imported already as job ${a.jobId}`);
+  if (o.dryRun) return out(`dry run: ${r.valid.length} of ${r.rows} row(s) would be added; nothing changed`);
+  out(`${r.added.length} job(s) added${r.added.length ? ` (ids ${r.added[0]}–${r.added[r.added.length - 1]})` : ''} of ${r.rows} row(s)`);
 }
