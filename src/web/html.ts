@@ -48,7 +48,7 @@ export function page(o: PageOptions, body: Html): string {
 <script src="/static/app.js" defer></script>
 </head>
 <body>
-${o.nav === false ? '' : html`<header><a class="brand" href="/">grokflow</a><nav><a href="/">Jobs</a><a href="/jobs/new">Add a job</a><a href="/accounts">Accounts</a></nav></header>`}
+${o.nav === false ? '' : html`<header><a class="brand" href="/">grokflow</a><nav><a href="/">Jobs</a><a href="/jobs/new">Add a job</a><a href="/accounts">Accounts</a><a href="/gallery">Gallery</a><a href="/dashboard">Dashboard</a></nav></header>`}
 <main>
 ${body}
 </main>
