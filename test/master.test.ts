@@ -210,7 +210,7 @@ describe('master scheduler: claim and dispatch', () => {
 
   test('WORKFLOW_ID_PREFIX prefixes the id the claim writes and the scheduler starts', async () => {
     const [job] = await m.insert(IMAGE, [{ prompt: 'prefixed' }]);
-    const claim = createMasterActivities({ db: m.t.db, client: m.client, logger: silentLogger, reconcileGraceMs: 500, workflowIdPrefix: 'deploy-b.' }).claimJobs;
+    const claim = createMasterActivities({ db: m.t.db, client: m.client, logger: silentLogger, reconcileGraceMs: 500, workflowIdPrefix: 'deploy-b.', config: m.config }).claimJobs;
     const claimed = await claim({ jobType: IMAGE, limit: 10 });
     assert.deepEqual(claimed.jobs.map((j) => j.workflowId), [`deploy-b.grok_image_generation(${job!.id})`]);
     assert.equal((await m.job(job!.id)).workflowId, `deploy-b.grok_image_generation(${job!.id})`);

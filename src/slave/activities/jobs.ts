@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { and, asc, eq, inArray, notInArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, notInArray, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../../shared/db/client';
 import { jobItems, jobs, type Job, type JobItem } from '../../shared/db/schema';
 import { isFinalStatus } from '../../shared/jobs/statuses';
@@ -48,8 +48,15 @@ export async function failJobAndOpenItems(db: Db, jobId: number, message: string
   return db.transaction(async (tx) => {
     const moved = await transitionJob(tx, jobId, 'ERROR', { set: { errorMessage: message }, detail });
     if (moved.moved) await failOpenItems(tx, jobId, message);
+    // An ended job holds no slot (the claim's reservation, the slot kept between items).
+    await releaseJobSlots(tx, jobId);
     return moved;
   });
+}
+
+/** Deletes every lease the job holds (which NOTIFYs grokflow_capacity: the master claims again). */
+export async function releaseJobSlots(db: Executor, jobId: number): Promise<void> {
+  await db.execute(sql`DELETE FROM account_leases WHERE job_id = ${jobId}`);
 }
 
 async function failOpenItems(db: Executor, jobId: number, error: string): Promise<void> {

@@ -8,7 +8,7 @@ import { apiAccountProblem, budgetOf, budgetRefusal, jobEstimate } from '../acco
 import type { SlaveDeps } from './deps';
 import { assertOwnDatabase, type JobRef } from './guard';
 import { missingFiles, type JobPlan } from '../plan';
-import { failJobAndOpenItems, isFinal, jobPlan, loadItems, loadJob, setItem } from './jobs';
+import { failJobAndOpenItems, isFinal, jobPlan, loadItems, loadJob, releaseJobSlots, setItem } from './jobs';
 
 export type { JobPlan };
 
@@ -87,6 +87,8 @@ export function lifecycleActivities({ db, config, logger }: SlaveDeps) {
         set: { result, errorMessage: ok ? null : message, progressMessage: message },
         detail: { counts },
       });
+      // Ended (by this call or another): the job's slots are free for the next job.
+      await releaseJobSlots(db, jobId);
       if (!moved.moved) {
         // Someone ended it first (terminate, reconciler): report what it is, change nothing.
         const current = await loadJob(db, jobId);
