@@ -1,10 +1,9 @@
 import { Context } from '@temporalio/activity';
 import { sql } from 'drizzle-orm';
 import { databaseIdentity } from '../../shared/db/instance';
-import { startJobCallback } from '../../shared/jobCallback';
-import { transitionJob } from '../../shared/jobs/transition';
+import { endJob } from '../../shared/jobs/endJob';
 import { parsePayload, PayloadError } from '../../shared/payloads';
-import { jobType as registryEntry, jobWorkflowId, jobWorkflowIdParts } from '../../shared/registry';
+import { jobType as registryEntry, jobWorkflowIdParts } from '../../shared/registry';
 import { capacityOf, lockAccounts, readFacts, refusalEndsInMs, textArray, type AccountFacts } from '../../slave/accounts/capacity';
 import { reservationHolder } from '../../shared/jobs/reservation';
 import { expirePending } from './deadline';
@@ -102,11 +101,8 @@ async function claimGroup(
       } catch (err) {
         if (!(err instanceof PayloadError)) throw err;
         // Never dispatched: the job ends here, the rest of the claim goes on.
-        await transitionJob(tx, row.id, 'ERROR', {
-          from: 'PENDING',
-          set: { errorMessage: err.message },
-          detail: { by: 'master', reason: 'invalid payload' },
-        });
+        // endJob writes its callback's outbox row in this transaction.
+        await endJob(tx, row.id, { status: 'ERROR', from: 'PENDING', message: err.message, detail: { by: 'master', reason: 'invalid payload' } });
         rejected.push({ jobId: row.id, payload: row.payload });
         log.child({ jobId: row.id }).warn({ error: err.message }, 'invalid payload: job moved to ERROR');
         continue;
@@ -145,10 +141,6 @@ async function claimGroup(
     return { moved: claimed, waitMs: nextFreeMs((await readFacts(tx, names)).filter((f) => !pausedPools.has(f.pool))) };
   });
 
-  for (const r of rejected) {
-    const workflowId = jobWorkflowId(input.jobType, r.jobId, deps.workflowIdPrefix);
-    await startJobCallback(deps.client, { jobId: r.jobId, type: input.jobType, workflowId, instance, payload: r.payload }, log.child({ jobId: r.jobId }));
-  }
   const jobs: DispatchJob[] = result.moved.map((m) => ({
     jobId: m.id,
     workflowId: m.workflow_id,

@@ -1,8 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { databaseIdentity } from '../../shared/db/instance';
-import { startJobCallback } from '../../shared/jobCallback';
-import { transitionJob } from '../../shared/jobs/transition';
-import { jobWorkflowId, type JobTypeName } from '../../shared/registry';
+import { endJob } from '../../shared/jobs/endJob';
+import type { JobTypeName } from '../../shared/registry';
 import { activityLogger } from './claim';
 import type { MasterDeps } from './types';
 
@@ -17,7 +15,7 @@ const PAGE = 200;
  */
 export async function expirePending(deps: MasterDeps, jobType: JobTypeName): Promise<number> {
   const { rows } = await deps.db.execute<{ id: string; payload: unknown; deadline: string; minutes: string | null }>(sql`
-    SELECT id, payload, payload->>'deadlineMinutes' AS minutes,
+    SELECT id, payload->>'deadlineMinutes' AS minutes,
            created_at + CASE WHEN jsonb_typeof(payload->'deadlineMinutes') = 'number'
                              THEN (payload->>'deadlineMinutes')::numeric * interval '1 minute'
                              ELSE ${deps.config.JOB_DEADLINE_MS}::numeric * interval '1 millisecond' END AS deadline
@@ -29,22 +27,16 @@ export async function expirePending(deps: MasterDeps, jobType: JobTypeName): Pro
      ORDER BY created_at LIMIT ${PAGE}`);
   if (rows.length === 0) return 0;
   const log = activityLogger(deps, jobType);
-  const instance = await databaseIdentity(deps.db);
   let ended = 0;
   for (const row of rows) {
     const jobId = Number(row.id);
     const rule = row.minutes !== null ? `deadlineMinutes ${row.minutes}` : `JOB_DEADLINE_MS ${deps.config.JOB_DEADLINE_MS}`;
     const message = `no account could take the job before its deadline ${new Date(row.deadline).toISOString()} (${rule})`;
-    const moved = await transitionJob(deps.db, jobId, 'ERROR', {
-      from: 'PENDING',
-      set: { errorMessage: message },
-      detail: { by: 'master', reason: 'deadline passed while PENDING' },
-    });
+    // endJob: the guarded move, and the callback's outbox row, in one transaction.
+    const moved = await endJob(deps.db, jobId, { status: 'ERROR', from: 'PENDING', message, detail: { by: 'master', reason: 'deadline passed while PENDING' } });
     if (!moved.moved) continue;
     ended++;
-    const jobLog = log.child({ jobId });
-    jobLog.warn(message);
-    await startJobCallback(deps.client, { jobId, type: jobType, workflowId: jobWorkflowId(jobType, jobId, deps.workflowIdPrefix), instance, payload: row.payload }, jobLog);
+    log.child({ jobId }).warn(message);
   }
   return ended;
 }
