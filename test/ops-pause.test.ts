@@ -78,7 +78,7 @@ describe('pause and resume with a running master', () => {
     assert.match(description.state.note ?? '', /paused by grokflow: type paused by cli:.* quota \(grokflow resume --type GROK_IMAGE_GENERATION\)/);
 
     const held = await insert(IMAGE, { prompt: 'an icon' });
-    const claim = createClaim({ db: f.t.db, client: f.env.client, logger, reconcileGraceMs: 2000 });
+    const claim = createClaim({ db: f.t.db, client: f.env.client, logger, reconcileGraceMs: 2000, config });
     assert.deepEqual((await claim({ jobType: IMAGE, limit: 10 })).jobs, []);
     assert.equal((await row(held)).status, 'PENDING');
 

@@ -1,3 +1,4 @@
+import { waitingReasons } from '../shared/jobs/waiting';
 import { formatUsd } from '../backends/api/cost';
 import { asc, desc, eq } from 'drizzle-orm';
 import { jobDeliveries, jobEvents, jobItems, jobs, type Job } from '../shared/db/schema';
@@ -25,7 +26,9 @@ export async function listJobs(ctx: CliContext, o: JobFilter & { limit: string; 
   if (!Number.isInteger(limit) || limit < 1) throw new CliError('--limit must be a positive whole number', ExitCode.Usage);
   const rows = await ctx.db.select().from(jobs).where(jobFilterSql(o)).orderBy(desc(jobs.id)).limit(limit);
   const pauses = await listPauses(ctx.db);
-  if (o.json) return out(json(rows.map((j) => ({ ...j, summary: jobSummary(j) }))));
+  // What each PENDING job waits for, worked out now (src/shared/jobs/waiting.ts).
+  const waiting = await waitingReasons(ctx.db, ctx.config, rows);
+  if (o.json) return out(json(rows.map((j) => ({ ...j, summary: jobSummary(j), ...(waiting.has(j.id) ? { waiting: waiting.get(j.id) } : {}) }))));
   // Paused scopes first: a PENDING job below may be waiting for a resume, not for capacity.
   const paused = pausedLine(pauses);
   if (paused) out(paused);
@@ -33,7 +36,7 @@ export async function listJobs(ctx: CliContext, o: JobFilter & { limit: string; 
     ['id', 'type', 'status', 'progress', 'account', 'created', 'took', 'n', 'backend', 'prompt', 'message'],
     rows.map((j) => {
       const s = jobSummary(j);
-      return [j.id, j.type, j.status, `${j.progress}%`, j.account, ago(j.createdAt), duration(j.durationMs), s.count, s.backend, truncate(s.prompt, 40), truncate(j.errorMessage ?? j.progressMessage, 50)];
+      return [j.id, j.type, j.status, `${j.progress}%`, j.account, ago(j.createdAt), duration(j.durationMs), s.count, s.backend, truncate(s.prompt, 40), truncate(j.errorMessage ?? waiting.get(j.id) ?? j.progressMessage, 50)];
     }),
   ));
 }
@@ -43,7 +46,8 @@ export async function showJob(ctx: CliContext, id: string, o: { json?: boolean }
   const items = await ctx.db.select().from(jobItems).where(eq(jobItems.jobId, job.id)).orderBy(asc(jobItems.index));
   const events = await ctx.db.select().from(jobEvents).where(eq(jobEvents.jobId, job.id)).orderBy(asc(jobEvents.id));
   const deliveries = await ctx.db.select().from(jobDeliveries).where(eq(jobDeliveries.jobId, job.id)).orderBy(asc(jobDeliveries.id));
-  if (o.json) return out(json({ job, items, events, deliveries }));
+  const waiting = (await waitingReasons(ctx.db, ctx.config, [job])).get(job.id);
+  if (o.json) return out(json({ job: waiting ? { ...job, waiting } : job, items, events, deliveries }));
   const lines = [
     `job ${job.id}  ${job.type}  ${job.status}  ${job.progress}%`,
     `workflow   ${job.workflowId ?? '-'}${job.runId ? ` (run ${job.runId})` : ''}`,
@@ -54,6 +58,7 @@ export async function showJob(ctx: CliContext, id: string, o: { json?: boolean }
     `started    ${job.startedAt?.toISOString() ?? '-'}`,
     `ended      ${job.completedAt?.toISOString() ?? '-'}${job.durationMs !== null ? ` (${duration(job.durationMs)})` : ''}`,
     ...(job.retryOf ? [`retry of   job ${job.retryOf}`] : []),
+    ...(waiting ? [`waiting    ${waiting.replace(/^waiting: /, '')}`] : []),
     ...(job.progressMessage ? [`progress   ${job.progressMessage}`] : []),
     ...(job.errorMessage ? [`error      ${job.errorMessage}`] : []),
     `payload    ${JSON.stringify(job.payload)}`,

@@ -24,9 +24,10 @@ export interface JobListener {
 
 /**
  * LISTEN job_events and grokflow_capacity on a dedicated connection (a pool would hand it
- * back and lose the LISTEN). A PENDING notification wakes that type's scheduler, debounced:
- * a burst of inserts costs one wake per window. A capacity notification (a resume, a freed
- * lease) wakes every type. When Postgres drops the connection it reconnects with backoff. Every connect, the first included, wakes every type once, for whatever was
+ * back and lose the LISTEN). A PENDING notification wakes that type's scheduler, a capacity
+ * notification every type's, debounced: a burst of
+ * inserts costs one wake per window. When Postgres drops the connection it reconnects with
+ * backoff. Every connect, the first included, wakes every type once, for whatever was
  * inserted while nobody listened.
  */
 export function startListener(options: ListenerOptions): JobListener {
@@ -65,7 +66,8 @@ export function startListener(options: ListenerOptions): JobListener {
     c.on('error', onLost);
     c.on('end', () => onLost());
     c.on('notification', (msg) => {
-      // Capacity came back (a resume, a freed lease): any type may have a job to claim now.
+      // Capacity may have come back (a lease deleted, an account added or improved, a
+      // resume): every type claims again; the claim decides what can start.
       if (msg.channel === CAPACITY_CHANNEL) {
         for (const type of options.types) schedule(type);
         return;
@@ -92,7 +94,7 @@ export function startListener(options: ListenerOptions): JobListener {
       return;
     }
     client = c;
-    log.info({ channel: JOB_EVENTS_CHANNEL }, 'listening');
+    log.info({ channels: [JOB_EVENTS_CHANNEL, CAPACITY_CHANNEL] }, 'listening');
     markReady();
     // Anything inserted while we were not listening (before start-up, or while the connection
     // was down): one wake per type, so such jobs wait for no cron tick.

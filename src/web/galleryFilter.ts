@@ -4,7 +4,7 @@ import { resolveType } from '../cli/jobInput';
 import { JOB_STATUSES, type JobStatus } from '../shared/db/schema';
 import { DEFAULT_POOL } from '../shared/jobs/account';
 
-// The gallery's and the dashboard's filter, written as SQL over `jobs j` (and `job_items i`
+// The gallery's and the dashboard's filter, written as SQL over `jobs` (and `job_items i`
 // for the account an item ran on). Kept to this one function so that the jobs list's shared
 // filter (helper ops) can replace it without touching the pages.
 
@@ -29,7 +29,7 @@ function day(value: string, name: string): string {
 }
 
 /**
- * The conditions a filter sets, over `jobs j`; with `items`, the account also matches the
+ * The conditions a filter sets, over `jobs`; with `items`, the account also matches the
  * account an item ran on (a pool job's items choose theirs). Bad values name the field.
  */
 export function filterConditions(f: JobFilter, o: { items?: boolean } = {}): SQL[] {
@@ -37,13 +37,13 @@ export function filterConditions(f: JobFilter, o: { items?: boolean } = {}): SQL
   if (f.status) {
     const status = f.status.toUpperCase() as JobStatus;
     if (!JOB_STATUSES.includes(status)) throw new CliError(`status must be one of ${JOB_STATUSES.join(', ')}`, ExitCode.Usage);
-    out.push(sql`j.status = ${status}`);
+    out.push(sql`jobs.status = ${status}`);
   }
-  if (f.type) out.push(sql`j.type = ${resolveType(f.type)}`);
-  if (f.account) out.push(o.items ? sql`coalesce(i.account, j.account) = ${f.account}` : sql`j.account = ${f.account}`);
-  if (f.pool) out.push(sql`coalesce(j.payload->>'pool', ${DEFAULT_POOL}) = ${f.pool}`);
-  if (f.since) out.push(sql`j.created_at >= (${day(f.since, 'since')}::date)::timestamp AT TIME ZONE 'UTC'`);
-  if (f.until) out.push(sql`j.created_at < (${day(f.until, 'until')}::date + 1)::timestamp AT TIME ZONE 'UTC'`);
+  if (f.type) out.push(sql`jobs.type = ${resolveType(f.type)}`);
+  if (f.account) out.push(o.items ? sql`coalesce(i.account, jobs.account) = ${f.account}` : sql`jobs.account = ${f.account}`);
+  if (f.pool) out.push(sql`coalesce(jobs.payload->>'pool', ${DEFAULT_POOL}) = ${f.pool}`);
+  if (f.since) out.push(sql`jobs.created_at >= (${day(f.since, 'since')}::date)::timestamp AT TIME ZONE 'UTC'`);
+  if (f.until) out.push(sql`jobs.created_at < (${day(f.until, 'until')}::date + 1)::timestamp AT TIME ZONE 'UTC'`);
   return out;
 }
 

@@ -38,10 +38,10 @@ const IMAGE = /\.(jpe?g|png|webp|gif)$/i;
 async function tiles(db: Db, q: GalleryQuery): Promise<Tile[]> {
   const before = q.before && /^\d+$/.test(q.before) ? sql`AND i.id < ${Number(q.before)}` : sql``;
   const { rows } = await db.execute<Record<string, unknown>>(sql`
-    SELECT i.id AS item_id, j.id AS job_id, i.index, j.type, i.prompt, i.file_path,
-           coalesce(i.account, j.account) AS account, i.duration AS length,
-           i.cost_ticks, j.duration_ms
-      FROM job_items i JOIN jobs j ON j.id = i.job_id
+    SELECT i.id AS item_id, jobs.id AS job_id, i.index, jobs.type, i.prompt, i.file_path,
+           coalesce(i.account, jobs.account) AS account, i.duration AS length,
+           i.cost_ticks, jobs.duration_ms
+      FROM job_items i JOIN jobs ON jobs.id = i.job_id
      WHERE i.status = 'COMPLETED' AND i.file_path IS NOT NULL AND ${filterWhere(q, { items: true })} ${before}
      ORDER BY i.id DESC
      LIMIT ${GALLERY_PAGE_SIZE}`);

@@ -50,6 +50,9 @@ export const jobs = pgTable(
     index('jobs_claim_idx').on(t.status, t.type, t.priority.desc(), t.createdAt),
     // The reconciler scans the few jobs that are in flight. Written out as the same text as
     // migration 0000 (status IN ('INQUEUE', 'PROGRESS')), so drizzle-kit sees no change.
+    // Serves the capacity claim (migration 0009): PENDING jobs per want (the payload keys
+    // accountWant reads), in claim order.
+    index('jobs_pending_want_idx').on(t.type, sql`(payload->>'account')`, sql`(payload->>'pool')`, sql`(payload->>'backend')`, t.priority.desc(), t.createdAt, t.id).where(sql`status = 'PENDING'`),
     index('jobs_in_flight_idx').on(t.status, t.updatedAt).where(sql.raw(`status IN (${IN_FLIGHT_STATUSES.map((s) => `'${s}'`).join(', ')})`)),
     // Migration 0013: search by prompt (a trigram index on PROMPT_TEXT, src/cli/jobFilter.ts),
     // a job's retries, imports' keys, and the date filter.
@@ -179,10 +182,13 @@ export const accountLeases = pgTable(
     itemIndex: integer('item_index'),
     acquiredAt: timestamp('acquired_at', { withTimezone: true }).notNull().defaultNow(),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    /** A reservation the claim made that no item used yet (migration 0009): its first item skips the gap. */
+    unused: boolean('unused').notNull().default(false),
   },
   (t) => [
     primaryKey({ columns: [t.account, t.holder] }),
     index('account_leases_expiry_idx').on(t.account, t.expiresAt),
+    index('account_leases_job_idx').on(t.jobId),
   ],
 );
 
@@ -203,6 +209,25 @@ export const jobPauses = pgTable(
     primaryKey({ columns: [t.scope, t.name] }),
     check('job_pauses_scope_check', sql`${t.scope} IN ('type', 'pool')`),
   ],
+);
+
+/**
+ * The callback outbox: one row per ended job with a callbackUrl, written by endJob in the
+ * transaction that ends it (the job id is the key: at most one row a job). The master's
+ * delivery loop (src/master/callbackOutbox.ts) starts its delivery workflow and stamps
+ * `started_at`; a failed start is kept in `error` and tried again by the next sweep.
+ */
+export const jobCallbacks = pgTable(
+  'job_callbacks',
+  {
+    jobId: bigint('job_id', { mode: 'number' }).primaryKey().references(() => jobs.id, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    /** The delivery workflow's id, derived from the job (`callback(<job workflow id>)`). */
+    workflowId: text('workflow_id'),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    error: text('error'),
+  },
+  (t) => [index('job_callbacks_waiting_idx').on(t.jobId).where(sql`${t.startedAt} IS NULL`)],
 );
 
 /**
@@ -240,3 +265,4 @@ export type Account = typeof accounts.$inferSelect;
 export type JobDelivery = typeof jobDeliveries.$inferSelect;
 export type AccountLease = typeof accountLeases.$inferSelect;
 export type JobPause = typeof jobPauses.$inferSelect;
+export type JobCallback = typeof jobCallbacks.$inferSelect;

@@ -11,13 +11,6 @@ export const JOB_EVENTS_CHANNEL = 'job_events';
 /** The statement that subscribes a (dedicated) connection to the channel. */
 export const LISTEN_JOB_EVENTS = `LISTEN ${JOB_EVENTS_CHANNEL}`;
 
-/**
- * Capacity may have come back (migration 0007's grokflow_notify_capacity(): a pause deleted,
- * a lease released): the master's listener wakes every type's scheduler to claim again.
- */
-export const CAPACITY_CHANNEL = 'grokflow_capacity';
-export const LISTEN_CAPACITY = `LISTEN ${CAPACITY_CHANNEL}`;
-
 export interface JobNotification {
   id: number;
   type: string;
@@ -44,3 +37,15 @@ export function jobNotificationOf(msg: { channel: string; payload?: string }): J
     return undefined;
   }
 }
+
+/**
+ * Capacity may have come back (migrations 0007 and 0009: a lease deleted, an account added
+ * or improved, a pause lifted): the master's listener claims again for every type it serves.
+ * The payload says which table; the listener needs no more.
+ */
+export const CAPACITY_CHANNEL = 'grokflow_capacity';
+
+export const LISTEN_CAPACITY = `LISTEN ${CAPACITY_CHANNEL}`;
+
+/** The statement that says "capacity may have come back" from code (what no trigger sees: a new saved session). */
+export const NOTIFY_CAPACITY = `SELECT pg_notify('${CAPACITY_CHANNEL}', '{"table":"code"}')`;

@@ -1,22 +1,13 @@
-import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { jobPauses, type JobPause } from '../db/schema';
 
 // A paused job type or pool (issue 25): a row of job_pauses (migration 0007). The master's
-// claim skips PENDING jobs it covers (notPausedSql); running jobs finish. Resuming deletes
+// claim skips PENDING jobs it covers (src/master/activities/pauses.ts); running jobs finish. Resuming deletes
 // the row, whose trigger NOTIFYs grokflow_capacity: the master's listener claims at once.
 
 export type PauseScope = 'type' | 'pool';
 export const PAUSE_SCOPES: readonly PauseScope[] = ['type', 'pool'];
-
-/**
- * The claim's condition: the job's type is not paused and neither is its pool. `jobsTable`
- * names the jobs row in the statement; `pool` is the job's pool as SQL (src/cli/jobFilter.ts
- * jobPoolSql).
- */
-export function notPausedSql(jobsTable: string, pool: SQL): SQL {
-  return sql`NOT EXISTS (SELECT 1 FROM job_pauses p WHERE (p.scope = 'type' AND p.name = ${sql.raw(`${jobsTable}.type`)}) OR (p.scope = 'pool' AND p.name = ${pool}))`;
-}
 
 export async function listPauses(db: Db): Promise<JobPause[]> {
   return db.select().from(jobPauses).orderBy(asc(jobPauses.scope), asc(jobPauses.name));
