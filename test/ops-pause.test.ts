@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { eq } from 'drizzle-orm';
 import { createClaim } from '../src/master/activities/claim';
@@ -36,9 +39,19 @@ describe('pause and resume with a running master', () => {
     return j.status === 'INQUEUE' ? j : undefined;
   }, 60_000, 20);
 
+  let accountsDir: string;
+
   before(async () => {
     f = await startDbAndTemporal();
-    env = { DATABASE_URL: f.t.url, TEMPORAL_ADDRESS: f.env.address, SCHEDULER_CRON: '0 0 1 1 *', NOTIFY_DEBOUNCE_MS: '10', LOG_LEVEL: 'warn', LOG_PRETTY: 'false', METRICS_PORT: '0' };
+    // The claim takes a job only when an account of its pool can take it now: one logged-in
+    // account (a saved session; the master reads its name) in each pool used here, room for all.
+    // A GROK_BASE_URL of Grok's own (no simulator) is what makes ACCOUNTS_DIR the sessions' folder.
+    accountsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'grokflow-pause-accounts-'));
+    for (const [name, pool] of [['acct-default', 'default'], ['acct-p1', 'p1']] as const) {
+      fs.writeFileSync(path.join(accountsDir, `${name}.json`), '{}', { mode: 0o600 });
+      await f.t.pool.query('INSERT INTO accounts (name, pool, concurrency, min_gap_ms) VALUES ($1, $2, 20, 0)', [name, pool]);
+    }
+    env = { DATABASE_URL: f.t.url, TEMPORAL_ADDRESS: f.env.address, ACCOUNTS_DIR: accountsDir, GROK_BASE_URL: 'http://127.0.0.1:9', SCHEDULER_CRON: '0 0 1 1 *', NOTIFY_DEBOUNCE_MS: '10', LOG_LEVEL: 'warn', LOG_PRETTY: 'false', METRICS_PORT: '0' };
     config = loadConfig(env);
     let ready!: () => void;
     const up = new Promise<void>((r) => (ready = r));
@@ -49,6 +62,7 @@ describe('pause and resume with a running master', () => {
     stop.abort();
     await master?.catch(() => undefined);
     await f?.stop();
+    if (accountsDir) fs.rmSync(accountsDir, { recursive: true, force: true });
   });
 
   test('a paused pool\'s job stays PENDING while a later job of another pool is claimed; resume claims it without the cron', async () => {
@@ -56,7 +70,7 @@ describe('pause and resume with a running master', () => {
     assert.equal(paused.code, 0, show(paused));
     const held = await insert(VIDEO, { prompt: 'held back', pool: 'p1' });
     const other = await insert(VIDEO, { prompt: 'goes ahead' });
-    // The claim that took `other` ran after `held` was inserted and takes the oldest first:
+    // The claim that took `other` ran after `held` was inserted, and p1's account had room:
     // only the pause kept `held` out of it.
     await queued(other);
     assert.equal((await row(held)).status, 'PENDING');
