@@ -46,6 +46,8 @@ export interface JobPlan {
   item?: ItemPlan;
   /** One line for the Web UI's memo, e.g. `3 × video: "a cat surfing"`. */
   summary: string;
+  /** SLAVE_HISTORY_EVENTS: past this many history events the workflow continues as new. Absent in older histories. */
+  historyEvents?: number;
 }
 
 export interface ReadJob {
@@ -55,7 +57,7 @@ export interface ReadJob {
   minSuccessful: number;
 }
 
-export type PlanConfig = Pick<Config, 'ITEM_CONCURRENCY' | 'JOB_DEADLINE_MS' | 'GROK_BACKEND' | 'XAI_ACCOUNT'>;
+export type PlanConfig = Pick<Config, 'ITEM_CONCURRENCY' | 'JOB_DEADLINE_MS' | 'GROK_BACKEND' | 'XAI_ACCOUNT'> & Partial<Pick<Config, 'SLAVE_HISTORY_EVENTS'>>;
 
 /** Reads a job's row into its plan; a bad payload throws a PayloadError naming the field. */
 export function readJob(job: Pick<Job, 'type' | 'payload' | 'createdAt'>, config: PlanConfig): ReadJob {
@@ -82,6 +84,7 @@ export function readJob(job: Pick<Job, 'type' | 'payload' | 'createdAt'>, config
     deadlineAt: jobDeadlineAt(job.createdAt, payload, config),
     item,
     summary: `${items.length} × ${type.itemKind}: "${prompt.length > 80 ? `${prompt.slice(0, 79)}…` : prompt}"`,
+    ...(config.SLAVE_HISTORY_EVENTS ? { historyEvents: config.SLAVE_HISTORY_EVENTS } : {}),
   };
   return { plan, items, minSuccessful: payload.minSuccessful ?? items.length };
 }
