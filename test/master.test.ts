@@ -14,7 +14,7 @@ import { GrokflowInstanceKey } from '../src/shared/searchAttributeKeys';
 import { jobType, jobWorkflowId } from '../src/shared/registry';
 import type { SlaveWorkflowInput } from '../src/shared/workflowInputs';
 import { createMasterActivities } from '../src/master/activities';
-import { GOOD_VIDEO, IMAGE, silentLogger, startMasterEnv, VIDEO, type MasterEnv } from './fixtures/master-env';
+import { GOOD_VIDEO, IMAGE, MASTER_PAYLOAD_RULES, silentLogger, startMasterEnv, VIDEO, type MasterEnv } from './fixtures/master-env';
 import { SCHEDULER_HISTORIES } from './fixtures/record-scheduler-history';
 import { quietTemporal } from './helpers/temporal';
 
@@ -210,7 +210,7 @@ describe('master scheduler: claim and dispatch', () => {
 
   test('WORKFLOW_ID_PREFIX prefixes the id the claim writes and the scheduler starts', async () => {
     const [job] = await m.insert(IMAGE, [{ prompt: 'prefixed' }]);
-    const claim = createMasterActivities({ db: m.t.db, client: m.client, logger: silentLogger, reconcileGraceMs: 500, workflowIdPrefix: 'deploy-b.' }).claimJobs;
+    const claim = createMasterActivities({ db: m.t.db, client: m.client, logger: silentLogger, reconcileGraceMs: 500, workflowIdPrefix: 'deploy-b.', payloadRules: MASTER_PAYLOAD_RULES }).claimJobs;
     const claimed = await claim({ jobType: IMAGE, limit: 10 });
     assert.deepEqual(claimed.jobs.map((j) => j.workflowId), [`deploy-b.grok_image_generation(${job!.id})`]);
     assert.equal((await m.job(job!.id)).workflowId, `deploy-b.grok_image_generation(${job!.id})`);

@@ -9,6 +9,7 @@ import { JOB_TYPE_NAMES, jobType, type JobTypeEntry, type JobTypeName } from '..
 import { connectClient, connectWorker } from '../shared/temporal';
 import type { SchedulerInput } from '../shared/workflowInputs';
 import { createMasterActivities, defaultReconcileGraceMs } from './activities';
+import { payloadRules, type PayloadRules } from '../shared/payloadRules';
 import { startListener, type JobListener } from './listener';
 import { ensureSchedules, scheduledRuns, schedulerInput } from './schedules';
 import { createWaker, type WakeMode } from './wake';
@@ -30,6 +31,8 @@ export interface MasterWorkerOptions {
   reconcileGraceMs: number;
   /** WORKFLOW_ID_PREFIX (default empty). */
   workflowIdPrefix?: string;
+  /** Where payloads may point (payloadRules.ts): the claim ends a row that breaks them ERROR. */
+  payloadRules: PayloadRules;
   /** Concurrent workflow tasks per worker. */
   maxConcurrentWorkflowTaskExecutions?: number;
 }
@@ -44,6 +47,7 @@ export async function createMasterWorkers(options: MasterWorkerOptions): Promise
     logger: options.logger,
     reconcileGraceMs: options.reconcileGraceMs,
     workflowIdPrefix: options.workflowIdPrefix,
+    payloadRules: options.payloadRules,
   });
   const queues = [...new Set(types.map((t) => jobType(t).masterTaskQueue))];
   return Promise.all(queues.map((taskQueue) => Worker.create({
@@ -114,6 +118,7 @@ export async function runMaster(config: Config, options: RunMasterOptions = {}):
     }
     const workers = await createMasterWorkers({
       connection, client, db, logger, identity, types, reconcileGraceMs, workflowIdPrefix: config.WORKFLOW_ID_PREFIX,
+      payloadRules: payloadRules(config),
     });
     logger.info({ schedules: outcomes, taskQueues: workers.map((w) => w.options.taskQueue) }, 'master starting');
 

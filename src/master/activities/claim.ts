@@ -54,7 +54,7 @@ export function createClaim(deps: MasterDeps) {
       // Written by the UPDATE above from the registry's parts: the same id jobWorkflowId gives.
       const workflowId = row.workflow_id;
       try {
-        parsePayload(entry.payloadSchema, row.payload);
+        parsePayload(entry.payloadSchema, row.payload, deps.payloadRules);
         claimed.push({ jobId, workflowId, instance });
       } catch (err) {
         if (!(err instanceof PayloadError)) throw err;

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from '../../shared/db/client';
 import type { Logger } from '../../shared/logger';
+import type { PayloadRules } from '../../shared/payloadRules';
 import type { JobTypeName } from '../../shared/registry';
 
 /** What the master's activities are bound to: one pool, one Temporal client, one logger. */
@@ -15,6 +16,8 @@ export interface MasterDeps {
   reconcileGraceMs: number;
   /** WORKFLOW_ID_PREFIX: prefixed to every job workflow id (registry.jobWorkflowId). */
   workflowIdPrefix?: string;
+  /** Where a payload may point (imageUrl's Grok, IMAGES_DIR): checked with its schema at claim. */
+  payloadRules: PayloadRules;
 }
 
 /**
