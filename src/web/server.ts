@@ -17,6 +17,10 @@ import { accountsPage } from './accountsPage';
 import { addForm, addJobPage, formToOptions } from './addJobPage';
 import { storeUpload } from './upload';
 import { payloadRules } from '../shared/payloadRules';
+import { CHART_JS_FILE, chartJsDir } from './chartLibrary';
+import { dashboardPage } from './dashboardPage';
+import { galleryPage, type GalleryQuery } from './galleryPage';
+import type { JobFilter as ViewFilter } from './galleryFilter';
 import { csrfUnlessBearer, registerAuth, webToken } from './auth';
 import { registerOriginCheck } from './origin';
 import { webSessions } from './sessions';
@@ -170,6 +174,22 @@ export async function startWeb(config: Config, deps: WebDeps, port = config.WEB_
     }
   });
   app.get('/accounts', async (_req, reply) => send(reply, 'Accounts', await accountsPage(deps.db, config)));
+  app.get<{ Querystring: GalleryQuery }>('/gallery', async (req, reply) => {
+    try {
+      return send(reply, 'Gallery', await galleryPage(deps.db, roots.downloads, req.query));
+    } catch (err) {
+      return fail(reply, err);
+    }
+  });
+  app.get<{ Querystring: ViewFilter }>('/dashboard', async (req, reply) => {
+    try {
+      return send(reply, 'Dashboard', await dashboardPage(deps.db, req.query));
+    } catch (err) {
+      return fail(reply, err);
+    }
+  });
+  // The chart library, from node_modules: the console needs no CDN and works offline.
+  app.get(`/static/vendor/${CHART_JS_FILE}`, async (_req, reply) => reply.header('cache-control', 'public, max-age=86400').sendFile(CHART_JS_FILE, chartJsDir()));
 
   try {
     await app.listen({ host: config.WEB_HOST, port });
