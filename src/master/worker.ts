@@ -9,7 +9,6 @@ import { JOB_TYPE_NAMES, jobType, type JobTypeEntry, type JobTypeName } from '..
 import { connectClient, connectWorker } from '../shared/temporal';
 import type { SchedulerInput } from '../shared/workflowInputs';
 import { createMasterActivities, defaultReconcileGraceMs } from './activities';
-import { payloadRules, type PayloadRules } from '../shared/payloadRules';
 import { startCallbackOutbox, type CallbackOutbox } from './callbackOutbox';
 import { startListener, type JobListener } from './listener';
 import { ensureSchedules, scheduledRuns, schedulerInput } from './schedules';
@@ -33,10 +32,10 @@ export interface MasterWorkerOptions {
   reconcileGraceMs: number;
   /** WORKFLOW_ID_PREFIX (default empty). */
   workflowIdPrefix?: string;
-  /** Where payloads may point (payloadRules.ts): the claim ends a row that breaks them ERROR. */
-  payloadRules: PayloadRules;
   /** Concurrent workflow tasks per worker. */
   maxConcurrentWorkflowTaskExecutions?: number;
+  /** What the capacity claim reads (account limits, saved sessions, the want rule). */
+  config: Config;
 }
 
 /** One Worker per master task queue of the registry (or of `types`), activities bound to db + client. */
@@ -49,7 +48,7 @@ export async function createMasterWorkers(options: MasterWorkerOptions): Promise
     logger: options.logger,
     reconcileGraceMs: options.reconcileGraceMs,
     workflowIdPrefix: options.workflowIdPrefix,
-    payloadRules: options.payloadRules,
+    config: options.config,
   });
   const queues = [...new Set(types.map((t) => jobType(t).masterTaskQueue))];
   return Promise.all(queues.map((taskQueue) => Worker.create({
@@ -122,8 +121,7 @@ export async function runMaster(config: Config, options: RunMasterOptions = {}):
         'RECONCILE_GRACE_MS is not shorter than the SCHEDULER_CRON period: an orphaned job waits more than two ticks');
     }
     const workers = await createMasterWorkers({
-      connection, client, db, logger, identity, types, reconcileGraceMs, workflowIdPrefix: config.WORKFLOW_ID_PREFIX,
-      payloadRules: payloadRules(config),
+      connection, client, db, logger, identity, types, reconcileGraceMs, workflowIdPrefix: config.WORKFLOW_ID_PREFIX, config,
     });
     logger.info({ schedules: outcomes, taskQueues: workers.map((w) => w.options.taskQueue) }, 'master starting');
 

@@ -47,6 +47,8 @@ export interface JobPlan {
   item?: ItemPlan;
   /** One line for the Web UI's memo, e.g. `3 × video: "a cat surfing"`. */
   summary: string;
+  /** SLAVE_HISTORY_EVENTS: past this many history events the workflow continues as new. Absent in older histories. */
+  historyEvents?: number;
 }
 
 export interface ReadJob {
@@ -56,7 +58,7 @@ export interface ReadJob {
   minSuccessful: number;
 }
 
-export type PlanConfig = Pick<Config, 'ITEM_CONCURRENCY' | 'JOB_DEADLINE_MS' | 'GROK_BACKEND' | 'XAI_ACCOUNT'> & PayloadRulesConfig;
+export type PlanConfig = Pick<Config, 'ITEM_CONCURRENCY' | 'JOB_DEADLINE_MS' | 'GROK_BACKEND' | 'XAI_ACCOUNT'> & Partial<Pick<Config, 'SLAVE_HISTORY_EVENTS'>> & PayloadRulesConfig;
 
 /** Reads a job's row into its plan; a bad payload throws a PayloadError naming the field. */
 export function readJob(job: Pick<Job, 'type' | 'payload' | 'createdAt'>, config: PlanConfig): ReadJob {
@@ -85,11 +87,12 @@ export function readJob(job: Pick<Job, 'type' | 'payload' | 'createdAt'>, config
     deadlineAt: jobDeadlineAt(job.createdAt, payload, config),
     item,
     summary: `${items.length} × ${type.itemKind}: "${prompt.length > 80 ? `${prompt.slice(0, 79)}…` : prompt}"`,
+    ...(config.SLAVE_HISTORY_EVENTS ? { historyEvents: config.SLAVE_HISTORY_EVENTS } : {}),
   };
   return { plan, items, minSuccessful: payload.minSuccessful ?? items.length };
 }
 
-/** The plan's local files that are missing or outside IMAGES_DIR (checked when the job starts, before any browser opens). */
+/** The plan's local files that are missing (checked when the job starts, before any browser opens). */
 export function missingFiles(plan: JobPlan, config: PayloadRulesConfig): PayloadError | undefined {
   const imagePath = plan.item?.video?.imagePath;
   const problem = imagePath ? imageFileProblem(imagePath, payloadRules(config).imagesDir) : undefined;
