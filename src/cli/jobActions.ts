@@ -3,6 +3,7 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../shared/db/client';
 import { jobEvents, jobs, type Job } from '../shared/db/schema';
 import { jobAccount, type AccountConfig } from '../shared/jobs/account';
+import { payloadRules, type PayloadRulesConfig } from '../shared/payloadRules';
 import { isFinalStatus } from '../shared/jobs/statuses';
 import { endJob } from '../shared/jobs/endJob';
 import { jobWorkflowId } from '../shared/registry';
@@ -24,17 +25,17 @@ export async function findJob(db: Db, idText: string): Promise<Job> {
   return job;
 }
 
-/** A new job's row from add options, its payload validated by the job type's schema first. */
-export function newJobValues(config: AccountConfig, o: AddOptions & { priority?: string }): typeof jobs.$inferInsert & { payload: Record<string, unknown> } {
+/** A new job's row from add options, its payload validated by the job type's schema (and the deployment's rules) first. */
+export function newJobValues(config: AccountConfig & PayloadRulesConfig, o: AddOptions & { priority?: string }): typeof jobs.$inferInsert & { payload: Record<string, unknown> } {
   const type = resolveType(o.type);
-  const payload = buildPayload(type, o);
+  const payload = buildPayload(type, o, payloadRules(config));
   const priority = o.priority === undefined ? 0 : Number(o.priority);
   if (!Number.isInteger(priority)) throw new CliError(`--priority must be a whole number, got "${o.priority}"`, ExitCode.Usage);
   return { type, payload, priority, account: jobAccount(payload, config) };
 }
 
 /** A PENDING job from add options, validated by the job type's schema first. */
-export async function createJob(db: Db, config: AccountConfig, o: AddOptions & { priority?: string }): Promise<Job> {
+export async function createJob(db: Db, config: AccountConfig & PayloadRulesConfig, o: AddOptions & { priority?: string }): Promise<Job> {
   const [job] = await db.insert(jobs).values(newJobValues(config, o)).returning();
   return job!;
 }

@@ -3,6 +3,7 @@ import { inArray, sql } from 'drizzle-orm';
 import type { Db } from '../shared/db/client';
 import { jobs } from '../shared/db/schema';
 import type { AccountConfig } from '../shared/jobs/account';
+import type { PayloadRulesConfig } from '../shared/payloadRules';
 import { CliError, ExitCode } from './context';
 import { newJobValues } from './jobActions';
 
@@ -100,7 +101,7 @@ function payloadOf(fields: Record<string, unknown>, csv: boolean): Record<string
 }
 
 /** Validates every row (nothing is written) and finds the keys imported before. */
-export async function planImport(db: Db, config: AccountConfig, rows: ImportRow[], o: { format: ImportFormat; type?: string }): Promise<ImportPlan> {
+export async function planImport(db: Db, config: AccountConfig & PayloadRulesConfig, rows: ImportRow[], o: { format: ImportFormat; type?: string }): Promise<ImportPlan> {
   const plan: ImportPlan = { rows: rows.length, valid: [], already: [], invalid: [] };
   const keyLines = new Map<string, number>();
   for (const row of rows) {
@@ -146,7 +147,7 @@ export function issuesText(issues: ImportIssue[]): string {
  * row nothing is added unless `skipInvalid`. A key imported before (or by an import running
  * at the same moment: the unique index decides) adds nothing.
  */
-export async function importJobs(db: Db, config: AccountConfig, content: string, o: { fileName: string; type?: string; dryRun?: boolean; skipInvalid?: boolean }): Promise<ImportResult> {
+export async function importJobs(db: Db, config: AccountConfig & PayloadRulesConfig, content: string, o: { fileName: string; type?: string; dryRun?: boolean; skipInvalid?: boolean }): Promise<ImportResult> {
   const format = formatOf(o.fileName, content);
   const rows = readRows(content, format);
   if (!rows.length) throw new CliError(`${o.fileName}: no rows to import`, ExitCode.Usage);
