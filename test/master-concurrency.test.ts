@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { and, eq, inArray } from 'drizzle-orm';
 import { loadConfig } from '../src/shared/config';
+import { masterAccountsEnv } from './helpers/masterAccounts';
 import { jobEvents, jobs } from '../src/shared/db/schema';
 import { JOB_TYPE_NAMES, jobType, jobWorkflowId } from '../src/shared/registry';
 import { ensureSchedules, runMaster, scheduleId, wakeWorkflowId } from '../src/master/worker';
@@ -18,12 +19,14 @@ describe('two masters at once, the NOTIFY listener, schedules', () => {
   let m: MasterEnv;
   const abort = new AbortController();
   let masters: Promise<void>[] = [];
+  // Room to claim for masters with no slave (the capacity claim).
+  const accounts = masterAccountsEnv();
 
   before(async () => {
     m = await startMasterEnv({ runWorkers: false });
     const config = loadConfig({
       DATABASE_URL: m.t.url, TEMPORAL_ADDRESS: m.env.address, NOTIFY_DEBOUNCE_MS: '20', LOG_LEVEL: 'silent',
-      SCHEDULER_CRON: QUIET_CRON,
+      SCHEDULER_CRON: QUIET_CRON, ...accounts.env,
     });
     const readies: Promise<void>[] = [];
     // Two masters started at the same moment: both ensure the schedules, both run workers
@@ -40,6 +43,7 @@ describe('two masters at once, the NOTIFY listener, schedules', () => {
     abort.abort();
     const stopped = await Promise.allSettled(masters);
     await m?.close();
+    accounts.cleanup();
     for (const s of stopped) if (s.status === 'rejected') throw s.reason;
   });
 
@@ -83,7 +87,7 @@ describe('two masters at once, the NOTIFY listener, schedules', () => {
     let up!: () => void;
     const ready = new Promise<void>((r) => { up = r; });
     const third = runMaster(loadConfig({
-      DATABASE_URL: m.t.url, TEMPORAL_ADDRESS: m.env.address, LOG_LEVEL: 'silent', SCHEDULER_CRON: QUIET_CRON,
+      DATABASE_URL: m.t.url, TEMPORAL_ADDRESS: m.env.address, LOG_LEVEL: 'silent', SCHEDULER_CRON: QUIET_CRON, ...accounts.env,
     }), { signal: restart.signal, logger: silentLogger, onReady: up });
     await Promise.race([ready, third]);
     restart.abort();
