@@ -4,6 +4,7 @@ import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { and, eq, inArray } from 'drizzle-orm';
 import { loadConfig } from '../src/shared/config';
 import { masterAccountsEnv } from './helpers/masterAccounts';
+import { CALLBACKS_CHANNEL } from '../src/master/callbackOutbox';
 import { jobEvents, jobs } from '../src/shared/db/schema';
 import { JOB_TYPE_NAMES, jobType, jobWorkflowId } from '../src/shared/registry';
 import { ensureSchedules, runMaster, scheduleId, wakeWorkflowId } from '../src/master/worker';
@@ -171,7 +172,7 @@ describe('two masters at once, the NOTIFY listener, schedules', () => {
 
   test('the listener reconnects after Postgres drops its connection', async () => {
     const killed = await m.t.pool.query(
-      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'`,
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%' AND query NOT ILIKE '%${CALLBACKS_CHANNEL}%'`,
     );
     assert.equal(killed.rowCount, 2, 'both masters listen');
     await new Promise((r) => setTimeout(r, 100));
@@ -180,7 +181,7 @@ describe('two masters at once, the NOTIFY listener, schedules', () => {
     // The cron is quiet: only a listener (its reconnect wake, or the insert's NOTIFY) claims.
     assert.equal((await claimedBy([job!.id])).get(job!.id), wakeWorkflowId(VIDEO));
     await waitFor('both listening again', async () => {
-      const r = await m.t.pool.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'`);
+      const r = await m.t.pool.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%' AND query NOT ILIKE '%${CALLBACKS_CHANNEL}%'`);
       return r.rowCount === 2;
     });
   });
