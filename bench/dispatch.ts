@@ -45,7 +45,8 @@ export async function startMaster(t: TestDatabase, address: string, opts: { list
   for (let i = 0; i < 20; i++) fs.writeFileSync(path.join(accountsDir, `bench-${i}.json`), '{}', { mode: 0o600 });
   const config = loadConfig({
     DATABASE_URL: t.url, TEMPORAL_ADDRESS: address, SCHEDULER_CRON: opts.cron, LOG_LEVEL: 'silent',
-    GROK_BASE_URL: 'http://127.0.0.1:9', ACCOUNTS_DIR: accountsDir, ACCOUNT_CONCURRENCY: '100', ACCOUNT_MIN_GAP_MS: '0',
+    // PAYLOAD's imageUrl is a grok.com post: the claim takes it only for that Grok.
+    GROK_BASE_URL: 'https://grok.com', ACCOUNTS_DIR: accountsDir, ACCOUNT_CONCURRENCY: '100', ACCOUNT_MIN_GAP_MS: '0',
     RESERVATION_TTL_MS: '3600000',
   });
   const abort = new AbortController();

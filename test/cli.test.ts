@@ -46,6 +46,8 @@ describe('grokflow CLI on Postgres alone (no workers)', () => {
     env = {
       DATABASE_URL: t.url,
       ACCOUNTS_DIR: path.join(dir, 'accounts'),
+      // The images a payload may name: this test's folder.
+      IMAGES_DIR: dir,
       // Nothing listens there: a command that needed them would fail, not hang on a real service.
       GROK_BASE_URL: 'http://127.0.0.1:9',
       TEMPORAL_ADDRESS: '127.0.0.1:9',

@@ -70,6 +70,12 @@ export interface GenerationRecord {
   imageIds: string[];
 }
 
+export interface PostVisit {
+  host: string;
+  path: string;
+  at: number;
+}
+
 export interface SessionLogLine {
   user: string;
   generationId: string;
@@ -128,6 +134,11 @@ export interface Simulator {
    * concurrent sessions, not the client's.
    */
   sessionLog: readonly SessionLogLine[];
+  /**
+   * Every request for a post page or its image, in order, with the Host it was asked under:
+   * tests read it to prove a URL was never opened (a foreign imageUrl, issue 22).
+   */
+  postVisits: readonly PostVisit[];
   /** Rate-limits an account for `ms` from now, as if it had used up its allowance. */
   rateLimit(user: string, ms: number): void;
   video(videoId: string): VideoRecord | undefined;

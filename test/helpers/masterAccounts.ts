@@ -12,7 +12,8 @@ export function masterAccountsEnv(sessions = 10): { env: Record<string, string>;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grokflow-master-accounts-'));
   for (let i = 0; i < sessions; i++) fs.writeFileSync(path.join(dir, `master-test-${i}.json`), '{}', { mode: 0o600 });
   return {
-    env: { GROK_BASE_URL: 'http://127.0.0.1:9', ACCOUNTS_DIR: dir, ACCOUNT_CONCURRENCY: '100', ACCOUNT_MIN_GAP_MS: '0' },
+    // The tests' posts are grok.com URLs: the claim takes them only for that Grok (nothing connects to it).
+    env: { GROK_BASE_URL: 'https://grok.com', ACCOUNTS_DIR: dir, ACCOUNT_CONCURRENCY: '100', ACCOUNT_MIN_GAP_MS: '0' },
     cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
 }
