@@ -1,5 +1,8 @@
 import { grokTarget } from '../shared/grokTarget';
-import { runCanary } from '../backends/browser/canary';
+import { runCanary, type CanaryReport } from '../backends/browser/canary';
+import type { Executor } from '../shared/db/client';
+import { recordCanary } from '../slave/accounts/canaryState';
+import { recordGrokQuota } from '../slave/accounts/grokQuota';
 import { DEFAULT_TIMEOUTS } from '../backends/browser/driver';
 import { checkAccountName, CliError, ExitCode, type CliContext } from './context';
 import { json, table } from './format';
@@ -24,10 +27,20 @@ export async function checkAccount(ctx: CliContext, name: string, o: { post?: st
     name,
     { baseUrl: target.baseUrl, postUrl: o.post, actionMs, navigationMs: DEFAULT_TIMEOUTS.navigationMs },
   );
+  // The result on the account row: a failed check holds the account out of its pool until one passes.
+  // A check run with no database at hand (selectors only) still answers; it says it kept nothing.
+  const kept = await recordCheck(ctx.db, name, report).then(() => undefined, (err: unknown) => (err as Error).message);
+  if (kept !== undefined) process.stderr.write(`account ${name}: the check's result was not recorded on the account row (${kept})\n`);
   if (o.json) out(json(report));
   else {
-    out(`account ${name} on ${target.baseUrl}: ${report.loggedIn ? 'logged in' : 'NOT logged in'}`);
+    out(`account ${name} on ${target.baseUrl}: ${report.loggedIn ? 'logged in' : 'NOT logged in'}${report.quota ? `, Grok says ${report.quota.left}${report.quota.total !== undefined ? `/${report.quota.total}` : ''} generations left` : ''}`);
     if (report.rows.length > 0) out(table(['page', 'selector', 'found by', 'ms'], report.rows.map((r) => [r.page, r.selector, r.via ?? r.note ?? 'MISSING', r.ms])));
   }
   if (report.missing.length > 0) throw new CliError(`account ${name}: missing ${report.missing.join('; ')}`, ExitCode.Failure);
+}
+
+/** A check's result and Grok's quota reading on the account row (the scheduled canary records the same). */
+export async function recordCheck(db: Executor, account: string, report: CanaryReport): Promise<void> {
+  await recordCanary(db, account, report.missing.length === 0 ? { ok: true } : { ok: false, error: `missing ${report.missing.join('; ')}` });
+  if (report.quota) await recordGrokQuota(db, account, report.quota);
 }

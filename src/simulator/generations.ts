@@ -64,6 +64,12 @@ export class Generations {
       },
     });
     if (user.cooldownUntil > now) return limited();
+    // The day's quota (quota_info): spent, Grok answers with its rate limit until the day ends.
+    const quota = this.state.quotaInfo(user);
+    if (quota.remainingQueries <= 0) {
+      user.cooldownUntil = now + quota.windowSizeSeconds * 1000;
+      return limited();
+    }
     // Counted per account + kind + clean prompt, not per post: a driver that starts over
     // from text makes a new image post on every try, and the count must still advance.
     const key = `${user.name}|${kind}|${prompt}`;
@@ -77,6 +83,7 @@ export class Generations {
       return limited();
     }
     user.generations++;
+    user.quotaUsed++;
     // moderate=N: the first N tries are moderated; netdrop: only the first try drops.
     if (scenario.moderate !== undefined && attempt > scenario.moderate) scenario.moderate = undefined;
     if (scenario.netdrop && attempt > 1) scenario.netdrop = false;

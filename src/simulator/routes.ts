@@ -154,6 +154,8 @@ async function handleRest(site: Site, req: http.IncomingMessage, res: http.Serve
     const post = state.createPost(user.name, { kind: 'upload', bytes, contentType: req.headers['content-type'] ?? 'application/octet-stream' });
     return json(res, 200, { postId: post.postId, postUrl: `/imagine/post/${post.postId}` });
   }
+  // What the account has left today, as Grok answers a signed-in session.
+  if (p === '/rest/media/imagine/quota_info' && method === 'GET') return json(res, 200, state.quotaInfo(user));
   let m = /^\/rest\/imagine\/generations\/([0-9a-f-]{36})\/stream$/.exec(p);
   if (m && method === 'GET') {
     const g = generations.get(m[1]!);

@@ -19,6 +19,12 @@ export interface SimulatorOptions {
   cooldownMs?: number;
   /** Generations per account before it is rate limited (then it cools down); default unlimited. */
   rateLimitAfter?: number;
+  /**
+   * Generations each account may start per day (UTC), counted by the simulator and answered by
+   * GET /rest/media/imagine/quota_info; past it a start is refused with "Rate limit reached".
+   * Default 1000.
+   */
+  dailyQuota?: number;
   /** Whether the rate-limit message says how long to wait (default true). */
   announceCooldown?: boolean;
   /** How the pages look and talk to the server (variants.ts); default 'classic'. */
@@ -43,6 +49,14 @@ export interface SimulatorOptions {
   users?: SimulatorUser[];
   /** The xAI API stand-in (src/simulator/xai/); its generationMs defaults to this simulator's. */
   xai?: XaiStandInOptions;
+}
+
+/** The simulator's answer to GET /rest/media/imagine/quota_info (Grok's field names). */
+export interface QuotaInfo {
+  remainingQueries: number;
+  totalQueries: number;
+  /** Seconds until the count starts over (the simulator's day ends at midnight UTC). */
+  windowSizeSeconds: number;
 }
 
 export interface GenerationRecord {
@@ -128,6 +142,10 @@ export interface Simulator {
    * concurrent sessions, not the client's.
    */
   sessionLog: readonly SessionLogLine[];
+  /** Sets what an account has left of its daily quota today (quota_info answers it). */
+  setQuotaLeft(user: string, left: number): void;
+  /** What quota_info answers the account now. */
+  quotaInfo(user: string): QuotaInfo;
   /** Rate-limits an account for `ms` from now, as if it had used up its allowance. */
   rateLimit(user: string, ms: number): void;
   video(videoId: string): VideoRecord | undefined;
@@ -141,4 +159,4 @@ export interface Simulator {
 
 /** The options with their defaults filled in: what the rest of the simulator reads. */
 export type ResolvedOptions = SimulatorOptions &
-  Required<Pick<SimulatorOptions, 'generationMs' | 'cooldownMs' | 'stuckAt' | 'announceCooldown' | 'sessionTtlMs' | 'imagesPerGeneration'>>;
+  Required<Pick<SimulatorOptions, 'generationMs' | 'cooldownMs' | 'stuckAt' | 'announceCooldown' | 'sessionTtlMs' | 'imagesPerGeneration' | 'dailyQuota'>>;

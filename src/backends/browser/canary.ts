@@ -2,6 +2,8 @@ import type { Page } from 'playwright';
 import { GrokBrowser, type BrowserSettings } from './browser';
 import { anyOf, find, pick, pickAttached, SEL, URLS, type Sel } from './selectors';
 import { OutcomeError } from './types';
+import type { ServiceQuota } from '../types';
+import { readQuota } from './quota';
 import { blockingOutcome } from './watch';
 import { VideoOptionsMenu } from './videoOptions';
 
@@ -26,6 +28,8 @@ export interface CanaryReport {
   rows: CanaryRow[];
   /** Descriptions of what could not be found (empty: all good). */
   missing: string[];
+  /** What Grok's quota_info said the account has left (absent: Grok did not say). */
+  quota?: ServiceQuota;
 }
 
 export interface CanaryOptions {
@@ -65,6 +69,8 @@ export async function runCanary(settings: BrowserSettings, account: string, o: C
         return report;
       }
       report.loggedIn = true;
+      const quota = await readQuota(session.context.request, o.baseUrl, o.actionMs);
+      if (quota) report.quota = quota;
       for (const key of COMPOSER) report.rows.push(await probe(page, 'composer', SEL[key], o.actionMs));
       const t0 = Date.now();
       const upload = await pickAttached(page, SEL.uploadInput);

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../../shared/db/client';
 import type { Logger } from '../../shared/logger';
 import { accountLimits, type LimitsConfig } from './limits';
+import { grokQuotaSpentSql } from './grokQuota';
 import { usedTodaySql } from './quota';
 
 // A generation slot on an account: a lease row in account_leases (why a lease: the comment on
@@ -19,7 +20,8 @@ export interface SlotHolder {
 
 /** Why no slot now, and when to ask again (`waitMs` from the database's now; `until` for people). */
 export type SlotRefusal =
-  | { kind: 'cooling'; account: string; waitMs: number; until: string }
+  /** why 'grokQuota': Grok's quota_info said 0 left (grokQuota.ts); else a rate limit's cooldown. */
+  | { kind: 'cooling'; account: string; waitMs: number; until: string; why?: 'grokQuota' }
   | { kind: 'gap'; account: string; waitMs: number; until: string }
   | { kind: 'busy'; account: string; waitMs: number; until: string; inFlight: number; concurrency: number }
   | { kind: 'quota'; account: string; limit: number; used: number };
@@ -36,6 +38,7 @@ interface Row {
   cooldown_until: string | null;
   gap_ms: number | null;
   used: number;
+  grok_spent_ms: number | null;
   [key: string]: unknown;
 }
 
@@ -58,7 +61,10 @@ export async function acquireSlot(
       SELECT kind, concurrency, min_gap_ms, daily_quota, clock_timestamp() AS now,
              (extract(epoch FROM cooldown_until - clock_timestamp()) * 1000)::bigint AS cooling_ms, cooldown_until,
              (extract(epoch FROM clock_timestamp() - last_started_at) * 1000)::bigint AS gap_ms,
-             ${usedTodaySql(sql`${account}`)} AS used
+             ${usedTodaySql(sql`${account}`)} AS used,
+             CASE WHEN ${grokQuotaSpentSql(sql`accounts`)}
+                  THEN (extract(epoch FROM coalesce(grok_quota_resets_at, date_trunc('day', grok_quota_read_at) + interval '1 day') - clock_timestamp()) * 1000)::bigint
+             END AS grok_spent_ms
         FROM accounts WHERE name = ${account} FOR UPDATE`);
     if (!a) throw new Error(`account ${account} vanished while taking a slot`);
     const limits = accountLimits({ kind: a.kind, concurrency: a.concurrency, minGapMs: a.min_gap_ms }, config);
@@ -66,6 +72,11 @@ export async function acquireSlot(
 
     if (a.cooling_ms !== null && Number(a.cooling_ms) > 0) {
       return { kind: 'cooling', account, waitMs: Number(a.cooling_ms), until: new Date(a.cooldown_until!).toISOString() };
+    }
+    // Grok said none left: wait until its window ends, before Grok has to say "Rate limit reached".
+    if (a.grok_spent_ms !== null && Number(a.grok_spent_ms) > 0) {
+      const waitMs = Number(a.grok_spent_ms);
+      return { kind: 'cooling', account, waitMs, until: at(waitMs), why: 'grokQuota' };
     }
     // Leases run out when their holder stops renewing (killed, cut off); the holder's own
     // lease from an earlier attempt is replaced.
