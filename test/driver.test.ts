@@ -86,6 +86,14 @@ for (const uiVariant of UI_VARIANTS) {
       assert.ok(progress.every(([, t]) => t === 100));
       for (let i = 1; i < progress.length; i++) assert.ok(progress[i]![0] >= progress[i - 1]![0], 'progress never goes back');
       assert.deepEqual(progress.at(-1)!.slice(0, 1), [100]);
+      // Every step of the try timed; Grok's own time apart from the driver's.
+      for (const step of ['page', 'options', 'prompt', 'submit', 'generation', 'download'] as const) {
+        assert.equal(typeof o.steps?.[step], 'number', `step ${step} timed: ${JSON.stringify(o.steps)}`);
+      }
+      assert.ok(o.steps!.generation! > 0, 'the generation took time');
+      assert.equal(o.steps!.upscale, undefined, 'no upscale asked, none timed');
+      // What Grok's quota_info said, read once the generation had counted.
+      assert.deepEqual(o.quota && { left: o.quota.left, total: o.quota.total }, { left: h.sim.quotaInfo(acct).remainingQueries, total: h.sim.quotaInfo(acct).totalQueries });
 
       // Idempotency: the same item again downloads nothing and generates nothing.
       const again = expectSuccess(await h.driver.generateVideo(r));
@@ -230,6 +238,7 @@ for (const uiVariant of UI_VARIANTS) {
       assert.equal(sha(fs.readFileSync(o.filePath)), o.sha256);
       assert.equal(o.files[0]!.sha256, sha(h.sim.asset('generated_video.mp4')));
       assert.equal(h.sim.video(o.videoId)!.hd, true);
+      assert.ok(o.steps!.upscale! > 0, `the upscale timed: ${JSON.stringify(o.steps)}`);
     });
 
     it('deleteAfterDownload → the video is gone on the server, the file is kept', async () => {
@@ -238,6 +247,7 @@ for (const uiVariant of UI_VARIANTS) {
       assert.equal(o.deleted, true);
       assert.equal(h.sim.video(o.videoId)!.deleted, true);
       assert.ok(fs.statSync(r.downloadPath).size > 0);
+      assert.equal(typeof o.steps!.delete, 'number', `the delete timed: ${JSON.stringify(o.steps)}`);
     });
 
     it('text → image → video when only a prompt is given', async () => {

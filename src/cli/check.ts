@@ -1,8 +1,6 @@
 import { grokTarget } from '../shared/grokTarget';
-import { runCanary, type CanaryReport } from '../backends/browser/canary';
-import type { Executor } from '../shared/db/client';
-import { recordCanary } from '../slave/accounts/canaryState';
-import { recordGrokQuota } from '../slave/accounts/grokQuota';
+import { runCanary } from '../backends/browser/canary';
+import { recordCheck } from '../slave/accounts/canaryState';
 import { DEFAULT_TIMEOUTS } from '../backends/browser/driver';
 import { checkAccountName, CliError, ExitCode, type CliContext } from './context';
 import { json, table } from './format';
@@ -39,8 +37,3 @@ export async function checkAccount(ctx: CliContext, name: string, o: { post?: st
   if (report.missing.length > 0) throw new CliError(`account ${name}: missing ${report.missing.join('; ')}`, ExitCode.Failure);
 }
 
-/** A check's result and Grok's quota reading on the account row (the scheduled canary records the same). */
-export async function recordCheck(db: Executor, account: string, report: CanaryReport): Promise<void> {
-  await recordCanary(db, account, report.missing.length === 0 ? { ok: true } : { ok: false, error: `missing ${report.missing.join('; ')}` });
-  if (report.quota) await recordGrokQuota(db, account, report.quota);
-}

@@ -11,6 +11,7 @@ import { FailureType, NON_RETRYABLE } from './failures';
 import { ItemWaits } from './itemWaits';
 
 export { deliverJobCallbackWorkflow } from './delivery';
+export { accountCanaryWorkflow } from './canary';
 
 // Every job type runs the same workflow: start the job, generate its items (each a
 // heartbeating activity, through the backend its plan names), end the job. Postgres holds the

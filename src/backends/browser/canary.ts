@@ -39,6 +39,8 @@ export interface CanaryOptions {
   /** How long each selector may take to show once its page has loaded. */
   actionMs: number;
   navigationMs: number;
+  /** No post to check (none given, none linked from the composer) is a note, not a failure (the scheduled canary). */
+  postOptional?: boolean;
 }
 
 const COMPOSER: Array<keyof typeof SEL> = ['imaginePrompt', 'imagineSubmit'];
@@ -78,7 +80,8 @@ export async function runCanary(settings: BrowserSettings, account: string, o: C
 
       const postUrl = o.postUrl ?? (await page.locator('main a[href*="/imagine/post/"]').first().getAttribute('href', { timeout: 1000 }).catch(() => null));
       if (!postUrl) {
-        report.missing.push('a post to check the post page on (pass --post <permalink>)');
+        if (o.postOptional) report.rows.push({ page: 'post', selector: 'the post page', ms: 0, note: 'skipped: no post to check it on' });
+        else report.missing.push('a post to check the post page on (pass --post <permalink>)');
       } else {
         await page.goto(new URL(postUrl, o.baseUrl).toString(), { waitUntil: 'load', timeout: o.navigationMs });
         const shown = await blockingOutcome(page, 0);
