@@ -80,6 +80,10 @@ export interface GenerationRecord {
   outcome: 'running' | 'done' | 'choose' | 'moderated' | 'error' | 'dropped' | 'stuck';
   /** The id the video will have, announced from the first line of the conversation stream. */
   plannedVideoId: string;
+  /** The side-by-side candidate's id (stream variant, #sim:ab or #sim:softblock). */
+  plannedVideoId2: string;
+  /** The post the video gets (Grok's videoPostId), announced with the first progress line. */
+  videoPostId: string;
   videoIds: string[];
   imageIds: string[];
 }
