@@ -88,6 +88,12 @@ export interface GenerationRecord {
   imageIds: string[];
 }
 
+export interface PostVisit {
+  host: string;
+  path: string;
+  at: number;
+}
+
 export interface SessionLogLine {
   user: string;
   generationId: string;
@@ -150,6 +156,11 @@ export interface Simulator {
   setQuotaLeft(user: string, left: number): void;
   /** What quota_info answers the account now. */
   quotaInfo(user: string): QuotaInfo;
+  /**
+   * Every request for a post page or its image, in order, with the Host it was asked under:
+   * tests read it to prove a URL was never opened (a foreign imageUrl, issue 22).
+   */
+  postVisits: readonly PostVisit[];
   /** Rate-limits an account for `ms` from now, as if it had used up its allowance. */
   rateLimit(user: string, ms: number): void;
   video(videoId: string): VideoRecord | undefined;

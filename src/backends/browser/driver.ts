@@ -47,6 +47,8 @@ export const DEFAULT_TIMEOUTS: DriverTimeouts = {
 export interface DriverSettings extends BrowserSettings {
   baseUrl: string;
   artifactsDir: string;
+  /** IMAGES_DIR: an imagePath is uploaded only from inside it (imageFile.ts). */
+  imagesDir: string;
   rateLimitCooldownMs: number;
   timeouts?: Partial<DriverTimeouts>;
   logger?: Logger;
@@ -63,6 +65,7 @@ export function driverSettingsFromConfig(config: Config, overrides: Partial<Driv
     authMode: config.AUTH_MODE,
     accountsDir: target.accountsDir,
     artifactsDir: projectPath(config.ARTIFACTS_DIR),
+    imagesDir: projectPath(config.IMAGES_DIR),
     trace: config.PLAYWRIGHT_TRACE,
     rateLimitCooldownMs: config.RATE_LIMIT_COOLDOWN_MS,
     ...overrides,
@@ -119,11 +122,16 @@ export class GrokDriver {
       const composer = new ComposerPage(page, this.t, this.settings.rateLimitCooldownMs, opts.signal);
       // 1. the post: a permalink, an upload, or text → image first.
       if (req.postUrl) {
+        // The claim and the job's start refuse another site's URL already (payloadRules.ts);
+        // this is the last line before a logged-in page would open it.
+        if (new URL(req.postUrl).origin !== new URL(this.settings.baseUrl).origin) {
+          throw new OutcomeError({ kind: 'failed', reason: `imageUrl: not a post on ${new URL(this.settings.baseUrl).origin}; not opened`, retryable: false });
+        }
         progress(2, 'opening post');
         await post.open(req.postUrl);
       } else if (req.imagePath) {
         progress(2, 'uploading image');
-        const problem = imageFileProblem(req.imagePath);
+        const problem = imageFileProblem(req.imagePath, this.settings.imagesDir);
         if (problem) throw new OutcomeError({ kind: 'failed', reason: `imagePath: ${problem}`, retryable: false });
         await composer.open(this.settings.baseUrl);
         await composer.upload(req.imagePath);

@@ -49,6 +49,9 @@ export const jobs = pgTable(
     index('jobs_claim_idx').on(t.status, t.type, t.priority.desc(), t.createdAt),
     // The reconciler scans the few jobs that are in flight. Written out as the same text as
     // migration 0000 (status IN ('INQUEUE', 'PROGRESS')), so drizzle-kit sees no change.
+    // Serves the capacity claim (migration 0009): PENDING jobs per want (the payload keys
+    // accountWant reads), in claim order.
+    index('jobs_pending_want_idx').on(t.type, sql`(payload->>'account')`, sql`(payload->>'pool')`, sql`(payload->>'backend')`, t.priority.desc(), t.createdAt, t.id).where(sql`status = 'PENDING'`),
     index('jobs_in_flight_idx').on(t.status, t.updatedAt).where(sql.raw(`status IN (${IN_FLIGHT_STATUSES.map((s) => `'${s}'`).join(', ')})`)),
   ],
 );
@@ -184,10 +187,13 @@ export const accountLeases = pgTable(
     itemIndex: integer('item_index'),
     acquiredAt: timestamp('acquired_at', { withTimezone: true }).notNull().defaultNow(),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    /** A reservation the claim made that no item used yet (migration 0009): its first item skips the gap. */
+    unused: boolean('unused').notNull().default(false),
   },
   (t) => [
     primaryKey({ columns: [t.account, t.holder] }),
     index('account_leases_expiry_idx').on(t.account, t.expiresAt),
+    index('account_leases_job_idx').on(t.jobId),
   ],
 );
 
@@ -210,6 +216,40 @@ export const jobPauses = pgTable(
   ],
 );
 
+/**
+ * The callback outbox: one row per ended job with a callbackUrl, written by endJob in the
+ * transaction that ends it (the job id is the key: at most one row a job). The master's
+ * delivery loop (src/master/callbackOutbox.ts) starts its delivery workflow and stamps
+ * `started_at`; a failed start is kept in `error` and tried again by the next sweep.
+ */
+export const jobCallbacks = pgTable(
+  'job_callbacks',
+  {
+    jobId: bigint('job_id', { mode: 'number' }).primaryKey().references(() => jobs.id, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    /** The delivery workflow's id, derived from the job (`callback(<job workflow id>)`). */
+    workflowId: text('workflow_id'),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    error: text('error'),
+  },
+  (t) => [index('job_callbacks_waiting_idx').on(t.jobId).where(sql`${t.startedAt} IS NULL`)],
+);
+
+/**
+ * A console login (src/web/sessions.ts): the SHA-256 of the cookie's value, never the value;
+ * `tokenMac` ties it to the WEB_TOKEN it was opened with. Logout deletes the row.
+ */
+export const webSessions = pgTable(
+  'web_sessions',
+  {
+    idHash: text('id_hash').primaryKey(),
+    tokenMac: text('token_mac').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('web_sessions_expires_at_idx').on(t.expiresAt)],
+);
+
 // One row: this database's identity. A job is its database and its id: the identity travels
 // in every workflow's input, memo and search attributes, so a workflow or a file of another
 // database (ids restart at 1 in each) is never taken for this one's (see db/instance.ts).
@@ -230,3 +270,4 @@ export type Account = typeof accounts.$inferSelect;
 export type JobDelivery = typeof jobDeliveries.$inferSelect;
 export type AccountLease = typeof accountLeases.$inferSelect;
 export type JobPause = typeof jobPauses.$inferSelect;
+export type JobCallback = typeof jobCallbacks.$inferSelect;
