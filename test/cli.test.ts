@@ -309,8 +309,8 @@ describe('grokflow CLI on Postgres alone (no workers)', () => {
     expectExit(list, 0);
     const carol = list.stdout.split('\n').find((l) => l.includes('│ carol'));
     assert.ok(carol, show(list));
-    // account, pool, session, in flight/concurrency, cooldown (until), used today, quota left, min gap, last error
-    assert.match(carol!, /│ default\s+│ missing\s+│ 0\/10\s+│ \d{3} s \(until \d{4}-[^)]+\)\s+│ 0\s+│ 5\/5\s+│\s+│\s+│ 8 s\s+│/);
+    // account, pool, session, in flight/concurrency, cooldown (until), used today, quota left, grok left, check, budget, spent, min gap, last error
+    assert.match(carol!, /│ default\s+│ missing\s+│ 0\/10\s+│ \d{3} s \(until \d{4}-[^)]+\)\s+│ 0\s+│ 5\/5\s+│\s+│\s+│\s+│\s+│ 8 s\s+│/);
     const bob = list.stdout.split('\n').find((l) => l.includes('│ bob'));
     assert.match(bob ?? '', /saved\s+│ 0\/10\s+│\s+│ 0\s+│ unlimited/, show(list));
 
@@ -320,6 +320,7 @@ describe('grokflow CLI on Postgres alone (no workers)', () => {
       name: 'carol', pool: 'default', loggedIn: false, cooldownSeconds: 0, cooldownUntil: null, dailyQuota: null, usedToday: 0, quotaLeft: null,
       inFlight: 0, concurrency: 10, minGapMs: 8000, lastAuthError: null, lastError: null,
       kind: 'browser', dailyBudgetTicks: null, spentTodayTicks: 0, budgetLeftTicks: null,
+      grokQuotaLeft: null, grokQuotaTotal: null, grokQuotaReadAt: null, canaryOk: null, canaryAt: null, canaryError: null,
     });
     assert.equal(view.find((a) => a.name === 'bob')?.loggedIn, true);
 

@@ -46,6 +46,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     sessionTtlMs: 30 * 24 * 3600_000,
     imagesPerGeneration: 4,
     ...opts,
+    dailyQuota: opts.dailyQuota ?? 1000,
   };
   const assets = loadAssets();
   const baseScenario = parseScenario(options.scenario ?? '', emptyScenario()).scenario;
@@ -137,6 +138,17 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     },
     get sessionLog() {
       return generations.sessionLog;
+    },
+    setQuotaLeft(user, left) {
+      const u = state.users.get(user);
+      if (!u) throw new Error(`simulator: no user ${user}`);
+      const total = state.quotaInfo(u).totalQueries;
+      u.quotaUsed = Math.max(0, total - left);
+    },
+    quotaInfo(user) {
+      const u = state.users.get(user);
+      if (!u) throw new Error(`simulator: no user ${user}`);
+      return state.quotaInfo(u);
     },
     rateLimit(user, ms) {
       const u = state.users.get(user);
