@@ -14,6 +14,7 @@ import { GrokflowInstanceKey } from '../src/shared/searchAttributeKeys';
 import { jobType, jobWorkflowId } from '../src/shared/registry';
 import type { SlaveWorkflowInput } from '../src/shared/workflowInputs';
 import { createMasterActivities } from '../src/master/activities';
+import { RECONCILE_PAGE } from '../src/master/activities/reconcile';
 import { GOOD_VIDEO, IMAGE, silentLogger, startMasterEnv, VIDEO, type MasterEnv } from './fixtures/master-env';
 import { SCHEDULER_HISTORIES } from './fixtures/record-scheduler-history';
 import { quietTemporal } from './helpers/temporal';
@@ -91,8 +92,16 @@ describe('master scheduler: claim and dispatch', () => {
       assert.equal(c.workflowType.name, 'grokVideoGenerationWorkflow');
       const input = slaveInput(c);
       assert.equal(c.workflowId, `grok_video_generation(${input.jobId})`);
-      // The database's identity travels in the input, the memo and a search attribute.
-      assert.deepEqual(input, { jobId: input.jobId, jobType: VIDEO, activityTimeouts: jobType(VIDEO).activityTimeouts, instance });
+      // The database's identity travels in the input, the memo and a search attribute; the
+      // slot the claim reserved travels as ids (an account name, the lease's holder).
+      const lease = await m.t.pool.query('SELECT account, holder, unused FROM account_leases WHERE job_id = $1', [input.jobId]);
+      assert.equal(lease.rows.length, 1, `job ${input.jobId} holds one reserved slot`);
+      assert.deepEqual(input, {
+        jobId: input.jobId, jobType: VIDEO, activityTimeouts: jobType(VIDEO).activityTimeouts, instance,
+        reservation: { account: lease.rows[0].account, holder: `job/${input.jobId}` },
+      });
+      assert.equal(lease.rows[0].holder, `job/${input.jobId}`);
+      assert.equal(lease.rows[0].unused, true);
     }
     const first = await m.client.workflow.getHandle(jobWorkflowId(VIDEO, video[0]!.id)).describe();
     assert.equal(first.memo?.grokflowInstance, instance);
@@ -160,7 +169,8 @@ describe('master scheduler: claim and dispatch', () => {
       assert.match(row.errorMessage!, expected[i]!);
       await assert.rejects(m.client.workflow.getHandle(jobWorkflowId(VIDEO, job.id)).describe(), WorkflowNotFoundError);
       const events = await m.events([job.id]);
-      assert.deepEqual(events.map((e) => `${e.fromStatus}>${e.toStatus}`).sort(), ['INQUEUE>ERROR', 'PENDING>INQUEUE', 'null>PENDING']);
+      // Refused before any slot is reserved for it: straight from PENDING.
+      assert.deepEqual(events.map((e) => `${e.fromStatus}>${e.toStatus}`).sort(), ['PENDING>ERROR', 'null>PENDING']);
     }
     for (const job of good) {
       assert.equal((await m.job(job.id)).status, 'INQUEUE');
@@ -188,6 +198,22 @@ describe('master scheduler: claim and dispatch', () => {
     assert.match(orphanRow.errorMessage!, new RegExp(`workflow grok_video_generation\\(${orphan!.id}\\) not found while the job was PROGRESS`));
   });
 
+  test('the reconciler reads in pages: more stale jobs than one page all end ERROR in one tick, with their items', async () => {
+    const n = RECONCILE_PAGE * 2 + 17;
+    const { rows } = await m.t.pool.query(
+      `INSERT INTO jobs (type, payload, status, updated_at) SELECT $1, '{}', 'PROGRESS', now() - interval '1 minute' FROM generate_series(1, $2) RETURNING id`,
+      [VIDEO, n],
+    );
+    const ids = rows.map((r) => Number(r.id));
+    await m.t.pool.query(`INSERT INTO job_items (job_id, index, status) SELECT unnest($1::bigint[]), 0, 'RUNNING'`, [ids]);
+    const result = await m.tick(VIDEO);
+    assert.ok(result.failed >= n, `${result.failed} failed, ${n} stale`);
+    const left = await m.t.pool.query(`SELECT count(*)::int AS n FROM jobs WHERE id = ANY($1) AND status <> 'ERROR'`, [ids]);
+    assert.equal(left.rows[0].n, 0);
+    const open = await m.t.pool.query(`SELECT count(*)::int AS n FROM job_items WHERE job_id = ANY($1) AND status IN ('PENDING', 'RUNNING')`, [ids]);
+    assert.equal(open.rows[0].n, 0, 'no item RUNNING under an ERROR job');
+  });
+
   test('a workflow id held by another database\'s workflow: the job ends ERROR naming the conflict and the fix', async () => {
     const [job] = await m.insert(VIDEO, [GOOD_VIDEO]);
     const workflowId = jobWorkflowId(VIDEO, job!.id);
@@ -210,7 +236,7 @@ describe('master scheduler: claim and dispatch', () => {
 
   test('WORKFLOW_ID_PREFIX prefixes the id the claim writes and the scheduler starts', async () => {
     const [job] = await m.insert(IMAGE, [{ prompt: 'prefixed' }]);
-    const claim = createMasterActivities({ db: m.t.db, client: m.client, logger: silentLogger, reconcileGraceMs: 500, workflowIdPrefix: 'deploy-b.' }).claimJobs;
+    const claim = createMasterActivities({ db: m.t.db, client: m.client, logger: silentLogger, reconcileGraceMs: 500, workflowIdPrefix: 'deploy-b.', config: m.config }).claimJobs;
     const claimed = await claim({ jobType: IMAGE, limit: 10 });
     assert.deepEqual(claimed.jobs.map((j) => j.workflowId), [`deploy-b.grok_image_generation(${job!.id})`]);
     assert.equal((await m.job(job!.id)).workflowId, `deploy-b.grok_image_generation(${job!.id})`);

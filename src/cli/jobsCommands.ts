@@ -1,6 +1,9 @@
+import { ITEM_STEPS, overheadMs, readSteps } from '../shared/itemSteps';
+import { waitingReasons } from '../shared/jobs/waiting';
 import { formatUsd } from '../backends/api/cost';
-import { and, asc, desc, eq, type SQL } from 'drizzle-orm';
-import { jobDeliveries, jobEvents, jobItems, jobs, JOB_STATUSES, type Job, type JobStatus } from '../shared/db/schema';
+import { asc, desc, eq } from 'drizzle-orm';
+import { jobDeliveries, jobEvents, jobItems, jobs, type Job } from '../shared/db/schema';
+import { listPauses, pausedLine } from '../shared/jobs/pauses';
 import { callbackUrlOf } from '../shared/payloads';
 import { isFinalStatus } from '../shared/jobs/statuses';
 import { databaseIdentity } from '../shared/db/instance';
@@ -9,7 +12,8 @@ import { jobType, jobWorkflowId } from '../shared/registry';
 import { CliError, ExitCode, type CliContext } from './context';
 import { ago, duration, json, table, truncate } from './format';
 import { cancelJob as cancelJobRow, createJob, findJob, retryJob as retryJobRow } from './jobActions';
-import { resolveType, type AddOptions } from './jobInput';
+import { jobFilterSql, jobSummary, type JobFilter } from './jobFilter';
+import { type AddOptions } from './jobInput';
 
 type Out = (text: string) => void;
 
@@ -18,21 +22,23 @@ export async function addJob(ctx: CliContext, o: AddOptions & { priority?: strin
   out(o.json ? json({ id: job.id, type: job.type, status: job.status, payload: job.payload }) : String(job.id));
 }
 
-export async function listJobs(ctx: CliContext, o: { status?: string; type?: string; limit: string; json?: boolean }, out: Out): Promise<void> {
-  const where: SQL[] = [];
-  if (o.status) {
-    const status = o.status.toUpperCase() as JobStatus;
-    if (!JOB_STATUSES.includes(status)) throw new CliError(`--status must be one of ${JOB_STATUSES.join(', ')}`, ExitCode.Usage);
-    where.push(eq(jobs.status, status));
-  }
-  if (o.type) where.push(eq(jobs.type, resolveType(o.type)));
+export async function listJobs(ctx: CliContext, o: JobFilter & { limit: string; json?: boolean }, out: Out): Promise<void> {
   const limit = Number(o.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new CliError('--limit must be a positive whole number', ExitCode.Usage);
-  const rows = await ctx.db.select().from(jobs).where(and(...where)).orderBy(desc(jobs.id)).limit(limit);
-  if (o.json) return out(json(rows));
+  const rows = await ctx.db.select().from(jobs).where(jobFilterSql(o)).orderBy(desc(jobs.id)).limit(limit);
+  const pauses = await listPauses(ctx.db);
+  // What each PENDING job waits for, worked out now (src/shared/jobs/waiting.ts).
+  const waiting = await waitingReasons(ctx.db, ctx.config, rows);
+  if (o.json) return out(json(rows.map((j) => ({ ...j, summary: jobSummary(j), ...(waiting.has(j.id) ? { waiting: waiting.get(j.id) } : {}) }))));
+  // Paused scopes first: a PENDING job below may be waiting for a resume, not for capacity.
+  const paused = pausedLine(pauses);
+  if (paused) out(paused);
   out(table(
-    ['id', 'type', 'status', 'progress', 'account', 'created', 'took', 'message'],
-    rows.map((j) => [j.id, j.type, j.status, `${j.progress}%`, j.account, ago(j.createdAt), duration(j.durationMs), truncate(j.errorMessage ?? j.progressMessage)]),
+    ['id', 'type', 'status', 'progress', 'account', 'created', 'took', 'n', 'backend', 'prompt', 'message'],
+    rows.map((j) => {
+      const s = jobSummary(j);
+      return [j.id, j.type, j.status, `${j.progress}%`, j.account, ago(j.createdAt), duration(j.durationMs), s.count, s.backend, truncate(s.prompt, 40), truncate(j.errorMessage ?? waiting.get(j.id) ?? j.progressMessage, 50)];
+    }),
   ));
 }
 
@@ -41,7 +47,8 @@ export async function showJob(ctx: CliContext, id: string, o: { json?: boolean }
   const items = await ctx.db.select().from(jobItems).where(eq(jobItems.jobId, job.id)).orderBy(asc(jobItems.index));
   const events = await ctx.db.select().from(jobEvents).where(eq(jobEvents.jobId, job.id)).orderBy(asc(jobEvents.id));
   const deliveries = await ctx.db.select().from(jobDeliveries).where(eq(jobDeliveries.jobId, job.id)).orderBy(asc(jobDeliveries.id));
-  if (o.json) return out(json({ job, items, events, deliveries }));
+  const waiting = (await waitingReasons(ctx.db, ctx.config, [job])).get(job.id);
+  if (o.json) return out(json({ job: waiting ? { ...job, waiting } : job, items, events, deliveries }));
   const lines = [
     `job ${job.id}  ${job.type}  ${job.status}  ${job.progress}%`,
     `workflow   ${job.workflowId ?? '-'}${job.runId ? ` (run ${job.runId})` : ''}`,
@@ -52,6 +59,7 @@ export async function showJob(ctx: CliContext, id: string, o: { json?: boolean }
     `started    ${job.startedAt?.toISOString() ?? '-'}`,
     `ended      ${job.completedAt?.toISOString() ?? '-'}${job.durationMs !== null ? ` (${duration(job.durationMs)})` : ''}`,
     ...(job.retryOf ? [`retry of   job ${job.retryOf}`] : []),
+    ...(waiting ? [`waiting    ${waiting.replace(/^waiting: /, '')}`] : []),
     ...(job.progressMessage ? [`progress   ${job.progressMessage}`] : []),
     ...(job.errorMessage ? [`error      ${job.errorMessage}`] : []),
     `payload    ${JSON.stringify(job.payload)}`,
@@ -71,6 +79,15 @@ export async function showJob(ctx: CliContext, id: string, o: { json?: boolean }
       for (const f of i.files ?? []) if (f.url && f.url !== i.objectUrl) out(`      ${f.url}  ${f.bytes} bytes  sha256 ${f.sha256}${f.hd ? '  HD' : ''}`);
       if (i.objectUrl && i.filePath) out(`      local copy ${i.filePath}`);
     }
+  }
+  const timed = items.filter((i) => i.steps && Object.keys(i.steps).length > 0);
+  if (timed.length) {
+    // Where each item's last try spent its time: Grok's generation apart from the driver's own steps.
+    out('\nsteps (ms)');
+    out(table(['#', ...ITEM_STEPS, 'overhead'], timed.map((i) => {
+      const steps = readSteps(i.steps);
+      return [i.index, ...ITEM_STEPS.map((st) => steps[st] ?? ''), overheadMs(steps)];
+    })));
   }
   const errors = items.filter((i) => i.error);
   if (errors.length) {

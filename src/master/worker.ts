@@ -9,13 +9,16 @@ import { JOB_TYPE_NAMES, jobType, type JobTypeEntry, type JobTypeName } from '..
 import { connectClient, connectWorker } from '../shared/temporal';
 import type { SchedulerInput } from '../shared/workflowInputs';
 import { createMasterActivities, defaultReconcileGraceMs } from './activities';
+import { startCallbackOutbox, type CallbackOutbox } from './callbackOutbox';
 import { startListener, type JobListener } from './listener';
-import { ensureSchedules, scheduledRuns, schedulerInput } from './schedules';
+import { ensureSchedules, scheduledRuns, schedulerInput, syncSchedulePauses } from './schedules';
+import { ensureCanarySchedule } from './canarySchedule';
 import { createWaker, type WakeMode } from './wake';
 
 export { ensureSchedules, scheduleId, schedulerInput } from './schedules';
 export { createWaker, wakeWorkflowId, type WakeMode } from './wake';
 export { startListener, type JobListener } from './listener';
+export { startCallbackOutbox, type CallbackOutbox } from './callbackOutbox';
 export { createMasterActivities, type MasterActivities } from './activities';
 
 export const MASTER_WORKFLOWS_PATH = require.resolve('./workflows');
@@ -32,6 +35,8 @@ export interface MasterWorkerOptions {
   workflowIdPrefix?: string;
   /** Concurrent workflow tasks per worker. */
   maxConcurrentWorkflowTaskExecutions?: number;
+  /** What the capacity claim reads (account limits, saved sessions, the want rule). */
+  config: Config;
 }
 
 /** One Worker per master task queue of the registry (or of `types`), activities bound to db + client. */
@@ -44,6 +49,7 @@ export async function createMasterWorkers(options: MasterWorkerOptions): Promise
     logger: options.logger,
     reconcileGraceMs: options.reconcileGraceMs,
     workflowIdPrefix: options.workflowIdPrefix,
+    config: options.config,
   });
   const queues = [...new Set(types.map((t) => jobType(t).masterTaskQueue))];
   return Promise.all(queues.map((taskQueue) => Worker.create({
@@ -71,6 +77,8 @@ export interface RunMasterOptions {
   reconcileGraceMs?: number;
   /** false: no LISTEN, the cron tick only. */
   listen?: boolean;
+  /** false: no callback delivery loop in this master (a test of the claim alone). */
+  callbacks?: boolean;
   wake?: WakeMode;
   /** Called once workers run, schedules exist and the listener listens. */
   onReady?: (info: MasterReadyInfo) => void;
@@ -100,8 +108,12 @@ export async function runMaster(config: Config, options: RunMasterOptions = {}):
   const pool = options.db ? undefined : createPool(config.DATABASE_URL);
   const db = options.db ?? createDb(pool!);
   let listener: JobListener | undefined;
+  let outbox: CallbackOutbox | undefined;
   try {
     const outcomes = await ensureSchedules(client, { cron: config.SCHEDULER_CRON, types, input, logger });
+    // A type paused while no master ran shows paused in the Web UI from now on.
+    await syncSchedulePauses(client, db, types, logger);
+    await ensureCanarySchedule(client, config.CANARY_CRON, logger);
     // Every type's schedule has SCHEDULER_CRON: one type's runs tell them all.
     const runs = await scheduledRuns(client, types[0]!);
     const reconcileGraceMs = options.reconcileGraceMs ?? config.RECONCILE_GRACE_MS ?? defaultReconcileGraceMs(runs.periodMs);
@@ -113,7 +125,7 @@ export async function runMaster(config: Config, options: RunMasterOptions = {}):
         'RECONCILE_GRACE_MS is not shorter than the SCHEDULER_CRON period: an orphaned job waits more than two ticks');
     }
     const workers = await createMasterWorkers({
-      connection, client, db, logger, identity, types, reconcileGraceMs, workflowIdPrefix: config.WORKFLOW_ID_PREFIX,
+      connection, client, db, logger, identity, types, reconcileGraceMs, workflowIdPrefix: config.WORKFLOW_ID_PREFIX, config,
     });
     logger.info({ schedules: outcomes, taskQueues: workers.map((w) => w.options.taskQueue) }, 'master starting');
 
@@ -130,6 +142,9 @@ export async function runMaster(config: Config, options: RunMasterOptions = {}):
         types,
         wake: createWaker(client, options.wake ?? 'signal', input),
       });
+    }
+    if (options.callbacks !== false) {
+      outbox = startCallbackOutbox({ databaseUrl: config.DATABASE_URL, db, client, logger, workflowIdPrefix: config.WORKFLOW_ID_PREFIX });
     }
     const running = workers.map((w) => w.run());
     // Already aborted (e.g. from onReady): an 'abort' listener added now would never fire.
@@ -150,6 +165,8 @@ export async function runMaster(config: Config, options: RunMasterOptions = {}):
       logger.info('master shutting down');
       await listener?.close();
       listener = undefined;
+      await outbox?.close();
+      outbox = undefined;
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await Promise.allSettled(running);
     }
@@ -158,6 +175,7 @@ export async function runMaster(config: Config, options: RunMasterOptions = {}):
     logger.info('master stopped');
   } finally {
     await listener?.close();
+    await outbox?.close();
     await pool?.end().catch(() => undefined);
     if (ownConnection) await connection.close().catch(() => undefined);
     if (ownClient) await client.connection.close().catch(() => undefined);

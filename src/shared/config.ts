@@ -70,9 +70,11 @@ export const configSchema = z.object({
   RATE_LIMIT_COOLDOWN_MS: z.coerce.number().int().positive('at least 1 ms: with 0 a rate-limited account would be used again at once')
     .default(15 * 60_000).describe('used when Grok does not say how long'),
   // Accounts as a pool (README "Accounts"): limits every slave keeps together, per account.
-  ACCOUNT_CONCURRENCY: positiveInt.default(1).describe('generations at once per account, unless `accounts set --concurrency`; AUTH_MODE=profile: 1'),
+  ACCOUNT_CONCURRENCY: positiveInt.max(100).default(10).describe('generations at once per browser account (1–100, the seed\'s 10), unless `accounts set --concurrency`; AUTH_MODE=profile: 1'),
   ACCOUNT_MIN_GAP_MS: z.coerce.number().int().min(0).default(8000).describe('least time between two generation starts on one account, unless `accounts set --min-gap`'),
-  ACCOUNT_BUSY_RETRY_MS: positiveInt.default(5000).describe('how long an item waits before asking again when every account\'s slots are taken'),
+  ACCOUNT_BUSY_RETRY_MS: positiveInt.default(5000).describe('how long an item whose reserved slot was lost (its lease ran out) waits before asking again'),
+  RESERVATION_TTL_MS: positiveInt.default(60_000).describe('how long the claim\'s reserved slot, or a job\'s slot between two of its items, holds without being renewed'),
+  SLAVE_HISTORY_EVENTS: positiveInt.default(2000).describe('a job\'s workflow continues as new once its history passes this many events (Temporal warns at 10,240)'),
   JOB_DEADLINE_MS: positiveInt.default(48 * 3600_000).describe('how long after its INSERT a job may wait for cooldowns; payload `deadlineMinutes` overrides'),
   MODERATION_MAX_RETRIES: z.coerce.number().int().min(0).default(3),
   PROGRESS_THROTTLE_MS: z.coerce.number().int().min(0).default(1000),
@@ -80,6 +82,10 @@ export const configSchema = z.object({
     const problem = cronProblem(cron);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   }).default('* * * * *'),
+  CANARY_CRON: z.string().min(1).superRefine((cron, ctx) => {
+    const problem = cronProblem(cron);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }).optional().describe('unset: no scheduled check; a cron (as SCHEDULER_CRON reads it) runs `accounts check` on every browser account, and a failed check holds the account out of its pool until one passes'),
   RECONCILE_GRACE_MS: positiveInt.optional().describe('unset: half the SCHEDULER_CRON period, at most 30 s'),
   NOTIFY_DEBOUNCE_MS: z.coerce.number().int().min(0).default(50),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(30000),
@@ -87,7 +93,12 @@ export const configSchema = z.object({
   METRICS_HOST: z.string().min(1).default('127.0.0.1').describe('the metrics endpoint listens here; 0.0.0.0 in a container'),
   WEB_HOST: z.string().min(1).default('127.0.0.1').describe('the web console listens here; beyond loopback it needs WEB_TOKEN'),
   WEB_PORT: port.default(8080).describe('0 turns the web console off'),
-  WEB_TOKEN: z.string().min(16, 'must be at least 16 characters').optional().describe('required when WEB_HOST is not a loopback address'),
+  WEB_TOKEN: z.string().min(16, 'must be at least 16 characters').optional().describe('secret; required when WEB_HOST is not a loopback address'),
+  WEB_ALLOWED_HOSTS: z.string().regex(/^[\w.:\[\]-]+(,[\w.:\[\]-]+)*$/, 'host names separated by commas, e.g. grokflow.internal,10.0.0.5')
+    .transform((v) => v.split(',')).optional().describe('names the console answers to besides its own address (a proxy\'s name); unset: only its own'),
+  WEB_SESSION_HOURS: z.coerce.number().positive().default(12).describe('a console login lasts this long; changing WEB_TOKEN ends every session'),
+  WEB_UPLOAD_MAX_MB: z.coerce.number().positive().default(10).describe('largest image the console\'s add form takes'),
+  IMAGES_DIR: z.string().default('images').describe('payload imagePath must be a file in it (set / to allow any); console uploads go to its uploads/'),
   TEMPORAL_UI_URL: z.url().optional().describe('the Temporal Web UI the console links to; unset: the embedded dev server\'s'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   LOG_PRETTY: bool.optional().describe('default: pretty when stdout is a terminal'),

@@ -39,6 +39,26 @@ export const generationSeconds = new Histogram({
   registers: [registry],
 });
 
+/**
+ * Each step of a generation (src/shared/itemSteps.ts): where an item's time goes, the page's
+ * work apart from Grok's own generation. Buckets from 50 ms (a menu) to 10 min (a generation).
+ */
+export const itemStepSeconds = new Histogram({
+  name: 'grokflow_item_step_seconds',
+  help: 'Time of one step of an item (page, options, prompt, submit, generation, download, upscale, delete), by backend',
+  labelNames: ['step', 'backend'] as const,
+  buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600],
+  registers: [registry],
+});
+
+/** Canary checks (`accounts check`, scheduled by CANARY_CRON) by result. */
+export const canaryChecksTotal = new Counter({
+  name: 'grokflow_canary_checks_total',
+  help: 'Scheduled account checks by account and result (ok, failed)',
+  labelNames: ['account', 'result'] as const,
+  registers: [registry],
+});
+
 /** Jobs by type and status, read from Postgres at scrape time (the master's endpoint). */
 export function registerJobGauge(db: Db): void {
   if (registry.getSingleMetric('grokflow_jobs')) return;
@@ -57,6 +77,22 @@ export function registerJobGauge(db: Db): void {
   });
 }
 
+/** Paused job types and pools (job_pauses), 1 each, read at scrape time: an alert can say what is paused. */
+export function registerPauseGauge(db: Db): void {
+  if (registry.getSingleMetric('grokflow_paused')) return;
+  new Gauge({
+    name: 'grokflow_paused',
+    help: 'Paused job types and pools (scope "type" or "pool"): 1 while paused',
+    labelNames: ['scope', 'name'] as const,
+    registers: [registry],
+    async collect() {
+      const { rows } = await db.execute<{ scope: string; name: string }>(sql`SELECT scope, name FROM job_pauses`);
+      this.reset();
+      for (const r of rows) this.set({ scope: r.scope, name: r.name }, 1);
+    },
+  });
+}
+
 /** What the per-account gauges need of each account (src/slave/accounts/status.ts computes it). */
 export interface AccountFigures {
   name: string;
@@ -66,6 +102,10 @@ export interface AccountFigures {
   cooldownSeconds: number;
   usedToday: number;
   quotaLeft: number | null;
+  /** What Grok's quota_info said was left (null: never read, or its window has passed). */
+  grokQuotaLeft: number | null;
+  /** The last canary: true passed, false failed (held out of its pool), null never checked. */
+  canaryOk: boolean | null;
   lastAuthError: string | null;
   lastError: string | null;
 }
@@ -96,6 +136,8 @@ export function registerAccountGauges(read: () => Promise<AccountFigures[]>): vo
   gauge('grokflow_account_cooldown_seconds', 'Seconds until the account\'s rate-limit cooldown ends (0: not cooling)', (a) => a.cooldownSeconds);
   gauge('grokflow_account_quota_used', 'Items the account completed today', (a) => a.usedToday);
   gauge('grokflow_account_quota_left', 'Items left of the account\'s daily quota (absent: no quota)', (a) => a.quotaLeft);
+  gauge('grokflow_account_grok_quota_left', 'Generations Grok says the account has left (quota_info; absent: not known)', (a) => a.grokQuotaLeft);
+  gauge('grokflow_account_canary_ok', '1 when the account\'s last check passed, 0 when it failed (held out of its pool); absent: never checked', (a) => (a.canaryOk === null ? null : a.canaryOk ? 1 : 0));
   gauge('grokflow_account_error', '1 when the account\'s last generation or login failed (`accounts list` shows the message)', (a) => (a.lastAuthError ?? a.lastError ? 1 : 0));
 }
 

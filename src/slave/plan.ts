@@ -6,6 +6,7 @@ import type { Job } from '../shared/db/schema';
 import { imageFileProblem } from '../shared/imageFile';
 import { PayloadError, parsePayload, type ImagePayload, type ItemSpec, type VideoPayload } from '../shared/payloads';
 import { jobType, type ItemKind } from '../shared/registry';
+import { payloadRules, type PayloadRulesConfig } from '../shared/payloadRules';
 import { accountWant } from '../shared/jobs/account';
 import { jobDeadlineAt } from './accounts/pool';
 
@@ -46,6 +47,8 @@ export interface JobPlan {
   item?: ItemPlan;
   /** One line for the Web UI's memo, e.g. `3 × video: "a cat surfing"`. */
   summary: string;
+  /** SLAVE_HISTORY_EVENTS: past this many history events the workflow continues as new. Absent in older histories. */
+  historyEvents?: number;
 }
 
 export interface ReadJob {
@@ -55,12 +58,14 @@ export interface ReadJob {
   minSuccessful: number;
 }
 
-export type PlanConfig = Pick<Config, 'ITEM_CONCURRENCY' | 'JOB_DEADLINE_MS' | 'GROK_BACKEND' | 'XAI_ACCOUNT'>;
+export type PlanConfig = Pick<Config, 'ITEM_CONCURRENCY' | 'JOB_DEADLINE_MS' | 'GROK_BACKEND' | 'XAI_ACCOUNT'> & Partial<Pick<Config, 'SLAVE_HISTORY_EVENTS'>> & PayloadRulesConfig;
 
 /** Reads a job's row into its plan; a bad payload throws a PayloadError naming the field. */
 export function readJob(job: Pick<Job, 'type' | 'payload' | 'createdAt'>, config: PlanConfig): ReadJob {
   const type = jobType(job.type);
-  const payload = parsePayload(type.payloadSchema, job.payload) as Partial<VideoPayload> & Partial<ImagePayload>;
+  // The claim checked the same rules; a job claimed before them (or by an older master) is
+  // checked again here, before any browser opens its imageUrl.
+  const payload = parsePayload(type.payloadSchema, job.payload, payloadRules(config)) as Partial<VideoPayload> & Partial<ImagePayload>;
   const items = type.items(payload as never);
   const prompt = items[0]?.prompt ?? '';
   const backend = payload.backend ?? config.GROK_BACKEND;
@@ -82,14 +87,15 @@ export function readJob(job: Pick<Job, 'type' | 'payload' | 'createdAt'>, config
     deadlineAt: jobDeadlineAt(job.createdAt, payload, config),
     item,
     summary: `${items.length} × ${type.itemKind}: "${prompt.length > 80 ? `${prompt.slice(0, 79)}…` : prompt}"`,
+    ...(config.SLAVE_HISTORY_EVENTS ? { historyEvents: config.SLAVE_HISTORY_EVENTS } : {}),
   };
   return { plan, items, minSuccessful: payload.minSuccessful ?? items.length };
 }
 
 /** The plan's local files that are missing (checked when the job starts, before any browser opens). */
-export function missingFiles(plan: JobPlan): PayloadError | undefined {
+export function missingFiles(plan: JobPlan, config: PayloadRulesConfig): PayloadError | undefined {
   const imagePath = plan.item?.video?.imagePath;
-  const problem = imagePath ? imageFileProblem(imagePath) : undefined;
+  const problem = imagePath ? imageFileProblem(imagePath, payloadRules(config).imagesDir) : undefined;
   return problem ? new PayloadError(`invalid payload: payload.imagePath: ${problem}`) : undefined;
 }
 

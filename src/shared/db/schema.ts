@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint, bigserial, boolean, check, index, integer, jsonb, pgEnum, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core';
+import type { ItemSteps } from '../itemSteps';
 import { IN_FLIGHT_STATUSES, JOB_STATUSES } from '../jobs/statuses';
 
 // The statuses are decided in jobs/statuses.ts; re-exported for the many readers of the schema.
@@ -42,13 +43,24 @@ export const jobs = pgTable(
     backend: text('backend'),
     /** What xAI charged for the job, in ticks (1 USD = 10^10): the sum of its items'. Null for browser jobs. */
     costTicks: bigint('cost_ticks', { mode: 'number' }),
+    /** An imported row's `key` (src/cli/jobImport.ts): the same key is imported once. */
+    importKey: text('import_key'),
   },
   (t) => [
     // Serves the claim: WHERE status='PENDING' AND type=$1 ORDER BY priority DESC, created_at.
     index('jobs_claim_idx').on(t.status, t.type, t.priority.desc(), t.createdAt),
     // The reconciler scans the few jobs that are in flight. Written out as the same text as
     // migration 0000 (status IN ('INQUEUE', 'PROGRESS')), so drizzle-kit sees no change.
+    // Serves the capacity claim (migration 0009): PENDING jobs per want (the payload keys
+    // accountWant reads), in claim order.
+    index('jobs_pending_want_idx').on(t.type, sql`(payload->>'account')`, sql`(payload->>'pool')`, sql`(payload->>'backend')`, t.priority.desc(), t.createdAt, t.id).where(sql`status = 'PENDING'`),
     index('jobs_in_flight_idx').on(t.status, t.updatedAt).where(sql.raw(`status IN (${IN_FLIGHT_STATUSES.map((s) => `'${s}'`).join(', ')})`)),
+    // Migration 0013: search by prompt (a trigram index on PROMPT_TEXT, src/cli/jobFilter.ts),
+    // a job's retries, imports' keys, and the date filter.
+    index('jobs_prompt_trgm_idx').using('gin', sql.raw(`(coalesce(payload->>'prompt', '') || ' ' || coalesce(payload->>'prompts', '')) gin_trgm_ops`)),
+    index('jobs_retry_of_idx').on(t.retryOf).where(sql`${t.retryOf} IS NOT NULL`),
+    uniqueIndex('jobs_import_key_idx').on(t.importKey).where(sql`${t.importKey} IS NOT NULL`),
+    index('jobs_created_at_idx').on(t.createdAt),
   ],
 );
 
@@ -85,6 +97,8 @@ export const jobItems = pgTable(
     backendToken: text('backend_token'),
     /** What xAI charged for this item, in ticks, every request of it included (moderated ones too). */
     costTicks: bigint('cost_ticks', { mode: 'number' }),
+    /** Milliseconds per step of the item's last try (src/shared/itemSteps.ts): where its time went. */
+    steps: jsonb('steps').$type<ItemSteps>(),
     ...timestamps,
   },
   (t) => [uniqueIndex('job_items_job_index_uq').on(t.jobId, t.index)],
@@ -142,6 +156,16 @@ export const accounts = pgTable(
     kind: text('kind', { enum: ['browser', 'api'] }).notNull().default('browser'),
     /** An api account's daily budget in ticks (1 USD = 10^10); null: no budget. */
     dailyBudgetTicks: bigint('daily_budget_ticks', { mode: 'number' }),
+    /** What Grok's quota_info said was left, and of how many, when read (src/slave/accounts/grokQuota.ts). */
+    grokQuotaLeft: integer('grok_quota_left'),
+    grokQuotaTotal: integer('grok_quota_total'),
+    grokQuotaReadAt: timestamp('grok_quota_read_at', { withTimezone: true }),
+    /** When Grok's window ends; null: the end of the day it was read. */
+    grokQuotaResetsAt: timestamp('grok_quota_resets_at', { withTimezone: true }),
+    /** The last canary (accounts check): false keeps the account out of its pool until one passes. */
+    canaryOk: boolean('canary_ok'),
+    canaryAt: timestamp('canary_at', { withTimezone: true }),
+    canaryError: text('canary_error'),
     ...timestamps,
   },
   (t) => [
@@ -171,10 +195,13 @@ export const accountLeases = pgTable(
     itemIndex: integer('item_index'),
     acquiredAt: timestamp('acquired_at', { withTimezone: true }).notNull().defaultNow(),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    /** A reservation the claim made that no item used yet (migration 0009): its first item skips the gap. */
+    unused: boolean('unused').notNull().default(false),
   },
   (t) => [
     primaryKey({ columns: [t.account, t.holder] }),
     index('account_leases_expiry_idx').on(t.account, t.expiresAt),
+    index('account_leases_job_idx').on(t.jobId),
   ],
 );
 
@@ -197,6 +224,40 @@ export const jobPauses = pgTable(
   ],
 );
 
+/**
+ * The callback outbox: one row per ended job with a callbackUrl, written by endJob in the
+ * transaction that ends it (the job id is the key: at most one row a job). The master's
+ * delivery loop (src/master/callbackOutbox.ts) starts its delivery workflow and stamps
+ * `started_at`; a failed start is kept in `error` and tried again by the next sweep.
+ */
+export const jobCallbacks = pgTable(
+  'job_callbacks',
+  {
+    jobId: bigint('job_id', { mode: 'number' }).primaryKey().references(() => jobs.id, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    /** The delivery workflow's id, derived from the job (`callback(<job workflow id>)`). */
+    workflowId: text('workflow_id'),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    error: text('error'),
+  },
+  (t) => [index('job_callbacks_waiting_idx').on(t.jobId).where(sql`${t.startedAt} IS NULL`)],
+);
+
+/**
+ * A console login (src/web/sessions.ts): the SHA-256 of the cookie's value, never the value;
+ * `tokenMac` ties it to the WEB_TOKEN it was opened with. Logout deletes the row.
+ */
+export const webSessions = pgTable(
+  'web_sessions',
+  {
+    idHash: text('id_hash').primaryKey(),
+    tokenMac: text('token_mac').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('web_sessions_expires_at_idx').on(t.expiresAt)],
+);
+
 // One row: this database's identity. A job is its database and its id: the identity travels
 // in every workflow's input, memo and search attributes, so a workflow or a file of another
 // database (ids restart at 1 in each) is never taken for this one's (see db/instance.ts).
@@ -217,3 +278,4 @@ export type Account = typeof accounts.$inferSelect;
 export type JobDelivery = typeof jobDeliveries.$inferSelect;
 export type AccountLease = typeof accountLeases.$inferSelect;
 export type JobPause = typeof jobPauses.$inferSelect;
+export type JobCallback = typeof jobCallbacks.$inferSelect;

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Config } from '../../shared/config';
 import type { Db } from '../../shared/db/client';
 import { hasSavedSession, savedSessions, type LoginConfig } from './logins';
+import { describeRefusal } from './capacity';
 import { acquireSlot, type SlotHolder, type SlotRefusal } from './slots';
 import { DEFAULT_POOL, type AccountWant } from '../../shared/jobs/account';
 
@@ -14,7 +15,7 @@ export type PoolConfig = LoginConfig & Pick<Config, 'ACCOUNT_CONCURRENCY' | 'ACC
 export type AccountChoice =
   | { kind: 'acquired'; account: string }
   /** No slot anywhere now: ask again after waitMs. `account` is the one that frees first. */
-  | { kind: 'wait'; reason: Exclude<SlotRefusal['kind'], 'quota'>; account: string; waitMs: number; until: string; message: string }
+  | { kind: 'wait'; reason: 'cooling' | 'gap' | 'busy'; account: string; waitMs: number; until: string; message: string }
   /** Nothing to wait for: no account with a session, or every quota used up today. */
   | { kind: 'unavailable'; reason: 'noAccount' | 'quota'; message: string };
 
@@ -24,14 +25,15 @@ export type AccountChoice =
  * logged in but never ran anything, so they have no row yet).
  */
 export async function poolMembers(db: Db, config: LoginConfig, pool: string): Promise<Array<{ name: string; inFlight: number }>> {
-  const { rows } = await db.execute<{ name: string; pool: string; auth_error: boolean; in_flight: number; last_started_at: string | null }>(sql`
-    SELECT a.name, a.pool, a.last_auth_error IS NOT NULL AS auth_error, a.last_started_at,
+  const { rows } = await db.execute<{ name: string; pool: string; auth_error: boolean; canary_failed: boolean; in_flight: number; last_started_at: string | null }>(sql`
+    SELECT a.name, a.pool, a.last_auth_error IS NOT NULL AS auth_error, a.canary_ok IS FALSE AS canary_failed, a.last_started_at,
            (SELECT count(*)::int FROM account_leases l WHERE l.account = a.name AND l.expires_at > clock_timestamp()) AS in_flight
       FROM accounts a`);
   const saved = new Set(savedSessions(config));
   const known = new Set(rows.map((r) => r.name));
   const members = rows
-    .filter((r) => r.pool === pool && !r.auth_error && saved.has(r.name))
+    // A failed check (accounts check) holds the account out until one passes (capacity.ts says the same to the claim).
+    .filter((r) => r.pool === pool && !r.auth_error && !r.canary_failed && saved.has(r.name))
     .map((r) => ({ name: r.name, inFlight: Number(r.in_flight), last: r.last_started_at ? Date.parse(r.last_started_at) : 0 }));
   if (pool === DEFAULT_POOL) {
     for (const name of saved) if (!known.has(name)) members.push({ name, inFlight: 0, last: 0 });
@@ -41,19 +43,20 @@ export async function poolMembers(db: Db, config: LoginConfig, pool: string): Pr
   return members.map(({ name, inFlight }) => ({ name, inFlight }));
 }
 
-function describeRefusal(r: Exclude<SlotRefusal, { kind: 'quota' }>): string {
-  switch (r.kind) {
-    case 'cooling': return `account ${r.account} is rate limited until ${r.until}`;
-    case 'gap': return `account ${r.account} keeps its gap between generations until ${r.until}`;
-    case 'busy': return `account ${r.account} runs ${r.inFlight} of ${r.concurrency} generations`;
-  }
-}
+type WaitRefusal = Extract<SlotRefusal, { kind: 'cooling' | 'gap' | 'busy' }>;
 
-/** Takes a slot for the item on its account, or on the first member of its pool that has one. */
-export async function takeAccount(db: Db, config: PoolConfig, want: AccountWant, who: SlotHolder, ttlMs: number): Promise<AccountChoice> {
+/**
+ * Takes a slot for the item on its account, or on the first member of its pool that has one.
+ * `prefer`: the account the job holds (its reservation) is tried first, so a job keeps its
+ * account between items while it may.
+ */
+export async function takeAccount(
+  db: Db, config: PoolConfig, want: AccountWant, who: SlotHolder, ttlMs: number, prefer?: string,
+): Promise<AccountChoice> {
   // A named account is tried even without a saved session: the driver then says "needs a
   // new login", as it always has.
-  const candidates = 'account' in want ? [want.account] : (await poolMembers(db, config, want.pool)).map((m) => m.name);
+  let candidates = 'account' in want ? [want.account] : (await poolMembers(db, config, want.pool)).map((m) => m.name);
+  if (prefer && candidates.includes(prefer)) candidates = [prefer, ...candidates.filter((c) => c !== prefer)];
   const where = 'account' in want ? `account ${want.account}` : `pool ${want.pool}`;
   if (candidates.length === 0) {
     const pool = 'pool' in want ? want.pool : DEFAULT_POOL;
@@ -67,11 +70,12 @@ export async function takeAccount(db: Db, config: PoolConfig, want: AccountWant,
     if (answer.kind === 'acquired') return answer;
     refusals.push(answer);
   }
-  const waits = refusals.filter((r): r is Exclude<SlotRefusal, { kind: 'quota' }> => r.kind !== 'quota');
+  const waits = refusals.filter((r): r is WaitRefusal => r.kind === 'cooling' || r.kind === 'gap' || r.kind === 'busy');
   if (waits.length === 0) {
     const quotas = refusals.filter((r) => r.kind === 'quota').map((r) => `${r.account} ${r.used}/${r.limit}`);
     return { kind: 'unavailable', reason: 'quota', message: `${where}: every account has used its daily quota (${quotas.join(', ') || 'none left'})` };
   }
+  // The job's own account first when it frees at the same time as another.
   const first = waits.reduce((a, b) => (b.waitMs < a.waitMs ? b : a));
   const all = waits.every((w) => w.kind === 'cooling') ? `every account of ${where} is rate limited; ` : '';
   return { kind: 'wait', reason: first.kind, account: first.account, waitMs: first.waitMs, until: first.until, message: `${all}${describeRefusal(first)}` };

@@ -5,23 +5,25 @@ import type { ItemRequest, RunOptions } from '../../backends/types';
 import { projectPath } from '../../shared/config';
 import { databaseIdentity } from '../../shared/db/instance';
 import { jobItems } from '../../shared/db/schema';
-import { startJobCallback } from '../../shared/jobCallback';
+import { endJob } from '../../shared/jobs/endJob';
 import { itemsTotal, moderationRetriesTotal } from '../../shared/metrics';
 import { ObjectStore } from '../../shared/storage/objectStore';
 import { FailureType } from '../failures';
 import { enterAccount } from '../item/accountGate';
 import { accountWant } from '../../shared/jobs/account';
-import type { ItemWait } from '../itemWaits';
+import type { ItemWait, NoSlot } from '../itemWaits';
+import type { ItemSlot } from '../../shared/jobs/reservation';
 import { completeItem } from '../item/complete';
 import { recordCost } from '../item/cost';
 import { afterModeration, backToGate, failureFor } from '../item/failures';
 import { recordFault } from '../item/recordFault';
+import { recordTry } from '../item/recordTry';
 import { watchStop } from '../item/stop';
 import { FILE_EXTENSION, type ItemPlan } from '../plan';
 import { startProgress } from '../progress';
 import type { SlaveDeps } from './deps';
 import { assertOwnDatabase, type JobRef } from './guard';
-import { failJobAndOpenItems, isFinal, isItemDone, jobPlan, loadItems, loadJob, setItem, type ItemDone } from './jobs';
+import { isFinal, isItemDone, jobPlan, loadItems, loadJob, setItem, type ItemDone } from './jobs';
 
 export interface ItemResult {
   index: number;
@@ -34,9 +36,11 @@ export interface ItemResult {
  * The heartbeating activity: one video or image of a job, from prompt to stored file, through
  * the backend the job's plan names. Idempotent: an item already done returns its answer.
  */
-export function generateItemActivity({ db, config, logger, backends, client }: SlaveDeps) {
+export function generateItemActivity({ db, config, logger, backends }: SlaveDeps) {
   const store = config.OUTPUT_URL ? new ObjectStore(config) : undefined;
-  return async function generateItem({ jobId, instance, index, plan }: JobRef & { index: number; plan?: ItemPlan }): Promise<ItemResult | ItemWait> {
+  return async function generateItem(
+    { jobId, instance, index, plan, slot }: JobRef & { index: number; plan?: ItemPlan; slot?: ItemSlot },
+  ): Promise<ItemResult | ItemWait | NoSlot> {
     const ctx = Context.current();
     await assertOwnDatabase(db, { jobId, instance });
     const job = await loadJob(db, jobId);
@@ -61,14 +65,20 @@ export function generateItemActivity({ db, config, logger, backends, client }: S
     // The account gate: a slot on the job's account or on a ready one of its pool, taken
     // before any browser opens; none free: the workflow waits (a timer), using no attempt.
     // A rate limit (or, in a pool, a lost login) sends the item back through the gate.
+    // With the job's slot (`slot`, new workflows): the slot is kept after the item while more
+    // of the job's items follow, and after a fault (the retry, or the gate after a rate
+    // limit, takes it back); released after the job's last item on it.
     for (;;) {
-      const gate = await enterAccount({ db, config, logger: itemLog }, { jobId, index, want, resuming: token !== null });
-      if (gate.kind === 'wait') return gate;
+      const gate = await enterAccount({ db, config, logger: itemLog }, { jobId, index, want, resuming: token !== null, ...(slot ? { slot } : {}) });
+      if (gate.kind === 'wait' || gate.kind === 'noSlot') return gate;
+      let done = false;
       try {
         const result = await generateOn(gate.account, itemLog.child({ account: gate.account }));
+        done = result !== AGAIN;
         if (result !== AGAIN) return result;
       } finally {
-        await gate.slot.release();
+        if (slot && (slot.keep || !done)) await gate.slot.keep(config.RESERVATION_TTL_MS);
+        else await gate.slot.release();
       }
     }
 
@@ -98,6 +108,7 @@ export function generateItemActivity({ db, config, logger, backends, client }: S
         for (;;) {
           const outcome = await backends[backend].generate(request, run);
           if (outcome.costUsdTicks !== undefined) await recordCost(db, jobId, index, outcome.costUsdTicks);
+          await recordTry(db, { jobId, index, account, backend }, outcome);
           if (ctx.cancellationSignal.aborted) break;
           if (outcome.kind === 'success') {
             await completeItem({ db, config, store, logger: log }, { jobId, index, type: job.type, outcome, progress, startedAt });
@@ -135,11 +146,9 @@ export function generateItemActivity({ db, config, logger, backends, client }: S
 
       // Stopped from outside; the backend has closed its browser context (it honours the signal).
       if (stop.terminated()) {
-        // Terminate runs no workflow code: this activity records the end, and starts the job's
-        // callback (once per job however many items were running: its id is the job's).
-        await failJobAndOpenItems(db, jobId, stop.message()!, { by: 'slave', reason: stop.reason() });
-        const workflowId = job.workflowId ?? ctx.info.workflowExecution!.workflowId;
-        await startJobCallback(client, { jobId, type: job.type, workflowId, instance: instance ?? await databaseIdentity(db), payload: job.payload }, log);
+        // Terminate runs no workflow code: this activity records the end (endJob writes the
+        // callback's outbox row: once per job however many items were running).
+        await endJob(db, jobId, { status: 'ERROR', message: stop.message()!, detail: { by: 'slave', reason: stop.reason() } });
       }
       log.warn({ reason: stop.reason() }, stop.message() ? `job ${stop.message()}` : 'generation stopped');
       throw new CancelledFailure(stop.reason());
