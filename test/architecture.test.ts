@@ -26,6 +26,8 @@ function walk(dir: string, out: string[] = []): string[] {
 const repoFiles = ['src', 'test', 'bench', 'migrations', 'docs'].flatMap((d) => walk(d));
 const migrationsSql = fs.readdirSync('migrations').filter((f) => f.endsWith('.sql'))
   .map((f) => fs.readFileSync(path.join('migrations', f), 'utf8')).join('\n');
+const metricsTs = fs.readFileSync('src/shared/metrics.ts', 'utf8');
+const sourceTs = repoFiles.filter((f) => f.startsWith('src') && f.endsWith('.ts')).map((f) => fs.readFileSync(f, 'utf8')).join('\n');
 
 describe('docs/ARCHITECTURE.md', () => {
   test('every file and folder it names exists', () => {
@@ -33,7 +35,8 @@ describe('docs/ARCHITECTURE.md', () => {
     for (const n of names) {
       if (n.includes('<') || n.startsWith('../') || n.includes('…') || n.includes('*')) continue;
       if (FILE.test(n)) {
-        const found = n.includes('/') ? fs.existsSync(n) : repoFiles.some((f) => path.basename(f) === n);
+        // A path from the root, or one given inside its folder's paragraph (`assets/imagine.js`).
+        const found = n.includes('/') ? fs.existsSync(n) || repoFiles.some((f) => f.endsWith(`/${n}`)) : repoFiles.some((f) => path.basename(f) === n);
         if (!found) missing.push(n);
       } else if (/^(src|test|bench|migrations|docs)\/[\w\-/]*\/$/.test(n) && !fs.existsSync(n)) {
         missing.push(n);
@@ -42,17 +45,18 @@ describe('docs/ARCHITECTURE.md', () => {
     assert.deepEqual(missing, [], `named in docs/ARCHITECTURE.md but not in the repository: ${missing.join(', ')}`);
   });
 
-  test('every SQL name it mentions (table, column, channel, function) is in a migration', () => {
+  test('every SQL name it mentions (table, column, channel, function) is in a migration, every metric in metrics.ts', () => {
     const sqlNames = names.filter((n) => /^[a-z][a-z0-9]*(_[a-z0-9]+)+$/.test(n));
     assert.ok(sqlNames.length >= 5, `expected the page to name its tables and channels, found ${sqlNames.join(', ')}`);
-    const missing = sqlNames.filter((n) => !new RegExp(`\\b${n}\\b`).test(migrationsSql));
+    const found = (n: string) => new RegExp(`\\b${n}\\b`).test(migrationsSql) || (n.startsWith('grokflow_') && metricsTs.includes(`'${n}'`));
+    const missing = sqlNames.filter((n) => !found(n));
     assert.deepEqual(missing, [], `named in docs/ARCHITECTURE.md but in no migration: ${missing.join(', ')}`);
   });
 
-  test('every setting it mentions is one of the config\'s', () => {
+  test('every setting it mentions is one of the config\'s (or a constant of the code)', () => {
     const settings = names.filter((n) => /^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/.test(n));
-    const missing = settings.filter((n) => !(n in configSchema.shape));
-    assert.deepEqual(missing, [], `settings named in docs/ARCHITECTURE.md that config.ts does not have: ${missing.join(', ')}`);
+    const missing = settings.filter((n) => !(n in configSchema.shape) && !new RegExp(`const ${n}\\b`).test(sourceTs));
+    assert.deepEqual(missing, [], `upper-case names in docs/ARCHITECTURE.md that are neither settings nor constants: ${missing.join(', ')}`);
   });
 
   test('the files one job crosses are counted right', () => {
