@@ -2,13 +2,17 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { eq } from 'drizzle-orm';
 import { usdToTicks } from '../src/backends/api/cost';
 import { parseToken } from '../src/backends/api/token';
 import { accounts, jobs } from '../src/shared/db/schema';
 import { jobWorkflowId } from '../src/shared/registry';
-import { setApiBudget } from '../src/slave/accounts/budget';
+import { jobEstimate, setApiBudget } from '../src/slave/accounts/budget';
+import { readJob } from '../src/slave/plan';
+import { loadConfig } from '../src/shared/config';
 import { runCli, show } from './helpers/cli';
 import { startSlaveProcess } from './helpers/slaveProcess';
 import { startStack, type Stack } from './helpers/stack';
@@ -153,7 +157,8 @@ describe('the API backend, end to end', () => {
     assert.equal(expired!.status, 'FAILED');
     assert.match(expired!.error ?? '', /xAI let request [0-9a-f-]{36} expire/);
     assert.equal(failed!.status, 'FAILED');
-    assert.match(failed!.error ?? '', /xAI: Video generation failed/);
+    assert.match(failed!.error ?? '', /^xAI: generation_failed: Video generation failed \(request [0-9a-f-]{36}\)$/, 'xAI\'s code and message on the item');
+    assert.deepEqual(parseToken(failed!.backendToken).requests[0]!.error, { code: 'generation_failed', message: 'Video generation failed' });
     assert.equal(fine!.status, 'COMPLETED');
     assert.equal(s.simulator.xai.accepted('api: too late').length, 1);
     assert.equal(s.simulator.xai.accepted('api: broken').length, 1);
@@ -164,7 +169,7 @@ describe('the API backend, end to end', () => {
     const id = await s.insertJob({ prompts: ['api: budget one', 'api: budget two'], duration: '6s', backend: 'api', account: 'small-key' });
     const job = await s.waitForJob(id, ['COMPLETED', 'ERROR']);
     assert.equal(job.status, 'ERROR');
-    assert.equal(job.errorMessage, 'account small-key has $0.50 left of its daily budget of $0.50 ($0.00 spent today); the job is estimated at $0.60 (2 video(s) × 6 s × $0.05/s)');
+    assert.equal(job.errorMessage, 'account small-key has $0.50 left of its daily budget of $0.50 ($0.00 spent today); the job is estimated at $0.60 (2 video(s) × 6 s of grok-imagine-video at 480p, $0.05/s)');
     assert.equal(s.simulator.xai.accepted('api: budget one').length, 0);
   });
 
@@ -217,6 +222,67 @@ describe('the API backend, end to end', () => {
     await sleep(2000);
     assert.equal(s.simulator.xai.accepted('api: second of the terminated').length, 0);
     assert.equal(s.simulator.xai.submissions.filter((x) => x.at > stoppedAt && x.prompt.startsWith('api: ')).length, 0, 'no submission after the terminate');
+  });
+
+  test('a 25 s chain: one 15 s generation and one 10 s extension, COMPLETED and billed 25 s', async () => {
+    const id = await s.insertJob({ prompt: 'api: a 25 s chain', duration: '6s', extend: 25, backend: 'api' });
+    const job = await s.waitForJob(id, ['COMPLETED', 'ERROR']);
+    assert.equal(job.status, 'COMPLETED', job.errorMessage ?? '');
+    const [item] = await s.items(id);
+    assert.equal(item!.duration, '25s');
+    assert.deepEqual(parseToken(item!.backendToken).requests.map((r) => r.kind), ['generation', 'extension']);
+    const asked = [...s.simulator.xai.requests.values()].filter((r) => r.prompt === 'api: a 25 s chain').map((r) => [r.endpoint, r.duration]);
+    assert.deepEqual(asked, [['videos/generations', 15], ['videos/extensions', 10]]);
+    assert.equal(item!.costTicks, 25 * SECOND);
+  });
+
+  test('extend: 30 and an extension of grok-imagine-video-1.5 are refused before any request, naming the limit', async () => {
+    const long = await s.insertJob({ prompt: 'api: thirty seconds', extend: 30, backend: 'api' });
+    const onePointFive = await s.insertJob({ prompt: 'api: 1.5 extended', model: 'grok-imagine-video-1.5', extend: 12, backend: 'api' });
+    const a = await s.waitForJob(long, ['ERROR', 'COMPLETED']);
+    assert.equal(a.status, 'ERROR');
+    assert.match(a.errorMessage ?? '', /payload\.extend: 30 s is longer than the API makes: at most 25 s/);
+    const b = await s.waitForJob(onePointFive, ['ERROR', 'COMPLETED']);
+    assert.equal(b.status, 'ERROR');
+    assert.match(b.errorMessage ?? '', /payload\.extend: grok-imagine-video-1\.5 does not extend videos/);
+    assert.equal(s.simulator.xai.submissions.filter((x) => x.prompt === 'api: thirty seconds' || x.prompt === 'api: 1.5 extended').length, 0);
+  });
+
+  test('720p and 1080p (grok-imagine-video-1.5): the estimate and the recorded cost are the table\'s', async () => {
+    const config = loadConfig({});
+    const cases = [
+      { payload: { prompt: 'api: at 720p', duration: '6s', resolution: '720p', backend: 'api' }, usd: 0.07, model: 'grok-imagine-video' },
+      { payload: { prompt: 'api: at 1080p', duration: '6s', resolution: '1080p', model: 'grok-imagine-video-1.5', backend: 'api' }, usd: 0.2, model: 'grok-imagine-video-1.5' },
+    ];
+    for (const c of cases) {
+      const id = await s.insertJob(c.payload);
+      const job = await s.waitForJob(id, ['COMPLETED', 'ERROR']);
+      assert.equal(job.status, 'COMPLETED', job.errorMessage ?? '');
+      const { plan } = readJob(job, config);
+      assert.equal(jobEstimate(plan.item!, 1, config).ticks, 6 * usdToTicks(c.usd), `${c.payload.resolution}: the estimate`);
+      assert.equal(job.costTicks, 6 * usdToTicks(c.usd), `${c.payload.resolution}: the cost xAI reported`);
+      const [item] = await s.items(id);
+      assert.equal(item!.resolution, c.payload.resolution);
+      const r = [...s.simulator.xai.requests.values()].find((x) => x.prompt === c.payload.prompt)!;
+      assert.deepEqual([r.model, r.resolution], [c.model, c.payload.resolution]);
+    }
+  });
+
+  test('reference images and an edit of a file complete', async () => {
+    const refs = await s.insertJob({ prompt: 'api: from references', duration: '6s', referenceImages: ['https://example.com/a.jpg', 'https://example.com/b.jpg'], backend: 'api' });
+    const file = path.join(os.tmpdir(), `grokflow-edit-${process.pid}.mp4`);
+    fs.writeFileSync(file, s.simulator.asset('generated_video.mp4'));
+    const edit = await s.insertJob({ prompt: 'api: make it night', editOf: { file }, backend: 'api' });
+    for (const id of [refs, edit]) {
+      const job = await s.waitForJob(id, ['COMPLETED', 'ERROR']);
+      assert.equal(job.status, 'COMPLETED', job.errorMessage ?? '');
+    }
+    assert.equal([...s.simulator.xai.requests.values()].find((r) => r.prompt === 'api: from references')?.references, 2);
+    const edited = [...s.simulator.xai.requests.values()].find((r) => r.prompt === 'api: make it night')!;
+    assert.equal(edited.endpoint, 'videos/edits');
+    const [item] = await s.items(edit);
+    assert.equal(item!.duration, '4s', 'an edit is as long as its input');
+    assert.deepEqual(parseToken(item!.backendToken).requests.map((r) => r.kind), ['edit']);
   });
 
   test('Temporal\'s task-queue rate limit spaces the submissions of jobs that run at once (XAI_REQUESTS_PER_SECOND=1)', async () => {

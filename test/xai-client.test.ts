@@ -123,7 +123,7 @@ describe('xAI client against the stand-in', () => {
     const expired = (await settle(client, await client.submitVideo({ prompt: 'too late #sim:expired' }))).at(-1)!;
     assert.equal(expired.status, 'expired');
     const failed = (await settle(client, await client.submitVideo({ prompt: 'broken #sim:failed' }))).at(-1)!;
-    assert.deepEqual(failed, { status: 'failed', message: 'Video generation failed' });
+    assert.deepEqual(failed, { status: 'failed', message: 'Video generation failed', code: 'generation_failed' });
     // moderate=1: the first try is refused, the second passes.
     const first = (await settle(client, await client.submitVideo({ prompt: 'borderline #sim:moderate=1' }))).at(-1)!;
     const second = (await settle(client, await client.submitVideo({ prompt: 'borderline #sim:moderate=1' }))).at(-1)!;
@@ -245,7 +245,7 @@ describe('xAI settings', () => {
     assert.deepEqual(real, { baseUrl: 'https://api.x.ai/v1', apiKey: 'xai-abc', simulated: false });
     assert.equal(loadConfig({}).GROK_BACKEND, 'browser');
     assert.throws(() => loadConfig({ GROK_BACKEND: 'carrier-pigeon' }), /GROK_BACKEND/);
-    assert.throws(() => loadConfig({ XAI_VIDEO_USD_PER_SECOND: '-1' }), /XAI_VIDEO_USD_PER_SECOND/);
+    assert.throws(() => loadConfig({ XAI_VIDEO_PRICES: 'grok-imagine-video:4k=1' }), /XAI_VIDEO_PRICES/);
   });
 
   test('the logger redacts the key under apiKey and XAI_API_KEY', async () => {

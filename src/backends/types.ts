@@ -23,6 +23,20 @@ export interface VideoOptions {
   extendTo?: number;
   upscale: boolean;
   deleteAfterDownload: boolean;
+  /** api: the video model (payload.model, else XAI_VIDEO_MODEL). */
+  model?: string;
+  /** api: reference-to-video, https URLs or files (absolute paths, resolved by the plan). */
+  referenceImages?: string[];
+  /** api: a video edit of this file (a finished item's file, or payload.editOf.file). */
+  editFile?: string;
+}
+
+/** The api backend's image choices, as the plan resolved them. */
+export interface ImageOptions {
+  /** '1k' | '2k'; default: xAI's. */
+  resolution?: string;
+  /** Images the job asks for: xAI answers up to 10 per call, so items share calls (src/backends/api/imageCalls.ts). */
+  count: number;
 }
 
 export interface ItemRequest {
@@ -33,6 +47,8 @@ export interface ItemRequest {
   prompt: string;
   /** Present for video items. */
   video?: VideoOptions;
+  /** Image items of the api backend. */
+  image?: ImageOptions;
   /** Target file, with the kind's extension; an HD twin goes next to it with an `_hd` suffix. */
   downloadPath: string;
   /**

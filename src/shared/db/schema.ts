@@ -42,6 +42,8 @@ export const jobs = pgTable(
     backend: text('backend'),
     /** What xAI charged for the job, in ticks (1 USD = 10^10): the sum of its items'. Null for browser jobs. */
     costTicks: bigint('cost_ticks', { mode: 'number' }),
+    /** The api backend's batch at xAI ("route": "batch"), recorded before any request is added to it. */
+    xaiBatchId: text('xai_batch_id'),
   },
   (t) => [
     // Serves the claim: WHERE status='PENDING' AND type=$1 ORDER BY priority DESC, created_at.

@@ -78,7 +78,7 @@ export function generateItemActivity({ db, config, logger, backends, client }: S
       const progress = startProgress(db, { jobId, item: index, items: items.length, doneBefore, throttleMs: config.PROGRESS_THROTTLE_MS });
       const stop = watchStop(ctx);
       const request: ItemRequest = {
-        kind, jobId, itemIndex: index, account, video, prompt,
+        kind, jobId, itemIndex: index, account, video, prompt, ...(itemPlan.image && { image: itemPlan.image }),
         downloadPath: projectPath(path.join(config.DOWNLOADS_DIR, String(jobId), `${index}.${FILE_EXTENSION[kind]}`)),
         owner: `${await databaseIdentity(db)}/${jobId}`,
       };

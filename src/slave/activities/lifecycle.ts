@@ -39,7 +39,7 @@ export function lifecycleActivities({ db, config, logger }: SlaveDeps) {
           if (problem) throw ApplicationFailure.nonRetryable(problem, FailureType.InvalidInput);
           // Pre-flight: the job's estimate must fit what is left of today's budget.
           const budget = await budgetOf(db, account);
-          const refusal = budget && budgetRefusal(account, budget, jobEstimate(plan.item, items.length, config));
+          const refusal = budget && budgetRefusal(account, budget, jobEstimate(plan.item, items.length, config, config.XAI_VIDEO_MODEL));
           if (refusal) throw ApplicationFailure.nonRetryable(refusal, FailureType.QuotaExceeded);
         }
         const quota = account ? await quotaOf(db, account) : null;

@@ -1,0 +1,4 @@
+-- An api job sent to xAI's Batch API ("route": "batch") records its batch id here the moment
+-- xAI gives it, before any request is added to the batch: a retried or resumed activity finds
+-- the batch here and never creates (nor pays for) a second one.
+ALTER TABLE "jobs" ADD COLUMN "xai_batch_id" text;
