@@ -24,6 +24,8 @@ import { startStack, type Stack } from './helpers/stack';
 const VIDEO = 'GROK_VIDEO_GENERATION';
 const IMAGE = 'GROK_IMAGE_GENERATION';
 const SECOND = usdToTicks(0.05);
+/** A second of grok-imagine-video at 720p (XAI_VIDEO_PRICES' default). */
+const SECOND_720P = usdToTicks(0.07);
 const sha = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -52,18 +54,18 @@ describe('the API backend, end to end', () => {
     assert.equal(job.status, 'COMPLETED', job.errorMessage ?? '');
     assert.equal(job.backend, 'api');
     assert.equal(job.account, 'xai', 'XAI_ACCOUNT: the api account of a job that names none');
-    assert.equal(job.costTicks, 2 * 6 * SECOND, 'the job\'s total: the sum of its items\', exact');
+    assert.equal(job.costTicks, 2 * 6 * SECOND_720P, 'the job\'s total at 720p\'s price: the sum of its items\', exact');
     const items = await s.items(id);
     for (const item of items) {
       assert.equal(item.status, 'COMPLETED');
-      assert.equal(item.costTicks, 6 * SECOND);
+      assert.equal(item.costTicks, 6 * SECOND_720P);
       assert.equal(item.duration, '6s');
       assert.equal(item.resolution, '720p');
       assert.equal(item.sha256, sha(s.simulator.asset('generated_video.mp4')));
       assert.equal(sha(fs.readFileSync(item.filePath!)), item.sha256);
       const token = parseToken(item.backendToken);
       assert.equal(token.requests.length, 1);
-      assert.deepEqual([token.requests[0]!.kind, token.requests[0]!.end, token.requests[0]!.costTicks], ['generation', 'done', 6 * SECOND]);
+      assert.deepEqual([token.requests[0]!.kind, token.requests[0]!.end, token.requests[0]!.costTicks], ['generation', 'done', 6 * SECOND_720P]);
       assert.equal(s.simulator.xai.accepted(item.prompt!).length, 1, `one submission for "${item.prompt}"`);
       assert.equal(s.simulator.xai.accepted(item.prompt!)[0]!.requestId, token.requests[0]!.id);
     }
@@ -78,13 +80,13 @@ describe('the API backend, end to end', () => {
     assert.match(set.stdout, /account xai is an api account, daily budget \$20/);
     const view = JSON.parse((await cli('accounts', 'list', '--json')).stdout) as Array<{ name: string; kind: string; dailyBudgetTicks: number; spentTodayTicks: number; budgetLeftTicks: number }>;
     const xai = view.find((a) => a.name === 'xai');
-    assert.deepEqual(xai && [xai.kind, xai.dailyBudgetTicks, xai.spentTodayTicks, xai.budgetLeftTicks], ['api', usdToTicks(20), 12 * SECOND, usdToTicks(20) - 12 * SECOND]);
+    assert.deepEqual(xai && [xai.kind, xai.dailyBudgetTicks, xai.spentTodayTicks, xai.budgetLeftTicks], ['api', usdToTicks(20), 12 * SECOND_720P, usdToTicks(20) - 12 * SECOND_720P]);
     const table = (await cli('accounts', 'list')).stdout.split('\n').find((l) => l.includes('│ xai'));
-    assert.match(table ?? '', /│ api\s+│ default\s+│ XAI_API_KEY .*│ \$19\.40\/\$20\.00\s+│ \$0\.60/);
+    assert.match(table ?? '', /│ api\s+│ default\s+│ XAI_API_KEY .*│ \$19\.16\/\$20\.00\s+│ \$0\.84/);
     const [first] = await s.t.db.select().from(jobs).where(eq(jobs.backend, 'api')).orderBy(jobs.id).limit(1);
     const shown = await cli('jobs', 'show', String(first!.id));
-    assert.match(shown.stdout, /^cost {7}\$0\.60$/m);
-    assert.match(shown.stdout, /COMPLETED .*│ \$0\.30/);
+    assert.match(shown.stdout, /^cost {7}\$0\.84$/m);
+    assert.match(shown.stdout, /COMPLETED .*│ \$0\.42/);
     // `jobs add --backend api` naming no account: the row records the api account it will spend from.
     const added = await cli('jobs', 'add', '-p', 'api: from the cli', '--duration', '6s', '--backend', 'api', '--json');
     assert.equal(added.code, 0, show(added));
@@ -97,7 +99,7 @@ describe('the API backend, end to end', () => {
     assert.match(bad.stderr, /--daily-budget must be an amount in USD such as 20 or 2\.50, or "none", got "lots"/);
   });
 
-  test('an image job COMPLETED: one image per item, its cost the published price', async () => {
+  test('an image job COMPLETED: one image per item from one call of n, its cost the published price', async () => {
     const id = await s.insertJob({ prompt: 'api: a lighthouse at dusk', count: 2, backend: 'api' }, IMAGE);
     const job = await s.waitForJob(id, ['COMPLETED', 'ERROR']);
     assert.equal(job.status, 'COMPLETED', job.errorMessage ?? '');
@@ -107,7 +109,18 @@ describe('the API backend, end to end', () => {
       assert.equal(item.costTicks, usdToTicks(0.02));
       assert.equal(item.sha256, sha(s.simulator.asset('image.jpg')));
     }
-    assert.equal(s.simulator.xai.accepted('api: a lighthouse at dusk', 'images/generations').length, 2);
+    assert.equal(s.simulator.xai.accepted('api: a lighthouse at dusk', 'images/generations').length, 1, 'two images: one call with n 2');
+  });
+
+  test('a 20-image job makes 2 calls of 10 (xAI\'s n limit), every item COMPLETED at its share of the cost', async () => {
+    const id = await s.insertJob({ prompt: 'api: twenty stars', count: 20, resolution: '2k', backend: 'api' }, IMAGE);
+    const job = await s.waitForJob(id, ['COMPLETED', 'ERROR']);
+    assert.equal(job.status, 'COMPLETED', job.errorMessage ?? '');
+    assert.equal(s.simulator.xai.accepted('api: twenty stars', 'images/generations').length, 2);
+    const items = await s.items(id);
+    assert.equal(items.filter((i) => i.status === 'COMPLETED').length, 20);
+    assert.equal(new Set(items.map((i) => parseToken(i.backendToken).requests[0]!.urls![0])).size, 20, 'each item its own image');
+    assert.equal(job.costTicks, 20 * usdToTicks(0.02));
   });
 
   test('extend: a generation, then an extension to the length asked; both paid for', async () => {
@@ -298,9 +311,11 @@ describe('the API backend, end to end', () => {
 
 describe('the API backend survives kill -9 of the slave while it polls', () => {
   let s: Stack;
+  const jobRow = async (id: number) => (await s.t.db.select().from(jobs).where(eq(jobs.id, id)))[0]!;
   const children: ChildProcess[] = [];
   before(async () => {
-    s = await startStack({ slave: false, env: { XAI_POLL_INTERVAL_MS: '100' }, activityTimeouts: { heartbeat: '3 seconds' } });
+    // Result URLs live 60 s here (xAI: an hour): the batch's files must be downloaded within it.
+    s = await startStack({ slave: false, simulator: { xai: { urlTtlMs: 60_000 } }, env: { XAI_POLL_INTERVAL_MS: '100', XAI_BATCH_POLL_INTERVAL_MS: '200' }, activityTimeouts: { heartbeat: '3 seconds' } });
   });
   after(async () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
@@ -324,5 +339,35 @@ describe('the API backend survives kill -9 of the slave while it polls', () => {
     assert.equal(item0!.attempts, 2, 'the killed attempt, then the one that resumed');
     assert.equal(job.costTicks, 2 * 6 * SECOND);
     assert.match(second.output(), /"item":0/, 'the second slave ran the resumed item');
+  });
+
+  test('a batch of 10 videos: one batch id on the row, kill -9 while it runs, no second batch, every file downloaded before its URL expired', async () => {
+    const first = startSlaveProcess(s.configEnv, {}, children);
+    await first.ready;
+    const prompts = Array.from({ length: 10 }, (_, i) => `api: batch ${i} #sim:slow=6`);
+    const id = await s.insertJob({ prompts, duration: '6s', backend: 'api', route: 'batch' });
+    const batchId = await until('the batch id on the job\'s row', async () => (await jobRow(id)).xaiBatchId ?? undefined);
+    await until('the 10 requests in the batch', () => (s.simulator.xai.batches.all.get(batchId)?.entries.length === 10 ? true : undefined));
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const second = startSlaveProcess(s.configEnv, {}, children);
+    await second.ready;
+    const job = await s.waitForJob(id, ['COMPLETED', 'ERROR'], 300_000);
+    assert.equal(job.status, 'COMPLETED', job.errorMessage ?? '');
+    assert.equal(s.simulator.xai.batches.all.size, 1, 'one batch, never a second');
+    assert.equal(s.simulator.xai.batches.all.get(batchId)!.entries.length, 10, 'each item added once');
+    assert.equal(job.xaiBatchId, batchId);
+    assert.equal(s.simulator.xai.callsMade('POST /v1/videos/generations'), 0, 'no direct generation');
+    const video = sha(s.simulator.asset('generated_video.mp4'));
+    for (const item of await s.items(id)) {
+      assert.equal(item.status, 'COMPLETED');
+      assert.equal(item.sha256, video);
+      const [r] = parseToken(item.backendToken).requests;
+      assert.deepEqual([r!.kind, r!.end, r!.id], ['batch', 'done', `${batchId}/item-${item.index}`]);
+      // The batch's price: half of 6 s at 480p.
+      assert.equal(item.costTicks, 3 * SECOND);
+    }
+    assert.equal(job.costTicks, 10 * 3 * SECOND);
+    assert.match(second.output(), /xAI batch finished/, 'the second slave watched the same batch to its end');
   });
 });

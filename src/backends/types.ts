@@ -103,6 +103,13 @@ export interface RunOptions {
    * a crash: it resumes instead of submitting (and paying) again. Kept on the item's row.
    */
   resume?: { token: string | null; save(token: string): Promise<void> };
+  /**
+   * A record shared by the items of one job, kept on item `index`'s row and changed under its
+   * row lock: `change` gets what is there and returns the new text (undefined: leave it).
+   * Resolves with what the row holds afterwards. The api backend records there the image call
+   * (up to 10 images) that serves several items, so they make one call, not one each.
+   */
+  shared?: { update(index: number, change: (current: string | null) => string | undefined): Promise<string | null> };
 }
 
 export interface Generator {

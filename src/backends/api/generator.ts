@@ -5,6 +5,7 @@ import type { Logger } from '../../shared/logger';
 import type { DownloadedFile, Generator, ItemOutcome, ItemRequest, RunOptions } from '../types';
 import { imageDataUri, videoDataUri, XaiClient } from './client';
 import { runBatch, type BatchJob, type BatchStore } from './batch';
+import { groupCall, imageGroup, shareOf } from './imageCalls';
 import { usdToTicks } from './cost';
 import { XaiError } from './errors';
 import { waitForVideo, type FinalVideoState } from './poll';
@@ -152,13 +153,37 @@ export class ApiGenerator implements Generator {
       this.s.logger.warn({ jobId: req.jobId, item: req.itemIndex }, 'an image request of an earlier attempt never answered; requesting again');
       r = undefined;
     }
+    const count = req.image?.count ?? 1;
+    if (!r && token.requests.length === 0 && count > 1 && opts.shared) {
+      // The first try of an item of a many-image job: its group's one call (imageCalls.ts).
+      const group = imageGroup(req.itemIndex, count);
+      opts.onProgress?.(10, 100, 'generating');
+      const c = await groupCall({
+        client: this.s.client,
+        update: opts.shared.update,
+        group,
+        request: () => this.s.client.generateImages({ prompt: req.prompt, n: group.size, resolution: req.image?.resolution }, opts.signal),
+        fallbackTicksEach: usdToTicks(this.s.prices.XAI_IMAGE_USD),
+        signal: opts.signal,
+        onWait: () => opts.onProgress?.(10, 100, 'waiting for the group\'s image call'),
+      });
+      r = {
+        id: `${c.id}#${group.position}`,
+        kind: 'image',
+        urls: [c.urls![group.position]!],
+        end: c.moderated?.[group.position] ? 'moderated' : 'done',
+        costTicks: shareOf(c.costTicks ?? 0, c.n, group.position),
+      };
+      token.requests.push(r);
+      await save();
+    }
     if (!r) {
       opts.signal?.throwIfAborted();
       r = { id: `image-${crypto.randomUUID()}`, kind: 'image' };
       token.requests.push(r);
       await save();
       opts.onProgress?.(10, 100, 'generating');
-      const result = await this.s.client.generateImages({ prompt: req.prompt, n: 1 }, opts.signal);
+      const result = await this.s.client.generateImages({ prompt: req.prompt, n: 1, resolution: req.image?.resolution }, opts.signal);
       r.urls = result.urls;
       r.end = result.moderated ? 'moderated' : 'done';
       r.costTicks = result.costTicks ?? usdToTicks(this.s.prices.XAI_IMAGE_USD);

@@ -87,6 +87,8 @@ export const jobItems = pgTable(
     backendToken: text('backend_token'),
     /** What xAI charged for this item, in ticks, every request of it included (moderated ones too). */
     costTicks: bigint('cost_ticks', { mode: 'number' }),
+    /** The api backend: an image call serving this item's group of the job (recorded on the group's first item). */
+    xaiSharedCall: text('xai_shared_call'),
     ...timestamps,
   },
   (t) => [uniqueIndex('job_items_job_index_uq').on(t.jobId, t.index)],

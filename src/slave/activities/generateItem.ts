@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
-import { sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { ItemRequest, RunOptions } from '../../backends/types';
 import { projectPath } from '../../shared/config';
 import { databaseIdentity } from '../../shared/db/instance';
@@ -91,6 +91,18 @@ export function generateItemActivity({ db, config, logger, backends, client }: S
             await setItem(db, jobId, index, { backendToken: next });
             token = next;
           },
+        },
+      };
+      run.shared = {
+        async update(at, change) {
+          return db.transaction(async (tx) => {
+            const where = and(eq(jobItems.jobId, jobId), eq(jobItems.index, at));
+            const [row] = await tx.select({ call: jobItems.xaiSharedCall }).from(jobItems).where(where).for('update');
+            const next = change(row?.call ?? null);
+            if (next === undefined) return row?.call ?? null;
+            await tx.update(jobItems).set({ xaiSharedCall: next }).where(where);
+            return next;
+          });
         },
       };
       const startedAt = Date.now();
