@@ -114,7 +114,8 @@ describe('the API backend, end to end', () => {
 
   test('a 20-image job makes 2 calls of 10 (xAI\'s n limit), every item COMPLETED at its share of the cost', async () => {
     const id = await s.insertJob({ prompt: 'api: twenty stars', count: 20, resolution: '2k', backend: 'api' }, IMAGE);
-    const job = await s.waitForJob(id, ['COMPLETED', 'ERROR']);
+    // 20 activities started at XAI_REQUESTS_PER_SECOND=1 (the queue's limit counts activities, not calls).
+    const job = await s.waitForJob(id, ['COMPLETED', 'ERROR'], 240_000);
     assert.equal(job.status, 'COMPLETED', job.errorMessage ?? '');
     assert.equal(s.simulator.xai.accepted('api: twenty stars', 'images/generations').length, 2);
     const items = await s.items(id);
