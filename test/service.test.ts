@@ -54,6 +54,11 @@ describe('npm start', () => {
       assert.match(out, /SIMULATOR/);
       assert.match(out, new RegExp(`Web console\\s+http://127\\.0\\.0\\.1:${webPort}`));
       assert.match(out, /INSERT INTO jobs/);
+      // A normal start warns of nothing but the simulators standing in for Grok and xAI (the
+      // banner names them too): not the SDK's notice about the activity-only workers.
+      const warnings = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level >= 40);
+      assert.deepEqual(warnings.map((w) => w.msg).filter((m) => !/is unset: the .*SIMULATOR/.test(m)), [], out);
+      assert.doesNotMatch(out, /No workflows registered/);
       // The schedulers' next three runs, as Temporal reads the default cron: on the minute.
       assert.match(out, /Scheduler {5}"\* \* \* \* \*", next runs (\d{4}-\d\d-\d\dT\d\d:\d\d:00\.000Z(, )?){3}\n/);
 

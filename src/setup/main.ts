@@ -12,24 +12,27 @@ interface Step {
   run(): Promise<string>;
 }
 
-/** A pinned Go tool built into .tools/bin (reused when its version stamp matches). */
-function goToolStep(tool: GoTool, name: string = tool, optional = false): Step {
-  return {
-    name,
-    optional,
-    async run() {
-      const t = await ensureGoTool(tool);
-      return `${t.action} ${t.path}`;
-    },
-  };
-}
-
 export interface SetupOptions {
   /** Also the PostgreSQL-backed Temporal server and its schema tool, for `npm run cluster`. */
   cluster?: boolean;
+  /**
+   * Also the tools that only the tests and the operator use: versitygw (the S3-compatible
+   * server of the storage tests and the delivery bench) and tctl. `npm run setup` (what
+   * `npm test` and `npm run bench` run first) sets it; `npm start` builds only what it runs.
+   */
+  tools?: boolean;
 }
 
 export async function setup(print: (line: string) => void = console.log, options: SetupOptions = {}): Promise<boolean> {
+  /** A pinned Go tool built into .tools/bin (reused when its version stamp matches). */
+  const goToolStep = (tool: GoTool, name: string = tool, optional = false): Step => ({
+    name,
+    optional,
+    async run() {
+      const t = await ensureGoTool(tool, (line) => print(`setup: ${name.padEnd(17)} …    ${line}`));
+      return `${t.action} ${t.path}${t.note ? ` (${t.note})` : ''}`;
+    },
+  });
   const config = loadConfig();
   const steps: Step[] = [
     {
@@ -47,9 +50,10 @@ export async function setup(print: (line: string) => void = console.log, options
         return `${c.action} ${c.path} (${c.version})`;
       },
     },
+    // The dev server `npm start` runs, and the CLI the README's commands use.
     goToolStep('temporal', 'temporal CLI'),
     // tctl is past end of support and optional: `temporal` does everything it does.
-    goToolStep('tctl', 'tctl', true),
+    ...(options.tools ? [goToolStep('tctl', 'tctl', true)] : []),
     // Only on request (`npm run setup -- --cluster`, CI): a few minutes of Go builds the
     // first time, which `npm start` and the plain test run do not need.
     ...(options.cluster ? CLUSTER_TOOLS.map((tool) => goToolStep(tool)) : []),
@@ -62,8 +66,9 @@ export async function setup(print: (line: string) => void = console.log, options
           },
         }]
       : []),
-    // The S3-compatible server the storage tests use (OUTPUT_URL=s3://...); optional to run.
-    goToolStep('versitygw', 'versitygw', true),
+    // The S3-compatible server the storage tests and the delivery bench run (never the
+    // service: with OUTPUT_URL it talks to the S3 server S3_ENDPOINT names, or AWS).
+    ...(options.tools ? [goToolStep('versitygw', 'versitygw', true)] : []),
     {
       name: 'postgres',
       async run() {
@@ -104,7 +109,8 @@ if (require.main === module) {
     console.error(`setup: unknown option ${unknown.join(' ')} (the only one is --cluster)`);
     process.exit(2);
   }
-  setup(console.log, { cluster: process.argv.includes('--cluster') }).then(
+  // Run by hand, by `npm test` and `npm run bench`: everything the tests use, too.
+  setup(console.log, { cluster: process.argv.includes('--cluster'), tools: true }).then(
     (ok) => process.exit(ok ? 0 : 1),
     (err) => {
       console.error(`setup: ${(err as Error).message}`);

@@ -95,7 +95,12 @@ export const configSchema = z.object({
   METRICS_HOST: z.string().min(1).default('127.0.0.1').describe('the metrics endpoint listens here; 0.0.0.0 in a container'),
   WEB_HOST: z.string().min(1).default('127.0.0.1').describe('the web console listens here; beyond loopback it needs WEB_TOKEN'),
   WEB_PORT: port.default(8080).describe('0 turns the web console off'),
-  WEB_TOKEN: z.string().min(16, 'must be at least 16 characters').optional().describe('required when WEB_HOST is not a loopback address'),
+  WEB_TOKEN: z.string().min(16, 'must be at least 16 characters').optional().describe('secret; required when WEB_HOST is not a loopback address'),
+  WEB_ALLOWED_HOSTS: z.string().regex(/^[\w.:\[\]-]+(,[\w.:\[\]-]+)*$/, 'host names separated by commas, e.g. grokflow.internal,10.0.0.5')
+    .transform((v) => v.split(',')).optional().describe('names the console answers to besides its own address (a proxy\'s name); unset: only its own'),
+  WEB_SESSION_HOURS: z.coerce.number().positive().default(12).describe('a console login lasts this long; changing WEB_TOKEN ends every session'),
+  WEB_UPLOAD_MAX_MB: z.coerce.number().positive().default(10).describe('largest image the console\'s add form takes'),
+  IMAGES_DIR: z.string().default('images').describe('payload imagePath must be a file in it (set / to allow any); console uploads go to its uploads/'),
   TEMPORAL_UI_URL: z.url().optional().describe('the Temporal Web UI the console links to; unset: the embedded dev server\'s'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   LOG_PRETTY: bool.optional().describe('default: pretty when stdout is a terminal'),

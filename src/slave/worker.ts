@@ -6,6 +6,7 @@ import { createLogger, workerIdentity, type Logger } from '../shared/logger';
 import { bookkeepingTaskQueue, generationTaskQueue } from '../shared/bookkeepingQueue';
 import { databaseErrorInterceptor } from '../shared/dbErrors';
 import { connectWorker } from '../shared/temporal';
+import { declareActivityOnlyQueue } from '../shared/temporalRuntime';
 import { registry } from '../shared/registry';
 import { activitiesPerSecond, BACKEND_NAMES, type Backends } from '../backends';
 import { createSlaveActivities } from './activities';
@@ -36,8 +37,8 @@ export interface SlaveWorkerDeps {
  *   yet known, so it cannot keep slots apart for bookkeeping within one queue.
  * The generation worker still registers the bookkeeping activities: a task scheduled on the
  * slave queue by a workflow that ran before this split is served where it waits.
- * The bookkeeping worker only polls activity tasks; the SDK says so once at start ("No
- * workflows registered, not polling for workflow tasks").
+ * The bookkeeping and per-backend workers only poll activity tasks; they are declared so
+ * (declareActivityOnlyQueue), and the SDK's start-up notice about it is not a warning.
  */
 export async function createSlaveWorkers({ config, connection, db, logger, backends }: SlaveWorkerDeps): Promise<Worker[]> {
   const identity = workerIdentity('slave');
@@ -67,7 +68,7 @@ export async function createSlaveWorkers({ config, connection, db, logger, backe
     // Temporal's own, enforced by the server across every slave (xAI: about 1 request/s).
     ...BACKEND_NAMES.filter((b) => generationTaskQueue(type.slaveTaskQueue, b) !== type.slaveTaskQueue).map((backend) => Worker.create({
       ...common,
-      taskQueue: generationTaskQueue(type.slaveTaskQueue, backend),
+      taskQueue: declareActivityOnlyQueue(generationTaskQueue(type.slaveTaskQueue, backend)),
       activities,
       maxConcurrentActivityTaskExecutions: config.SLAVE_CONCURRENT_ACTIVITIES,
       maxTaskQueueActivitiesPerSecond: activitiesPerSecond(config, backend),
@@ -75,7 +76,7 @@ export async function createSlaveWorkers({ config, connection, db, logger, backe
     })),
     Worker.create({
       ...common,
-      taskQueue: bookkeepingTaskQueue(type.slaveTaskQueue),
+      taskQueue: declareActivityOnlyQueue(bookkeepingTaskQueue(type.slaveTaskQueue)),
       // The workflow decides what runs here (its `bookkeeping` proxy); registering every
       // slave activity lets a short one added to that proxy run without a second list.
       activities,

@@ -1,12 +1,15 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ConfigError, type Config } from '../shared/config';
 import { html, page } from './html';
+import type { Sessions } from './sessions';
 
 // The token wall. On loopback without WEB_TOKEN the console is open, as `psql` on the same
-// machine is; bound beyond loopback it does not start without a token, and then every
-// request carries it: as the HttpOnly cookie the login form sets, or as a bearer header.
+// machine is (other web pages are kept out by the Host and Origin checks of origin.ts);
+// bound beyond loopback it does not start without a token, and then every request carries
+// it: as a bearer header, or as the HttpOnly session cookie the login form sets (a session
+// row that expires after WEB_SESSION_HOURS, ends at logout, and ends when WEB_TOKEN changes).
 
 export const SESSION_COOKIE = 'grokflow_session';
 
@@ -25,11 +28,6 @@ export function webToken(config: Pick<Config, 'WEB_HOST' | 'WEB_TOKEN'>): string
   return config.WEB_TOKEN;
 }
 
-// The cookie holds a value derived from the token, not the token itself.
-function sessionValue(token: string): string {
-  return createHmac('sha256', token).update('grokflow web session').digest('hex');
-}
-
 function same(a: string, b: string): boolean {
   const ha = createHash('sha256').update(a).digest();
   const hb = createHash('sha256').update(b).digest();
@@ -45,9 +43,9 @@ declare module 'fastify' {
   }
 }
 
-const PUBLIC = new Set(['/login', '/static/style.css']);
+const PUBLIC = new Set(['/login', '/logout', '/static/style.css']);
 
-export function registerAuth(app: FastifyInstance, token: string | undefined): void {
+export function registerAuth(app: FastifyInstance, token: string | undefined, sessions: Sessions | undefined): void {
   app.addHook('onRequest', async (req, reply) => {
     if (!token) {
       req.auth = 'open';
@@ -59,7 +57,7 @@ export function registerAuth(app: FastifyInstance, token: string | undefined): v
       return;
     }
     const cookie = req.cookies[SESSION_COOKIE];
-    if (cookie !== undefined && same(cookie, sessionValue(token))) {
+    if (cookie !== undefined && sessions && (await sessions.valid(cookie))) {
       req.auth = 'cookie';
       return;
     }
@@ -87,9 +85,16 @@ export function registerAuth(app: FastifyInstance, token: string | undefined): v
     const body = (req.body ?? {}) as { token?: string; next?: string };
     const next = localPath(body.next);
     if (!token) return reply.redirect(next, 303);
-    if (typeof body.token !== 'string' || !same(body.token, token)) return loginPage(reply.code(401), next, 'wrong token');
-    reply.setCookie(SESSION_COOKIE, sessionValue(token), { httpOnly: true, sameSite: 'strict', secure: 'auto', path: '/' });
+    if (typeof body.token !== 'string' || !same(body.token, token) || !sessions) return loginPage(reply.code(401), next, 'wrong token');
+    reply.setCookie(SESSION_COOKIE, await sessions.open(), { httpOnly: true, sameSite: 'strict', secure: 'auto', path: '/', maxAge: sessions.maxAgeSeconds });
     return reply.redirect(next, 303);
+  });
+  // Ends this browser's session: its row goes, so the cookie is worthless even if kept.
+  app.post('/logout', { preHandler: app.csrfProtection }, async (req, reply) => {
+    const cookie = req.cookies[SESSION_COOKIE];
+    if (cookie !== undefined && sessions) await sessions.end(cookie);
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return reply.redirect('/login', 303);
   });
 }
 

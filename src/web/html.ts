@@ -35,6 +35,8 @@ export interface PageOptions {
   csrf?: string;
   /** false: no navigation (the login page). */
   nav?: boolean;
+  /** The CSRF token of the Log out button, shown when the browser is logged in by a session. */
+  logout?: string;
 }
 
 export function page(o: PageOptions, body: Html): string {
@@ -48,7 +50,7 @@ export function page(o: PageOptions, body: Html): string {
 <script src="/static/app.js" defer></script>
 </head>
 <body>
-${o.nav === false ? '' : html`<header><a class="brand" href="/">grokflow</a><nav><a href="/">Jobs</a><a href="/jobs/new">Add a job</a><a href="/accounts">Accounts</a></nav></header>`}
+${o.nav === false ? '' : html`<header><a class="brand" href="/">grokflow</a><nav><a href="/">Jobs</a><a href="/jobs/new">Add a job</a><a href="/accounts">Accounts</a><a href="/gallery">Gallery</a><a href="/dashboard">Dashboard</a></nav>${o.logout ? postButton('/logout', 'Log out', o.logout, 'logout') : ''}</header>`}
 <main>
 ${body}
 </main>

@@ -9,6 +9,7 @@ import { isFinalStatus } from '../shared/jobs/statuses';
 import { jobWorkflowId } from '../shared/registry';
 import { DOWNLOADS_PREFIX, fileUrl, jobArtifacts, type FailureArtifacts, type FileRoots } from './files';
 import { html, postButton, type Html } from './html';
+import { displayPayload } from '../shared/secrets';
 
 export interface JobPageContext {
   db: Db;
@@ -18,6 +19,8 @@ export interface JobPageContext {
   /** WORKFLOW_ID_PREFIX: the link of a job not yet claimed names the id its workflow will have. */
   workflowIdPrefix?: string;
   csrf: string;
+  /** Hides secrets in what the page shows (src/shared/secrets.ts): the configuration's values, URL passwords, callbackUrl queries. */
+  scrub?: (text: string) => string;
 }
 
 function size(bytes: number | null): string {
@@ -35,7 +38,7 @@ function media(item: JobItem, url: string): Html {
   return html`<video class="media" src="${url}" controls muted playsinline preload="metadata"></video>`;
 }
 
-function itemCard(item: JobItem, roots: FileRoots, failures: FailureArtifacts[]): Html {
+function itemCard(item: JobItem, roots: FileRoots, failures: FailureArtifacts[], scrub: (text: string) => string): Html {
   const url = fileUrl(roots.downloads, DOWNLOADS_PREFIX, item.filePath);
   return html`<article class="item" data-item="${item.index}">
   <h3>#${item.index} <span class="badge i-${item.status}">${item.status}</span>${item.hd ? html` <span class="badge hd">HD</span>` : ''}</h3>
@@ -47,7 +50,7 @@ function itemCard(item: JobItem, roots: FileRoots, failures: FailureArtifacts[])
     ${item.sha256 ? html`<dt>sha256</dt><dd><code class="sha">${item.sha256}</code></dd>` : ''}
     ${item.costTicks === null ? '' : html`<dt>cost</dt><dd class="cost">${formatUsd(item.costTicks)}</dd>`}
   </dl>
-  ${item.error ? html`<p class="error" role="alert">${item.error}</p>` : ''}
+  ${item.error ? html`<p class="error" role="alert">${scrub(item.error)}</p>` : ''}
   ${failures.map((f) => html`<figure class="failure">
     ${f.screenshot ? html`<a href="${f.screenshot}"><img src="${f.screenshot}" alt="failure screenshot of item ${item.index}"></a>` : ''}
     <figcaption>${f.folder}${f.html ? html` · <a href="${f.html}">page HTML</a>` : ''}${f.trace ? html` · <a href="${f.trace}">trace</a>` : ''}</figcaption>
@@ -57,6 +60,7 @@ function itemCard(item: JobItem, roots: FileRoots, failures: FailureArtifacts[])
 
 export async function jobPage(ctx: JobPageContext, idText: string): Promise<{ title: string; body: Html }> {
   const job = await findJob(ctx.db, idText);
+  const scrub = ctx.scrub ?? ((text: string) => text);
   const items = await ctx.db.select().from(jobItems).where(eq(jobItems.jobId, job.id)).orderBy(asc(jobItems.index));
   const events = await ctx.db.select().from(jobEvents).where(eq(jobEvents.jobId, job.id)).orderBy(asc(jobEvents.id));
   const failures = jobArtifacts(ctx.roots.artifacts, job.id);
@@ -73,7 +77,7 @@ export async function jobPage(ctx: JobPageContext, idText: string): Promise<{ ti
 <h1>Job ${job.id} <span class="badge s-${job.status}" data-status>${job.status}</span></h1>
 <section class="summary" data-live-job="${job.id}" data-job-status="${job.status}" data-job-final="${final ? 'true' : 'false'}">
   <p class="progress"><progress max="100" value="${job.progress}"></progress> <span class="pct">${job.progress}%</span> <span class="message">${job.progressMessage ?? ''}</span></p>
-  ${job.errorMessage ? html`<p class="error" role="alert">${job.errorMessage}</p>` : ''}
+  ${job.errorMessage ? html`<p class="error" role="alert">${scrub(job.errorMessage)}</p>` : ''}
   <dl>
     <dt>type</dt><dd>${job.type}</dd>
     <dt>account</dt><dd>${job.account ?? ''}</dd>
@@ -91,14 +95,14 @@ export async function jobPage(ctx: JobPageContext, idText: string): Promise<{ ti
   </p>
 </section>
 <h2>Payload</h2>
-<pre class="payload">${JSON.stringify(job.payload, null, 2)}</pre>
+<pre class="payload">${scrub(JSON.stringify(displayPayload(job.payload), null, 2))}</pre>
 <h2>Items</h2>
-<div class="items">${items.map((i) => itemCard(i, ctx.roots, failures.filter((f) => f.item === i.index)))}</div>
+<div class="items">${items.map((i) => itemCard(i, ctx.roots, failures.filter((f) => f.item === i.index), scrub))}</div>
 ${items.length ? '' : html`<p class="empty">No items yet: they are made when a slave starts the job.</p>`}
 ${orphans.length ? html`<h2>Failure artifacts</h2>${orphans.map((f) => html`<figure class="failure">${f.screenshot ? html`<img src="${f.screenshot}" alt="failure screenshot">` : ''}<figcaption>${f.folder}</figcaption></figure>`)}` : ''}
 <h2>Events</h2>
 <ol class="timeline">
-  ${events.map((e) => html`<li><time>${e.at.toISOString()}</time> ${e.fromStatus ? html`<span class="badge s-${e.fromStatus}">${e.fromStatus}</span> → ` : ''}<span class="badge s-${e.toStatus}">${e.toStatus}</span>${e.detail ? html` <code>${JSON.stringify(e.detail)}</code>` : ''}</li>`)}
+  ${events.map((e) => html`<li><time>${e.at.toISOString()}</time> ${e.fromStatus ? html`<span class="badge s-${e.fromStatus}">${e.fromStatus}</span> → ` : ''}<span class="badge s-${e.toStatus}">${e.toStatus}</span>${e.detail ? html` <code>${scrub(JSON.stringify(e.detail))}</code>` : ''}</li>`)}
 </ol>`,
   };
 }

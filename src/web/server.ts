@@ -9,11 +9,18 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply } fro
 import { CliError, ExitCode } from '../cli/context';
 import { cancelJob, createJob, retryJob } from '../cli/jobActions';
 import { projectPath, type Config } from '../shared/config';
+import { secretScrubber } from '../shared/secrets';
 import type { Db } from '../shared/db/client';
 import type { Logger } from '../shared/logger';
 import { accountsPage } from './accountsPage';
+import { CHART_JS_FILE, chartJsDir } from './chartLibrary';
+import { dashboardPage } from './dashboardPage';
+import { galleryPage, type GalleryQuery } from './galleryPage';
+import type { JobFilter as ViewFilter } from './galleryFilter';
 import { addJobPage, formToOptions, type AddForm } from './addJobPage';
 import { csrfUnlessBearer, registerAuth, webToken } from './auth';
+import { registerOriginCheck } from './origin';
+import { webSessions } from './sessions';
 import { JobEventHub, registerEvents } from './events';
 import { registerFiles, type FileRoots } from './files';
 import { html, page } from './html';
@@ -50,6 +57,7 @@ const HTTP_STATUS: Record<number, number> = { [ExitCode.Usage]: 400, [ExitCode.N
 export async function startWeb(config: Config, deps: WebDeps, port = config.WEB_PORT): Promise<WebConsole> {
   const token = webToken(config);
   const log = deps.logger.child({ component: 'web' });
+  const scrub = secretScrubber(config);
   const roots: FileRoots = { downloads: projectPath(config.DOWNLOADS_DIR), artifacts: projectPath(config.ARTIFACTS_DIR) };
   // The slaves create them on their first file; made here, a console started first serves them too.
   for (const root of Object.values(roots)) fs.mkdirSync(root, { recursive: true });
@@ -59,6 +67,9 @@ export async function startWeb(config: Config, deps: WebDeps, port = config.WEB_
   await hub.start();
 
   const app = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true });
+  // First of all hooks: a request to a name that is not the console's, or a change asked by
+  // another site's page, is refused before the token wall and any handler (origin.ts).
+  registerOriginCheck(app, config);
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody);
   await app.register(fastifyCsrf, { cookieOpts: { httpOnly: true, sameSite: 'strict', path: '/', secure: 'auto' } });
@@ -68,7 +79,9 @@ export async function startWeb(config: Config, deps: WebDeps, port = config.WEB_
       reply.header('content-security-policy', "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'");
     }
     reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
+    // same-origin, not no-referrer: under no-referrer a browser sends `Origin: null` with the
+    // console's own form posts, and the origin check could not tell them from another site's.
+    reply.header('referrer-policy', 'same-origin');
   });
   // Anything else is ours to log, not the browser's to read (a database error names tables).
   app.setErrorHandler(async (err: Error & { statusCode?: number }, req, reply) => {
@@ -76,13 +89,14 @@ export async function startWeb(config: Config, deps: WebDeps, port = config.WEB_
     log.error({ err, url: req.url.split('?')[0] }, 'request failed');
     return reply.code(500).type('text/plain').send('internal error: see the console\'s log\n');
   });
-  registerAuth(app, token);
+  registerAuth(app, token, token ? webSessions(deps.db, token, config.WEB_SESSION_HOURS) : undefined);
   await app.register(fastifyStatic, { root: path.join(__dirname, 'public'), prefix: '/static/', index: false, list: false });
   registerFiles(app, roots);
   registerEvents(app, hub);
 
   const send = (reply: FastifyReply, title: string, body: ReturnType<typeof html>) =>
-    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page({ title }, body));
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store')
+      .send(page({ title, logout: reply.request.auth === 'cookie' ? reply.generateCsrf() : undefined }, body));
   const fail = (reply: FastifyReply, err: unknown) => {
     if (!(err instanceof CliError)) throw err;
     return send(reply.code(HTTP_STATUS[err.exitCode] ?? 400), 'Error', html`<h1>Error</h1><p class="error" role="alert">${err.message}</p><p><a href="/">back to the jobs</a></p>`);
@@ -115,7 +129,7 @@ export async function startWeb(config: Config, deps: WebDeps, port = config.WEB_
   });
   app.get<{ Params: { id: string } }>('/jobs/:id', async (req, reply) => {
     try {
-      const { title, body } = await jobPage({ db: deps.db, roots, temporalUi, workflowIdPrefix: config.WORKFLOW_ID_PREFIX, csrf: reply.generateCsrf() }, req.params.id);
+      const { title, body } = await jobPage({ db: deps.db, roots, temporalUi, workflowIdPrefix: config.WORKFLOW_ID_PREFIX, csrf: reply.generateCsrf(), scrub }, req.params.id);
       return send(reply, title, body);
     } catch (err) {
       return fail(reply, err);
@@ -140,6 +154,22 @@ export async function startWeb(config: Config, deps: WebDeps, port = config.WEB_
     }
   });
   app.get('/accounts', async (_req, reply) => send(reply, 'Accounts', await accountsPage(deps.db, config)));
+  app.get<{ Querystring: GalleryQuery }>('/gallery', async (req, reply) => {
+    try {
+      return send(reply, 'Gallery', await galleryPage(deps.db, roots.downloads, req.query));
+    } catch (err) {
+      return fail(reply, err);
+    }
+  });
+  app.get<{ Querystring: ViewFilter }>('/dashboard', async (req, reply) => {
+    try {
+      return send(reply, 'Dashboard', await dashboardPage(deps.db, req.query));
+    } catch (err) {
+      return fail(reply, err);
+    }
+  });
+  // The chart library, from node_modules: the console needs no CDN and works offline.
+  app.get(`/static/vendor/${CHART_JS_FILE}`, async (_req, reply) => reply.header('cache-control', 'public, max-age=86400').sendFile(CHART_JS_FILE, chartJsDir()));
 
   try {
     await app.listen({ host: config.WEB_HOST, port });

@@ -201,6 +201,21 @@ export const jobPauses = pgTable(
   ],
 );
 
+/**
+ * A console login (src/web/sessions.ts): the SHA-256 of the cookie's value, never the value;
+ * `tokenMac` ties it to the WEB_TOKEN it was opened with. Logout deletes the row.
+ */
+export const webSessions = pgTable(
+  'web_sessions',
+  {
+    idHash: text('id_hash').primaryKey(),
+    tokenMac: text('token_mac').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('web_sessions_expires_at_idx').on(t.expiresAt)],
+);
+
 // One row: this database's identity. A job is its database and its id: the identity travels
 // in every workflow's input, memo and search attributes, so a workflow or a file of another
 // database (ids restart at 1 in each) is never taken for this one's (see db/instance.ts).

@@ -71,3 +71,24 @@
     queue = queue.then(() => (table ? onTableEvent(e) : onJobEvent(e))).catch(() => undefined);
   });
 })();
+
+// The gallery: a video tile plays (muted, looping) while the pointer is on it, and a
+// click on it toggles playing without leaving the page (the caption links to the job).
+(() => {
+  'use strict';
+  const gallery = document.querySelector('.gallery');
+  if (!gallery) return;
+  const videoOf = (e) => e.target.closest?.('.tile')?.querySelector('video');
+  gallery.addEventListener('mouseover', (e) => { videoOf(e)?.play().catch(() => undefined); });
+  gallery.addEventListener('mouseout', (e) => {
+    const v = videoOf(e);
+    if (v && !v.closest('.tile').contains(e.relatedTarget)) v.pause();
+  });
+  gallery.addEventListener('click', (e) => {
+    const v = videoOf(e);
+    if (!v || !e.target.closest('.poster')) return;
+    e.preventDefault();
+    if (v.paused) v.play().catch(() => undefined);
+    else v.pause();
+  });
+})();
