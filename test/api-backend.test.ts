@@ -297,6 +297,11 @@ describe('the API backend, end to end', () => {
     const [item] = await s.items(edit);
     assert.equal(item!.duration, '4s', 'an edit is as long as its input');
     assert.deepEqual(parseToken(item!.backendToken).requests.map((r) => r.kind), ['edit']);
+    // An edit of another job's finished item.
+    const ofItem = await s.insertJob({ prompt: 'api: the references at dawn', editOf: { job: refs, item: 0 }, backend: 'api' });
+    const third = await s.waitForJob(ofItem, ['COMPLETED', 'ERROR']);
+    assert.equal(third.status, 'COMPLETED', third.errorMessage ?? '');
+    assert.equal([...s.simulator.xai.requests.values()].find((r) => r.prompt === 'api: the references at dawn')?.endpoint, 'videos/edits');
   });
 
   test('Temporal\'s task-queue rate limit spaces the submissions of jobs that run at once (XAI_REQUESTS_PER_SECOND=1)', async () => {
@@ -315,8 +320,9 @@ describe('the API backend survives kill -9 of the slave while it polls', () => {
   const jobRow = async (id: number) => (await s.t.db.select().from(jobs).where(eq(jobs.id, id)))[0]!;
   const children: ChildProcess[] = [];
   before(async () => {
-    // Result URLs live 60 s here (xAI: an hour): the batch's files must be downloaded within it.
-    s = await startStack({ slave: false, simulator: { xai: { urlTtlMs: 60_000 } }, env: { XAI_POLL_INTERVAL_MS: '100', XAI_BATCH_POLL_INTERVAL_MS: '200' }, activityTimeouts: { heartbeat: '3 seconds' } });
+    // Result URLs live 10 min here (xAI: an hour), counted from when each video was done: the
+    // batch's files must be downloaded within it, a kill -9 and a restart included.
+    s = await startStack({ slave: false, simulator: { xai: { urlTtlMs: 600_000 } }, env: { XAI_POLL_INTERVAL_MS: '100', XAI_BATCH_POLL_INTERVAL_MS: '200' }, activityTimeouts: { heartbeat: '3 seconds' } });
   });
   after(async () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
@@ -345,6 +351,7 @@ describe('the API backend survives kill -9 of the slave while it polls', () => {
   test('a batch of 10 videos: one batch id on the row, kill -9 while it runs, no second batch, every file downloaded before its URL expired', async () => {
     const first = startSlaveProcess(s.configEnv, {}, children);
     await first.ready;
+    const directBefore = s.simulator.xai.callsMade('POST /v1/videos/generations');
     const prompts = Array.from({ length: 10 }, (_, i) => `api: batch ${i} #sim:slow=6`);
     const id = await s.insertJob({ prompts, duration: '6s', backend: 'api', route: 'batch' });
     const batchId = await until('the batch id on the job\'s row', async () => (await jobRow(id)).xaiBatchId ?? undefined);
@@ -358,7 +365,8 @@ describe('the API backend survives kill -9 of the slave while it polls', () => {
     assert.equal(s.simulator.xai.batches.all.size, 1, 'one batch, never a second');
     assert.equal(s.simulator.xai.batches.all.get(batchId)!.entries.length, 10, 'each item added once');
     assert.equal(job.xaiBatchId, batchId);
-    assert.equal(s.simulator.xai.callsMade('POST /v1/videos/generations'), 0, 'no direct generation');
+    assert.equal(s.simulator.xai.callsMade('POST /v1/videos/generations'), directBefore, 'no direct generation');
+    assert.equal(s.simulator.xai.calls.get('POST /v1/batches'), 1, 'one batch created');
     const video = sha(s.simulator.asset('generated_video.mp4'));
     for (const item of await s.items(id)) {
       assert.equal(item.status, 'COMPLETED');

@@ -62,7 +62,7 @@ export interface ReadJob {
   minSuccessful: number;
 }
 
-export type PlanConfig = Pick<Config, 'ITEM_CONCURRENCY' | 'JOB_DEADLINE_MS' | 'GROK_BACKEND' | 'XAI_ACCOUNT'> & Partial<Pick<Config, 'XAI_VIDEO_MODEL' | 'XAI_ROUTE'>>;
+export type PlanConfig = Pick<Config, 'ITEM_CONCURRENCY' | 'JOB_DEADLINE_MS' | 'GROK_BACKEND' | 'XAI_ACCOUNT'> & Partial<Pick<Config, 'XAI_VIDEO_MODEL' | 'XAI_ROUTE' | 'IMAGES_DIR'>>;
 
 /** Reads a job's row into its plan; a bad payload throws a PayloadError naming the field. */
 export function readJob(job: Pick<Job, 'type' | 'payload' | 'createdAt'>, config: PlanConfig): ReadJob {
@@ -84,7 +84,7 @@ export function readJob(job: Pick<Job, 'type' | 'payload' | 'createdAt'>, config
     kind: type.itemKind,
     backend,
     ...want,
-    video: type.itemKind === 'video' ? videoOptions(payload, api ? videoModelOf(config) : undefined) : undefined,
+    video: type.itemKind === 'video' ? videoOptions(payload, api ? videoModelOf(config) : undefined, config.IMAGES_DIR ?? 'images') : undefined,
     ...(api && type.itemKind === 'image' ? { image: { count: items.length, ...(payload.resolution ? { resolution: payload.resolution } : {}) } } : {}),
     ...(api && (payload.route ?? config.XAI_ROUTE) === 'batch' && { route: 'batch' as const }),
     ...(api && payload.editOf && 'job' in payload.editOf && { editOf: { job: payload.editOf.job, item: payload.editOf.item } }),
@@ -117,10 +117,10 @@ export function missingFiles(plan: JobPlan): PayloadError | undefined {
 
 const videoModelOf = (config: PlanConfig) => config.XAI_VIDEO_MODEL ?? 'grok-imagine-video';
 
-function videoOptions(p: Partial<VideoPayload>, apiModel?: string): VideoOptions {
+function videoOptions(p: Partial<VideoPayload>, apiModel: string | undefined, imagesDir: string): VideoOptions {
   return {
     ...(apiModel && { model: p.model ?? apiModel }),
-    ...(p.referenceImages && { referenceImages: p.referenceImages.map((r) => (/^https:/i.test(r) ? r : referenceImageFile(r))) }),
+    ...(p.referenceImages && { referenceImages: p.referenceImages.map((r) => (/^https:/i.test(r) ? r : referenceImageFile(r, imagesDir))) }),
     ...(p.editOf && 'file' in p.editOf && { editFile: p.editOf.file }),
     postUrl: p.imageUrl,
     imagePath: p.imagePath,

@@ -14,12 +14,8 @@ export const ROUTES = ['direct', 'batch'] as const;
 export const route = z.enum(ROUTES);
 export type Route = (typeof ROUTES)[number];
 
-/**
- * Where reference images may come from when they are files: this folder (relative to the
- * working directory), and nothing outside it. The one rule for reference images until the
- * images folder is a setting of its own.
- */
-export const REFERENCE_IMAGES_FOLDER = 'images';
+/** How messages name the folder reference files are read from: the IMAGES_DIR setting. */
+export const REFERENCE_IMAGES_FOLDER = 'IMAGES_DIR';
 
 /** What is wrong with one reference image (an https URL, or a relative path inside REFERENCE_IMAGES_FOLDER), or undefined. */
 export function referenceImageProblem(ref: string): string | undefined {
@@ -30,9 +26,9 @@ export function referenceImageProblem(ref: string): string | undefined {
   return undefined;
 }
 
-/** The file a reference path names. */
-export function referenceImageFile(ref: string): string {
-  return path.resolve(REFERENCE_IMAGES_FOLDER, ref);
+/** The file a reference path names: relative to IMAGES_DIR, never outside it (referenceImageProblem). */
+export function referenceImageFile(ref: string, imagesDir: string): string {
+  return path.resolve(imagesDir, ref);
 }
 
 export const referenceImages = z
