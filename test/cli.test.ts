@@ -221,7 +221,7 @@ describe('grokflow CLI on Postgres alone (no workers)', () => {
     assert.equal(row.status, 'ERROR');
     assert.equal(row.errorMessage, 'cancelled');
     const [last] = await t.db.select().from(jobEvents).where(eq(jobEvents.jobId, id)).orderBy(asc(jobEvents.id)).offset(1);
-    assert.deepEqual([last!.fromStatus, last!.toStatus, last!.detail], ['PENDING', 'ERROR', { by: 'cli' }]);
+    assert.deepEqual([last!.fromStatus, last!.toStatus, last!.detail], ['PENDING', 'ERROR', { by: 'cli', reason: 'cancelled while PENDING' }]);
 
     const again = await cli('jobs', 'cancel', String(id));
     expectExit(again, 1, new RegExp(`job ${id} is already ERROR \\(cancelled\\)`));

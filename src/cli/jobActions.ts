@@ -4,7 +4,7 @@ import type { Db } from '../shared/db/client';
 import { jobs, type Job } from '../shared/db/schema';
 import { jobAccount, type AccountConfig } from '../shared/jobs/account';
 import { isFinalStatus } from '../shared/jobs/statuses';
-import { transitionJob } from '../shared/jobs/transition';
+import { endJob } from '../shared/jobs/endJob';
 import { jobWorkflowId } from '../shared/registry';
 import { CliError, ExitCode } from './context';
 import { buildPayload, resolveType, type AddOptions } from './jobInput';
@@ -61,7 +61,7 @@ export async function cancelJob(deps: JobActionDeps, idText: string, by: 'cli' |
     }
     if (job.status !== 'PENDING') break;
     // Not claimed yet: nothing runs it, so end it here, unless the master claims it first.
-    const moved = await transitionJob(deps.db, job.id, 'ERROR', { from: 'PENDING', set: { errorMessage: 'cancelled' }, detail: { by } });
+    const moved = await endJob(deps.db, job.id, { status: 'ERROR', from: 'PENDING', message: 'cancelled', detail: { by, reason: 'cancelled while PENDING' } });
     if (moved.moved) return { job, ended: true, message: `job ${job.id}: cancelled` };
     job = await findJob(deps.db, idText);
   }
@@ -74,7 +74,7 @@ export async function cancelJob(deps: JobActionDeps, idText: string, by: 'cli' |
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
     // Its workflow is gone (or closed) while the job is not final: end the job here.
-    const moved = await transitionJob(deps.db, job.id, 'ERROR', { from: job.status, set: { errorMessage: 'cancelled' }, detail: { by, workflowId } });
+    const moved = await endJob(deps.db, job.id, { status: 'ERROR', from: job.status, message: 'cancelled', detail: { by, reason: 'cancelled, its workflow gone', workflowId } });
     if (moved.moved) return { job, ended: true, message: `job ${job.id}: cancelled (its workflow ${workflowId} was not running)` };
     const now = await findJob(deps.db, idText);
     if (now.status !== 'ERROR') throw new CliError(`job ${job.id} ended ${now.status} before it could be cancelled`, ExitCode.Failure);

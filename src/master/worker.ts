@@ -9,6 +9,7 @@ import { JOB_TYPE_NAMES, jobType, type JobTypeEntry, type JobTypeName } from '..
 import { connectClient, connectWorker } from '../shared/temporal';
 import type { SchedulerInput } from '../shared/workflowInputs';
 import { createMasterActivities, defaultReconcileGraceMs } from './activities';
+import { startCallbackOutbox, type CallbackOutbox } from './callbackOutbox';
 import { startListener, type JobListener } from './listener';
 import { ensureSchedules, scheduledRuns, schedulerInput } from './schedules';
 import { createWaker, type WakeMode } from './wake';
@@ -16,6 +17,7 @@ import { createWaker, type WakeMode } from './wake';
 export { ensureSchedules, scheduleId, schedulerInput } from './schedules';
 export { createWaker, wakeWorkflowId, type WakeMode } from './wake';
 export { startListener, type JobListener } from './listener';
+export { startCallbackOutbox, type CallbackOutbox } from './callbackOutbox';
 export { createMasterActivities, type MasterActivities } from './activities';
 
 export const MASTER_WORKFLOWS_PATH = require.resolve('./workflows');
@@ -71,6 +73,8 @@ export interface RunMasterOptions {
   reconcileGraceMs?: number;
   /** false: no LISTEN, the cron tick only. */
   listen?: boolean;
+  /** false: no callback delivery loop in this master (a test of the claim alone). */
+  callbacks?: boolean;
   wake?: WakeMode;
   /** Called once workers run, schedules exist and the listener listens. */
   onReady?: (info: MasterReadyInfo) => void;
@@ -100,6 +104,7 @@ export async function runMaster(config: Config, options: RunMasterOptions = {}):
   const pool = options.db ? undefined : createPool(config.DATABASE_URL);
   const db = options.db ?? createDb(pool!);
   let listener: JobListener | undefined;
+  let outbox: CallbackOutbox | undefined;
   try {
     const outcomes = await ensureSchedules(client, { cron: config.SCHEDULER_CRON, types, input, logger });
     // Every type's schedule has SCHEDULER_CRON: one type's runs tell them all.
@@ -131,6 +136,9 @@ export async function runMaster(config: Config, options: RunMasterOptions = {}):
         wake: createWaker(client, options.wake ?? 'signal', input),
       });
     }
+    if (options.callbacks !== false) {
+      outbox = startCallbackOutbox({ databaseUrl: config.DATABASE_URL, db, client, logger, workflowIdPrefix: config.WORKFLOW_ID_PREFIX });
+    }
     const running = workers.map((w) => w.run());
     // Already aborted (e.g. from onReady): an 'abort' listener added now would never fire.
     const stop = new Promise<void>((resolve) => {
@@ -150,6 +158,8 @@ export async function runMaster(config: Config, options: RunMasterOptions = {}):
       logger.info('master shutting down');
       await listener?.close();
       listener = undefined;
+      await outbox?.close();
+      outbox = undefined;
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await Promise.allSettled(running);
     }
@@ -158,6 +168,7 @@ export async function runMaster(config: Config, options: RunMasterOptions = {}):
     logger.info('master stopped');
   } finally {
     await listener?.close();
+    await outbox?.close();
     await pool?.end().catch(() => undefined);
     if (ownConnection) await connection.close().catch(() => undefined);
     if (ownClient) await client.connection.close().catch(() => undefined);

@@ -15,10 +15,13 @@ const planning = (taskQueue: string) => proxyActivities<SlaveActivities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 
-/** Sends the ended job's callback when its payload has one; returns whether it was delivered. */
-export async function deliverJobCallback(job: JobRef): Promise<boolean> {
+/**
+ * Sends the ended job's callback when its payload has one; returns whether it was delivered.
+ * `endOfJob`: called at the end of the job's own workflow (runs recorded before the outbox).
+ */
+export async function deliverJobCallback(job: JobRef, endOfJob = false): Promise<boolean> {
   const taskQueue = bookkeepingTaskQueue(workflowInfo().taskQueue);
-  const plan = await planning(taskQueue).prepareDelivery(job);
+  const plan = await planning(taskQueue).prepareDelivery(endOfJob ? { ...job, endOfJob: workflowInfo().workflowId } : job);
   if (!plan) return false;
   const { deliverCallback } = proxyActivities<SlaveActivities>({
     taskQueue,
@@ -37,14 +40,17 @@ export async function deliverJobCallback(job: JobRef): Promise<boolean> {
 }
 
 /**
- * At the end of a job's workflow: the callback, never changing the job (already ended in
- * Postgres) and not stopped by a cancel that came with the end. Behind a patch so histories
- * recorded before callbacks existed still replay.
+ * At the end of a job's workflow, in runs recorded before the callback outbox: the callback,
+ * never changing the job (already ended in Postgres) and not stopped by a cancel that came
+ * with the end. A run started since records the 'callback-outbox' patch and sends nothing
+ * here: endJob's outbox row is sent by the master's delivery loop. Histories recorded before
+ * callbacks existed ('job-callback') or before the outbox still replay.
  */
 export async function deliverOnJobEnd(job: JobRef): Promise<void> {
+  if (patched('callback-outbox')) return;
   if (!patched('job-callback')) return;
   try {
-    await CancellationScope.nonCancellable(() => deliverJobCallback(job));
+    await CancellationScope.nonCancellable(() => deliverJobCallback(job, true));
   } catch (err) {
     log.warn('callback not delivered', { jobId: job.jobId, error: (err as Error).message });
   }

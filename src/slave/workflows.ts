@@ -87,6 +87,7 @@ async function generationJobWorkflow(input: SlaveWorkflowInput): Promise<JobResu
       }
     });
     const end = await bookkeeping.finishJob(job);
+    // The callback goes through endJob's outbox row; runs recorded before it send it here.
     await deliverOnJobEnd(job);
     if (end.status === 'ERROR') throw ApplicationFailure.nonRetryable(end.message, 'JobFailed');
     return { jobId, status: 'COMPLETED', completed: end.completed, requested: end.requested };

@@ -9,7 +9,7 @@ import { startSimulator, type Simulator, type SimulatorOptions } from '../../src
 import { loadConfig, type Config } from '../../src/shared/config';
 import { jobItems, jobs, type Job, type JobItem, type JobStatus } from '../../src/shared/db/schema';
 import { createLogger } from '../../src/shared/logger';
-import type { ActivityTimeouts } from '../../src/shared/registry';
+import type { ActivityTimeouts, JobTypeName } from '../../src/shared/registry';
 import { closeBackends, createBackends, type Backends } from '../../src/backends';
 import type { GrokDriver } from '../../src/backends/browser/driver';
 import { runSlave } from '../../src/slave/worker';
@@ -24,6 +24,8 @@ export interface StackOptions {
   activityTimeouts?: Partial<ActivityTimeouts>;
   /** false: no slave in this process (a test runs its own, e.g. in a child process). */
   slave?: boolean;
+  /** The job types the master claims (default: every type); a job of another type stays PENDING. */
+  masterTypes?: readonly JobTypeName[];
 }
 
 export interface Stack {
@@ -89,6 +91,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     connection: env.nativeConnection,
     schedulerInput: (entry) => schedulerInput(entry, { activityTimeouts: timeouts }),
     reconcileGraceMs: 2000,
+    ...(options.masterTypes ? { types: options.masterTypes } : {}),
     onReady: () => masterReady(),
   });
   let backends: Backends | undefined;

@@ -1,8 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { sql } from 'drizzle-orm';
 import { databaseIdentity } from '../../shared/db/instance';
-import { startJobCallback } from '../../shared/jobCallback';
-import { transitionJob } from '../../shared/jobs/transition';
+import { endJob } from '../../shared/jobs/endJob';
 import { parsePayload, PayloadError } from '../../shared/payloads';
 import { jobType as registryEntry, jobWorkflowIdParts } from '../../shared/registry';
 import type { ClaimInput, ClaimResult, DispatchJob, MasterDeps } from './types';
@@ -58,16 +57,9 @@ export function createClaim(deps: MasterDeps) {
         claimed.push({ jobId, workflowId, instance });
       } catch (err) {
         if (!(err instanceof PayloadError)) throw err;
-        // Not dispatched: the job ends here, the rest of the tick goes on.
-        await transitionJob(deps.db, jobId, 'ERROR', {
-          from: 'INQUEUE',
-          set: { errorMessage: err.message },
-          detail: { by: 'master', reason: 'invalid payload' },
-        });
-        const jobLog = log.child({ jobId, workflowId });
-        jobLog.warn({ error: err.message }, 'invalid payload: job moved to ERROR');
-        // It never reaches a slave: its callback starts here.
-        await startJobCallback(deps.client, { jobId, type: input.jobType, workflowId, instance, payload: row.payload }, jobLog);
+        // Not dispatched: the job ends here (endJob writes its callback's outbox row), the rest of the tick goes on.
+        await endJob(deps.db, jobId, { status: 'ERROR', from: 'INQUEUE', message: err.message, detail: { by: 'master', reason: 'invalid payload' } });
+        log.child({ jobId, workflowId }).warn({ error: err.message }, 'invalid payload: job moved to ERROR');
       }
     }
     const invalid = result.rows.length - claimed.length;

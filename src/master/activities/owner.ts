@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { INSTANCE_MEMO_KEY } from '../../shared/searchAttributeKeys';
-import { transitionJob } from '../../shared/jobs/transition';
+import { endJob } from '../../shared/jobs/endJob';
 import type { MasterDeps, OwnerCheckInput } from './types';
 
 
@@ -29,9 +29,10 @@ export function createCheckOwner(deps: MasterDeps) {
     const message = `workflow id ${input.workflowId} is already taken by a ${status} workflow of another grokflow database `
       + `(instance ${owner}; this database is ${input.instance}): give each database its own Temporal namespace `
       + `(TEMPORAL_NAMESPACE) or its own WORKFLOW_ID_PREFIX, then retry the job`;
-    const moved = await transitionJob(deps.db, input.jobId, 'ERROR', {
+    const moved = await endJob(deps.db, input.jobId, {
+      status: 'ERROR',
       from: 'INQUEUE',
-      set: { errorMessage: message },
+      message,
       detail: { by: 'master', reason: 'workflow id conflict', workflowId: input.workflowId, otherInstance: owner },
     });
     if (moved.moved) deps.logger.child({ jobId: input.jobId, workflowId: input.workflowId }).error(message);

@@ -1,17 +1,18 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { and, eq, inArray, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
 import { databaseIdentity } from '../../shared/db/instance';
 import { jobs } from '../../shared/db/schema';
-import { startJobCallback } from '../../shared/jobCallback';
 import { IN_FLIGHT_STATUSES } from '../../shared/jobs/statuses';
-import { transitionJob } from '../../shared/jobs/transition';
+import { endJob } from '../../shared/jobs/endJob';
 import { jobWorkflowId } from '../../shared/registry';
 import { activityLogger } from './claim';
 import { failUnknownTypes } from './unknownTypes';
 import type { DispatchJob, MasterDeps, ReconcileInput, ReconcileResult } from './types';
 
 const DESCRIBE_CONCURRENCY = 32;
+/** Rows read per SELECT; a page is described in well under the activity's heartbeat timeout. */
+export const RECONCILE_PAGE = 200;
 
 type WorkflowState = { kind: 'running' } | { kind: 'missing' } | { kind: 'closed'; status: string };
 
@@ -26,50 +27,65 @@ type WorkflowState = { kind: 'running' } | { kind: 'missing' } | { kind: 'closed
 export function createReconcile(deps: MasterDeps) {
   return async function reconcileJobs(input: ReconcileInput): Promise<ReconcileResult> {
     const log = activityLogger(deps, input.jobType);
-    const stale = await deps.db
-      .select({ id: jobs.id, status: jobs.status, workflowId: jobs.workflowId, payload: jobs.payload })
-      .from(jobs)
-      .where(and(
-        eq(jobs.type, input.jobType),
-        inArray(jobs.status, IN_FLIGHT_STATUSES),
-        lt(jobs.updatedAt, sql`now() - make_interval(secs => ${deps.reconcileGraceMs / 1000})`),
-      ))
-      .orderBy(jobs.updatedAt);
-
     const instance = await databaseIdentity(deps.db);
     const redispatch: DispatchJob[] = [];
     let failed = await failUnknownTypes(deps.db, log);
-    await forEachLimited(stale, DESCRIBE_CONCURRENCY, async (job) => {
+    // In pages of RECONCILE_PAGE rows by id (the activity has a minute: a backlog of stale
+    // jobs is read a page at a time, never in one unbounded SELECT); each page heartbeats.
+    for (let after = 0; ;) {
+      const page = await stalePage(deps, input.jobType, after);
       heartbeat();
-      const workflowId = job.workflowId ?? jobWorkflowId(input.jobType, job.id, deps.workflowIdPrefix);
-      const jobLog = log.child({ jobId: job.id, workflowId });
-      const state = await workflowState(deps, workflowId);
-      if (state.kind === 'running') return;
-      if (state.kind === 'missing' && job.status === 'INQUEUE') {
-        if (redispatch.length < input.limit) {
-          redispatch.push({ jobId: job.id, workflowId, instance });
-          jobLog.warn('job INQUEUE but its workflow never started: redispatching');
+      await forEachLimited(page, DESCRIBE_CONCURRENCY, async (job) => {
+        heartbeat();
+        const workflowId = job.workflowId ?? jobWorkflowId(input.jobType, job.id, deps.workflowIdPrefix);
+        const jobLog = log.child({ jobId: job.id, workflowId });
+        const state = await workflowState(deps, workflowId);
+        if (state.kind === 'running') return;
+        if (state.kind === 'missing' && job.status === 'INQUEUE') {
+          if (redispatch.length < input.limit) {
+            redispatch.push({ jobId: job.id, workflowId, instance });
+            jobLog.warn('job INQUEUE but its workflow never started: redispatching');
+          }
+          return;
         }
-        return;
-      }
-      const why = state.kind === 'missing'
-        ? `workflow ${workflowId} not found while the job was ${job.status}`
-        : `workflow ${workflowId} closed as ${state.status} while the job was ${job.status}`;
-      // Guarded: a job that ended meanwhile (the slave wrote COMPLETED/ERROR) is left as it is.
-      const moved = await transitionJob(deps.db, job.id, 'ERROR', {
-        from: job.status,
-        set: { errorMessage: why },
-        detail: { by: 'reconciler', workflowStatus: state.kind === 'closed' ? state.status : 'NOT_FOUND' },
+        const workflowStatus = state.kind === 'closed' ? state.status : 'NOT_FOUND';
+        const why = state.kind === 'missing'
+          ? `workflow ${workflowId} not found while the job was ${job.status}`
+          : `workflow ${workflowId} closed as ${state.status} while the job was ${job.status}`;
+        // Guarded: a job that ended meanwhile (the slave wrote COMPLETED/ERROR) is left as it is.
+        // Its workflow ran no end code (terminated between activities, vanished): endJob fails
+        // its open items and writes its callback's outbox row.
+        const moved = await endJob(deps.db, job.id, {
+          status: 'ERROR',
+          from: job.status,
+          message: why,
+          detail: { by: 'reconciler', reason: 'no live workflow', workflowStatus },
+        });
+        if (moved.moved) {
+          failed++;
+          jobLog.error({ workflowStatus }, `reconciled to ERROR: ${why}`);
+        }
       });
-      if (moved.moved) {
-        failed++;
-        jobLog.error({ workflowStatus: state.kind === 'closed' ? state.status : 'NOT_FOUND' }, `reconciled to ERROR: ${why}`);
-        // Its workflow ran no end code (terminated between activities, vanished): the callback starts here.
-        await startJobCallback(deps.client, { jobId: job.id, type: input.jobType, workflowId, instance, payload: job.payload }, jobLog);
-      }
-    });
+      if (page.length < RECONCILE_PAGE) break;
+      after = page.at(-1)!.id;
+    }
     return { redispatch, failed };
   };
+}
+
+/** In-flight jobs of the type untouched for the grace, after id `after`: one bounded page. */
+function stalePage(deps: MasterDeps, jobType: string, after: number) {
+  return deps.db
+    .select({ id: jobs.id, status: jobs.status, workflowId: jobs.workflowId })
+    .from(jobs)
+    .where(and(
+      eq(jobs.type, jobType),
+      inArray(jobs.status, IN_FLIGHT_STATUSES),
+      gt(jobs.id, after),
+      lt(jobs.updatedAt, sql`now() - make_interval(secs => ${deps.reconcileGraceMs / 1000})`),
+    ))
+    .orderBy(asc(jobs.id))
+    .limit(RECONCILE_PAGE);
 }
 
 async function workflowState(deps: MasterDeps, workflowId: string): Promise<WorkflowState> {

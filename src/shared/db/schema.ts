@@ -202,6 +202,25 @@ export const jobPauses = pgTable(
 );
 
 /**
+ * The callback outbox: one row per ended job with a callbackUrl, written by endJob in the
+ * transaction that ends it (the job id is the key: at most one row a job). The master's
+ * delivery loop (src/master/callbackOutbox.ts) starts its delivery workflow and stamps
+ * `started_at`; a failed start is kept in `error` and tried again by the next sweep.
+ */
+export const jobCallbacks = pgTable(
+  'job_callbacks',
+  {
+    jobId: bigint('job_id', { mode: 'number' }).primaryKey().references(() => jobs.id, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    /** The delivery workflow's id, derived from the job (`callback(<job workflow id>)`). */
+    workflowId: text('workflow_id'),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    error: text('error'),
+  },
+  (t) => [index('job_callbacks_waiting_idx').on(t.jobId).where(sql`${t.startedAt} IS NULL`)],
+);
+
+/**
  * A console login (src/web/sessions.ts): the SHA-256 of the cookie's value, never the value;
  * `tokenMac` ties it to the WEB_TOKEN it was opened with. Logout deletes the row.
  */
@@ -236,3 +255,4 @@ export type Account = typeof accounts.$inferSelect;
 export type JobDelivery = typeof jobDeliveries.$inferSelect;
 export type AccountLease = typeof accountLeases.$inferSelect;
 export type JobPause = typeof jobPauses.$inferSelect;
+export type JobCallback = typeof jobCallbacks.$inferSelect;

@@ -12,8 +12,8 @@ export function canTransition(from: JobStatus, to: JobStatus): boolean {
 export type JobFields = Partial<Pick<Job, 'errorMessage' | 'result' | 'progress' | 'progressMessage' | 'workflowId' | 'runId' | 'account' | 'backend'>>;
 
 export interface TransitionOptions {
-  /** Move only from this status (a guard on top of the forward rule). */
-  from?: JobStatus;
+  /** Move only from this status, or one of these (a guard on top of the forward rule). */
+  from?: JobStatus | readonly JobStatus[];
   set?: JobFields;
   detail?: Record<string, unknown>;
 }
@@ -57,8 +57,9 @@ export async function transitionJob(db: Executor, jobId: number, to: JobStatus, 
   return db.transaction(async (tx) => {
     const [current] = await tx.select({ status: jobs.status }).from(jobs).where(eq(jobs.id, jobId)).for('update');
     if (!current) throw new JobNotFoundError(jobId);
-    if (options.from && current.status !== options.from) {
-      return { moved: false, current: current.status, reason: `job ${jobId} is ${current.status}, not ${options.from}` };
+    const from = options.from === undefined ? undefined : typeof options.from === 'string' ? [options.from] : options.from;
+    if (from && !from.includes(current.status)) {
+      return { moved: false, current: current.status, reason: `job ${jobId} is ${current.status}, not ${from.join(' or ')}` };
     }
     if (!canTransition(current.status, to)) {
       return { moved: false, current: current.status, reason: `job ${jobId} cannot move from ${current.status} to ${to}` };

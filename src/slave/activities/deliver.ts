@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { eq } from 'drizzle-orm';
-import { jobDeliveries } from '../../shared/db/schema';
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import { jobCallbacks, jobDeliveries } from '../../shared/db/schema';
 import { callbackUrlOf } from '../../shared/payloads';
 import { callbackBody } from '../../shared/webhooks/body';
 import { CallbackRefused, resolveCallback } from '../../shared/webhooks/callbackAddress';
@@ -20,6 +20,20 @@ export interface DeliveryPlan {
   attemptTimeoutMs: number;
 }
 
+/**
+ * A job workflow started before the callback outbox (src/slave/delivery.ts deliverOnJobEnd)
+ * sends its callback itself; its job's end may have written an outbox row too (endJob, after
+ * the upgrade). Whoever stamps the row first sends it: true when this workflow may (the row
+ * is its own, or there is none: the job ended before the outbox existed).
+ */
+async function takeOutboxRow(db: SlaveDeps['db'], jobId: number, workflowId: string): Promise<boolean> {
+  const taken = await db.update(jobCallbacks).set({ startedAt: sql`now()`, workflowId })
+    .where(and(eq(jobCallbacks.jobId, jobId), isNull(jobCallbacks.startedAt))).returning({ jobId: jobCallbacks.jobId });
+  if (taken.length > 0) return true;
+  const [row] = await db.select({ workflowId: jobCallbacks.workflowId }).from(jobCallbacks).where(eq(jobCallbacks.jobId, jobId));
+  return !row || row.workflowId === workflowId;
+}
+
 /** Retryable unless the receiver said no for good: 4xx other than 408 and 429. */
 function finalStatus(status: number): boolean {
   return status >= 400 && status < 500 && status !== 408 && status !== 429;
@@ -29,11 +43,15 @@ function finalStatus(status: number): boolean {
 // workflow input, a history or a log.
 export function deliveryActivities({ db, config, logger }: SlaveDeps) {
   return {
-    /** null when the job has no callbackUrl; else a new delivery id and the retry settings. */
-    async prepareDelivery(ref: JobRef): Promise<DeliveryPlan | null> {
+    /**
+     * null when the job has no callbackUrl (or, `endOfJob`, when the outbox sends it); else a
+     * new delivery id and the retry settings.
+     */
+    async prepareDelivery(ref: JobRef & { endOfJob?: string }): Promise<DeliveryPlan | null> {
       await assertOwnDatabase(db, ref);
       const job = await loadJob(db, ref.jobId);
       if (!callbackUrlOf(job.payload)) return null;
+      if (ref.endOfJob && !(await takeOutboxRow(db, ref.jobId, ref.endOfJob))) return null;
       return {
         deliveryId: crypto.randomUUID(),
         initialIntervalMs: config.WEBHOOK_RETRY_INITIAL_MS,

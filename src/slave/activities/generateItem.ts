@@ -5,7 +5,7 @@ import type { ItemRequest, RunOptions } from '../../backends/types';
 import { projectPath } from '../../shared/config';
 import { databaseIdentity } from '../../shared/db/instance';
 import { jobItems } from '../../shared/db/schema';
-import { startJobCallback } from '../../shared/jobCallback';
+import { endJob } from '../../shared/jobs/endJob';
 import { itemsTotal, moderationRetriesTotal } from '../../shared/metrics';
 import { ObjectStore } from '../../shared/storage/objectStore';
 import { FailureType } from '../failures';
@@ -21,7 +21,7 @@ import { FILE_EXTENSION, type ItemPlan } from '../plan';
 import { startProgress } from '../progress';
 import type { SlaveDeps } from './deps';
 import { assertOwnDatabase, type JobRef } from './guard';
-import { failJobAndOpenItems, isFinal, isItemDone, jobPlan, loadItems, loadJob, setItem, type ItemDone } from './jobs';
+import { isFinal, isItemDone, jobPlan, loadItems, loadJob, setItem, type ItemDone } from './jobs';
 
 export interface ItemResult {
   index: number;
@@ -34,7 +34,7 @@ export interface ItemResult {
  * The heartbeating activity: one video or image of a job, from prompt to stored file, through
  * the backend the job's plan names. Idempotent: an item already done returns its answer.
  */
-export function generateItemActivity({ db, config, logger, backends, client }: SlaveDeps) {
+export function generateItemActivity({ db, config, logger, backends }: SlaveDeps) {
   const store = config.OUTPUT_URL ? new ObjectStore(config) : undefined;
   return async function generateItem({ jobId, instance, index, plan }: JobRef & { index: number; plan?: ItemPlan }): Promise<ItemResult | ItemWait> {
     const ctx = Context.current();
@@ -147,11 +147,9 @@ export function generateItemActivity({ db, config, logger, backends, client }: S
 
       // Stopped from outside; the backend has closed its browser context (it honours the signal).
       if (stop.terminated()) {
-        // Terminate runs no workflow code: this activity records the end, and starts the job's
-        // callback (once per job however many items were running: its id is the job's).
-        await failJobAndOpenItems(db, jobId, stop.message()!, { by: 'slave', reason: stop.reason() });
-        const workflowId = job.workflowId ?? ctx.info.workflowExecution!.workflowId;
-        await startJobCallback(client, { jobId, type: job.type, workflowId, instance: instance ?? await databaseIdentity(db), payload: job.payload }, log);
+        // Terminate runs no workflow code: this activity records the end (endJob writes the
+        // callback's outbox row: once per job however many items were running).
+        await endJob(db, jobId, { status: 'ERROR', message: stop.message()!, detail: { by: 'slave', reason: stop.reason() } });
       }
       log.warn({ reason: stop.reason() }, stop.message() ? `job ${stop.message()}` : 'generation stopped');
       throw new CancelledFailure(stop.reason());

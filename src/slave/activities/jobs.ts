@@ -1,9 +1,8 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { and, asc, eq, inArray, notInArray } from 'drizzle-orm';
-import type { Db, Executor } from '../../shared/db/client';
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import type { Db } from '../../shared/db/client';
 import { jobItems, jobs, type Job, type JobItem } from '../../shared/db/schema';
 import { isFinalStatus } from '../../shared/jobs/statuses';
-import { transitionJob, type TransitionResult } from '../../shared/jobs/transition';
 import { FailureType } from '../failures';
 import { readJob, type PlanConfig, type ReadJob } from '../plan';
 
@@ -38,25 +37,6 @@ export type ItemDone = (typeof ITEM_DONE)[number];
 
 export function isItemDone(status: JobItem['status']): status is ItemDone {
   return (ITEM_DONE as readonly string[]).includes(status);
-}
-
-/**
- * Ends a job ERROR with the message, its items not yet done FAILED with the same message, in
- * one transaction (terminate, cancel, a job-wide error). A job already ended is left alone.
- */
-export async function failJobAndOpenItems(db: Db, jobId: number, message: string, detail: Record<string, unknown>): Promise<TransitionResult> {
-  return db.transaction(async (tx) => {
-    const moved = await transitionJob(tx, jobId, 'ERROR', { set: { errorMessage: message }, detail });
-    if (moved.moved) await failOpenItems(tx, jobId, message);
-    return moved;
-  });
-}
-
-async function failOpenItems(db: Executor, jobId: number, error: string): Promise<void> {
-  await db
-    .update(jobItems)
-    .set({ status: 'FAILED', error })
-    .where(and(eq(jobItems.jobId, jobId), notInArray(jobItems.status, [...ITEM_DONE, 'FAILED'])));
 }
 
 export async function setItem(db: Db, jobId: number, index: number, fields: Partial<JobItem>, onlyFrom?: JobItem['status'][]) {

@@ -2,6 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { and, eq } from 'drizzle-orm';
 import { editSourceProblem } from '../../backends/api/editSource';
 import { jobItems } from '../../shared/db/schema';
+import { endJob } from '../../shared/jobs/endJob';
 import { transitionJob } from '../../shared/jobs/transition';
 import { FailureType } from '../failures';
 import { itemsTotal } from '../../shared/metrics';
@@ -10,7 +11,7 @@ import { apiAccountProblem, budgetOf, budgetRefusal, jobEstimate } from '../acco
 import type { SlaveDeps } from './deps';
 import { assertOwnDatabase, type JobRef } from './guard';
 import { missingFiles, type JobPlan } from '../plan';
-import { failJobAndOpenItems, isFinal, jobPlan, loadItems, loadJob, setItem } from './jobs';
+import { isFinal, jobPlan, loadItems, loadJob, setItem } from './jobs';
 
 export type { JobPlan };
 
@@ -85,10 +86,12 @@ export function lifecycleActivities({ db, config, logger }: SlaveDeps) {
         moderationRetries: items.reduce((n, i) => n + i.moderationRetries, 0),
         files: completed.map((i) => ({ index: i.index, path: i.filePath, url: i.objectUrl, sha256: i.sha256, bytes: i.bytes, hd: i.hd })),
       };
-      const moved = await transitionJob(db, jobId, ok ? 'COMPLETED' : 'ERROR', {
+      const moved = await endJob(db, jobId, {
+        status: ok ? 'COMPLETED' : 'ERROR',
         from: 'PROGRESS',
+        message: ok ? undefined : message,
         set: { result, errorMessage: ok ? null : message, progressMessage: message },
-        detail: { counts },
+        detail: { by: 'slave', reason: ok ? 'completed' : 'too few items completed', counts },
       });
       if (!moved.moved) {
         // Someone ended it first (terminate, reconciler): report what it is, change nothing.
@@ -104,7 +107,7 @@ export function lifecycleActivities({ db, config, logger }: SlaveDeps) {
       await assertOwnDatabase(db, { jobId, instance });
       const job = await loadJob(db, jobId);
       if (isFinal(job)) return;
-      const moved = await failJobAndOpenItems(db, jobId, message, { by: 'slave' });
+      const moved = await endJob(db, jobId, { status: 'ERROR', message, detail: { by: 'slave', reason: 'job failed' } });
       if (moved.moved) logger.error({ jobId, workflowId: job.workflowId, attempt: Context.current().info.attempt }, `job failed: ${message}`);
     },
 
