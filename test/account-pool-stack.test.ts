@@ -125,10 +125,13 @@ describe('accounts as a pool, on the whole stack', () => {
   test('a job whose deadline passes before any account frees up ends ERROR naming the deadline', async () => {
     s = await startStack({ simulator: { generationMs: 500 } });
     for (const a of ACCOUNTS) await startCooldown(s.t.db, a, 10 * 60_000, 'Rate limit reached');
-    const id = await s.insertJob({ imageUrl: s.simulator.createPost('default').url, prompt: 'too late', deadlineMinutes: 2 });
-    const job = await s.waitForJob(id, ['COMPLETED', 'ERROR'], 60_000);
+    const id = await s.insertJob({ imageUrl: s.simulator.createPost('default').url, prompt: 'too late', deadlineMinutes: 1 });
+    // It waits as a row (no account can take it), until a cron tick finds its deadline passed.
+    const job = await s.waitForJob(id, ['COMPLETED', 'ERROR'], 200_000);
     assert.equal(job.status, 'ERROR');
-    assert.match(job.errorMessage ?? '', /deadline .* passes before an account frees up \(every account of pool default is rate limited/);
+    assert.match(job.errorMessage ?? '', /^no account could take the job before its deadline \d{4}-.* \(deadlineMinutes 1\)$/);
+    const events = await s.t.pool.query(`SELECT from_status, to_status FROM job_events WHERE job_id = $1 ORDER BY id`, [id]);
+    assert.deepEqual(events.rows.map((e) => `${e.from_status}>${e.to_status}`), ['null>PENDING', 'PENDING>ERROR'], 'never claimed');
     assert.equal(s.simulator.generations.length, 0, 'nothing was generated');
   });
 

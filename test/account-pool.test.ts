@@ -235,11 +235,15 @@ describe('account pool', () => {
     assert.deepEqual(rows[0], { pool: 'team', concurrency: 2, min_gap_ms: 2500 });
     assert.equal((await set('--concurrency', 'default', '--min-gap', 'default')).code, 0);
     const view = JSON.parse((await runCli(['accounts', 'list', '--json'], { env })).stdout) as Array<{ name: string; pool: string; concurrency: number; minGapMs: number }>;
-    assert.deepEqual(view.find((v) => v.name === 'x'), { ...view.find((v) => v.name === 'x'), pool: 'team', concurrency: 1, minGapMs: 0 });
+    // "default": ACCOUNT_CONCURRENCY, whose default is the seed's 10 sessions per account.
+    assert.deepEqual(view.find((v) => v.name === 'x'), { ...view.find((v) => v.name === 'x'), pool: 'team', concurrency: 10, minGapMs: 0 });
 
     const zero = await set('--concurrency', '0');
     assert.equal(zero.code, 2);
-    assert.match(zero.stderr, /--concurrency must be a whole number ≥ 1, or "default", got "0"/);
+    assert.match(zero.stderr, /--concurrency must be a whole number from 1 to 100, or "default", got "0"/);
+    const many = await set('--concurrency', '101');
+    assert.equal(many.code, 2);
+    assert.match(many.stderr, /--concurrency must be a whole number from 1 to 100, or "default", got "101"/);
     const gap = await set('--min-gap', '8s');
     assert.equal(gap.code, 2);
     assert.match(gap.stderr, /--min-gap must be a whole number ≥ 0, or "default", got "8s"/);

@@ -308,15 +308,15 @@ describe('grokflow CLI on Postgres alone (no workers)', () => {
     const carol = list.stdout.split('\n').find((l) => l.includes('│ carol'));
     assert.ok(carol, show(list));
     // account, pool, session, in flight/concurrency, cooldown (until), used today, quota left, min gap, last error
-    assert.match(carol!, /│ default\s+│ missing\s+│ 0\/1\s+│ \d{3} s \(until \d{4}-[^)]+\)\s+│ 0\s+│ 5\/5\s+│\s+│\s+│ 8 s\s+│/);
+    assert.match(carol!, /│ default\s+│ missing\s+│ 0\/10\s+│ \d{3} s \(until \d{4}-[^)]+\)\s+│ 0\s+│ 5\/5\s+│\s+│\s+│ 8 s\s+│/);
     const bob = list.stdout.split('\n').find((l) => l.includes('│ bob'));
-    assert.match(bob ?? '', /saved\s+│ 0\/1\s+│\s+│ 0\s+│ unlimited/, show(list));
+    assert.match(bob ?? '', /saved\s+│ 0\/10\s+│\s+│ 0\s+│ unlimited/, show(list));
 
     expectExit(await cli('accounts', 'set', 'carol', '--clear-cooldown', '--daily-quota', 'none'), 0);
     const view = JSON.parse((await cli('accounts', 'list', '--json')).stdout) as Array<{ name: string; cooldownSeconds: number; quotaLeft: number | null; loggedIn: boolean }>;
     assert.deepEqual(view.find((a) => a.name === 'carol'), {
       name: 'carol', pool: 'default', loggedIn: false, cooldownSeconds: 0, cooldownUntil: null, dailyQuota: null, usedToday: 0, quotaLeft: null,
-      inFlight: 0, concurrency: 1, minGapMs: 8000, lastAuthError: null, lastError: null,
+      inFlight: 0, concurrency: 10, minGapMs: 8000, lastAuthError: null, lastError: null,
       kind: 'browser', dailyBudgetTicks: null, spentTodayTicks: 0, budgetLeftTicks: null,
     });
     assert.equal(view.find((a) => a.name === 'bob')?.loggedIn, true);
@@ -485,11 +485,14 @@ describe('grokflow CLI against the whole stack (Temporal, master, slave, simulat
     assert.equal(def!.dailyQuota, 50);
     assert.equal(def!.quotaLeft, 50 - used.length);
 
-    // A quota smaller than the job: the slave refuses it, naming what is left.
+    // A quota used up: the job waits as a row (PENDING, never claimed), `jobs show` says
+    // why; more quota (a setting changed) wakes the claim and the job runs.
     expectExit(await cli('accounts', 'set', 'default', '--daily-quota', String(def!.usedToday)), 0);
     const id = parseId(await cli('jobs', 'add', '-p', 'over quota', '--account', 'default'));
-    const watched = await cli('jobs', 'watch', String(id));
-    expectExit(watched, 1, /account default has 0 of its daily quota/);
+    const shown = await cli('jobs', 'show', String(id));
+    expectExit(shown, 0, new RegExp(`job ${id} .* PENDING`));
+    assert.match(shown.stdout, /waiting +account default, \d+ of \d+ slots busy; account default has used its daily quota \(\d+\/\d+\)/, show(shown));
     expectExit(await cli('accounts', 'set', 'default', '--daily-quota', 'none'), 0);
+    expectExit(await cli('jobs', 'watch', String(id)), 0, /COMPLETED/);
   });
 });

@@ -91,8 +91,16 @@ describe('master scheduler: claim and dispatch', () => {
       assert.equal(c.workflowType.name, 'grokVideoGenerationWorkflow');
       const input = slaveInput(c);
       assert.equal(c.workflowId, `grok_video_generation(${input.jobId})`);
-      // The database's identity travels in the input, the memo and a search attribute.
-      assert.deepEqual(input, { jobId: input.jobId, jobType: VIDEO, activityTimeouts: jobType(VIDEO).activityTimeouts, instance });
+      // The database's identity travels in the input, the memo and a search attribute; the
+      // slot the claim reserved travels as ids (an account name, the lease's holder).
+      const lease = await m.t.pool.query('SELECT account, holder, unused FROM account_leases WHERE job_id = $1', [input.jobId]);
+      assert.equal(lease.rows.length, 1, `job ${input.jobId} holds one reserved slot`);
+      assert.deepEqual(input, {
+        jobId: input.jobId, jobType: VIDEO, activityTimeouts: jobType(VIDEO).activityTimeouts, instance,
+        reservation: { account: lease.rows[0].account, holder: `job/${input.jobId}` },
+      });
+      assert.equal(lease.rows[0].holder, `job/${input.jobId}`);
+      assert.equal(lease.rows[0].unused, true);
     }
     const first = await m.client.workflow.getHandle(jobWorkflowId(VIDEO, video[0]!.id)).describe();
     assert.equal(first.memo?.grokflowInstance, instance);
@@ -160,7 +168,8 @@ describe('master scheduler: claim and dispatch', () => {
       assert.match(row.errorMessage!, expected[i]!);
       await assert.rejects(m.client.workflow.getHandle(jobWorkflowId(VIDEO, job.id)).describe(), WorkflowNotFoundError);
       const events = await m.events([job.id]);
-      assert.deepEqual(events.map((e) => `${e.fromStatus}>${e.toStatus}`).sort(), ['INQUEUE>ERROR', 'PENDING>INQUEUE', 'null>PENDING']);
+      // Refused before any slot is reserved for it: straight from PENDING.
+      assert.deepEqual(events.map((e) => `${e.fromStatus}>${e.toStatus}`).sort(), ['PENDING>ERROR', 'null>PENDING']);
     }
     for (const job of good) {
       assert.equal((await m.job(job.id)).status, 'INQUEUE');
@@ -210,7 +219,7 @@ describe('master scheduler: claim and dispatch', () => {
 
   test('WORKFLOW_ID_PREFIX prefixes the id the claim writes and the scheduler starts', async () => {
     const [job] = await m.insert(IMAGE, [{ prompt: 'prefixed' }]);
-    const claim = createMasterActivities({ db: m.t.db, client: m.client, logger: silentLogger, reconcileGraceMs: 500, workflowIdPrefix: 'deploy-b.' }).claimJobs;
+    const claim = createMasterActivities({ db: m.t.db, client: m.client, logger: silentLogger, reconcileGraceMs: 500, workflowIdPrefix: 'deploy-b.', config: m.config }).claimJobs;
     const claimed = await claim({ jobType: IMAGE, limit: 10 });
     assert.deepEqual(claimed.jobs.map((j) => j.workflowId), [`deploy-b.grok_image_generation(${job!.id})`]);
     assert.equal((await m.job(job!.id)).workflowId, `deploy-b.grok_image_generation(${job!.id})`);

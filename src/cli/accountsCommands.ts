@@ -30,11 +30,12 @@ interface SetOptions {
 }
 
 /** A whole number option, or "none"/"default" (→ null); anything else is a usage error naming the option. */
-function wholeOrNull(option: string, value: string | undefined, min: number, word: 'none' | 'default'): number | null | undefined {
+function wholeOrNull(option: string, value: string | undefined, min: number, word: 'none' | 'default', max?: number): number | null | undefined {
   if (value === undefined) return undefined;
   if (value === word) return null;
-  if (!/^\d{1,9}$/.test(value) || Number(value) < min) {
-    throw new CliError(`${option} must be a whole number ≥ ${min}, or "${word}", got "${value}"`, ExitCode.Usage);
+  if (!/^\d{1,9}$/.test(value) || Number(value) < min || (max !== undefined && Number(value) > max)) {
+    const range = max !== undefined ? `from ${min} to ${max}` : `≥ ${min}`;
+    throw new CliError(`${option} must be a whole number ${range}, or "${word}", got "${value}"`, ExitCode.Usage);
   }
   return Number(value);
 }
@@ -53,7 +54,8 @@ export async function setAccount(ctx: CliContext, name: string, o: SetOptions, o
   }
   if (o.pool !== undefined && !isAccountName(o.pool)) throw new CliError(`--pool: ${ACCOUNT_NAME_RULE}, got "${o.pool}"`, ExitCode.Usage);
   const quota = wholeOrNull('--daily-quota', o.dailyQuota, 0, 'none');
-  const concurrency = wholeOrNull('--concurrency', o.concurrency, 1, 'default');
+  // 1–100, as the seed's batch runner allowed (ACCOUNT_CONCURRENCY's range).
+  const concurrency = wholeOrNull('--concurrency', o.concurrency, 1, 'default', 100);
   const minGapMs = wholeOrNull('--min-gap', o.minGap, 0, 'default');
   const set = {
     ...(quota !== undefined ? { dailyQuota: quota } : {}),

@@ -1,3 +1,4 @@
+import { waitingReasons } from '../shared/jobs/waiting';
 import { formatUsd } from '../backends/api/cost';
 import { and, asc, desc, eq, type SQL } from 'drizzle-orm';
 import { jobDeliveries, jobEvents, jobItems, jobs, JOB_STATUSES, type Job, type JobStatus } from '../shared/db/schema';
@@ -29,10 +30,12 @@ export async function listJobs(ctx: CliContext, o: { status?: string; type?: str
   const limit = Number(o.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new CliError('--limit must be a positive whole number', ExitCode.Usage);
   const rows = await ctx.db.select().from(jobs).where(and(...where)).orderBy(desc(jobs.id)).limit(limit);
-  if (o.json) return out(json(rows));
+  // What each PENDING job waits for, worked out now (src/shared/jobs/waiting.ts).
+  const waiting = await waitingReasons(ctx.db, ctx.config, rows);
+  if (o.json) return out(json(rows.map((j) => (waiting.has(j.id) ? { ...j, waiting: waiting.get(j.id) } : j))));
   out(table(
     ['id', 'type', 'status', 'progress', 'account', 'created', 'took', 'message'],
-    rows.map((j) => [j.id, j.type, j.status, `${j.progress}%`, j.account, ago(j.createdAt), duration(j.durationMs), truncate(j.errorMessage ?? j.progressMessage)]),
+    rows.map((j) => [j.id, j.type, j.status, `${j.progress}%`, j.account, ago(j.createdAt), duration(j.durationMs), truncate(j.errorMessage ?? waiting.get(j.id) ?? j.progressMessage)]),
   ));
 }
 
@@ -41,7 +44,8 @@ export async function showJob(ctx: CliContext, id: string, o: { json?: boolean }
   const items = await ctx.db.select().from(jobItems).where(eq(jobItems.jobId, job.id)).orderBy(asc(jobItems.index));
   const events = await ctx.db.select().from(jobEvents).where(eq(jobEvents.jobId, job.id)).orderBy(asc(jobEvents.id));
   const deliveries = await ctx.db.select().from(jobDeliveries).where(eq(jobDeliveries.jobId, job.id)).orderBy(asc(jobDeliveries.id));
-  if (o.json) return out(json({ job, items, events, deliveries }));
+  const waiting = (await waitingReasons(ctx.db, ctx.config, [job])).get(job.id);
+  if (o.json) return out(json({ job: waiting ? { ...job, waiting } : job, items, events, deliveries }));
   const lines = [
     `job ${job.id}  ${job.type}  ${job.status}  ${job.progress}%`,
     `workflow   ${job.workflowId ?? '-'}${job.runId ? ` (run ${job.runId})` : ''}`,
@@ -52,6 +56,7 @@ export async function showJob(ctx: CliContext, id: string, o: { json?: boolean }
     `started    ${job.startedAt?.toISOString() ?? '-'}`,
     `ended      ${job.completedAt?.toISOString() ?? '-'}${job.durationMs !== null ? ` (${duration(job.durationMs)})` : ''}`,
     ...(job.retryOf ? [`retry of   job ${job.retryOf}`] : []),
+    ...(waiting ? [`waiting    ${waiting.replace(/^waiting: /, '')}`] : []),
     ...(job.progressMessage ? [`progress   ${job.progressMessage}`] : []),
     ...(job.errorMessage ? [`error      ${job.errorMessage}`] : []),
     `payload    ${JSON.stringify(job.payload)}`,

@@ -1,3 +1,5 @@
+import { sql } from 'drizzle-orm';
+import { NOTIFY_CAPACITY } from '../shared/jobs/notifications';
 import { accounts } from '../shared/db/schema';
 import { grokTarget } from '../shared/grokTarget';
 import { login, LoginError } from '../backends/browser/login';
@@ -48,6 +50,9 @@ export async function loginAccount(ctx: CliContext, name: string, o: { headless?
   // The path only (never the content), and a fresh login clears the last auth error.
   const set = { storageState: savedTo, lastAuthError: null };
   await ctx.db.insert(accounts).values({ name, ...set }).onConflictDoUpdate({ target: accounts.name, set });
+  // A saved session makes the account a pool member: the master claims for it at once
+  // (the row's triggers see a new account or a cleared login error, not a new file).
+  await ctx.db.execute(sql.raw(NOTIFY_CAPACITY));
   const kept = ctx.config.AUTH_MODE === 'profile' ? 'profile kept in' : 'session saved to';
   out(`account ${name} logged in; ${kept} ${savedTo} (mode ${ctx.config.AUTH_MODE === 'profile' ? '0700' : '0600'})`);
 }

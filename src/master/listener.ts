@@ -1,6 +1,6 @@
 import { Client as PgClient } from 'pg';
 import type { Logger } from '../shared/logger';
-import { JOB_EVENTS_CHANNEL, jobNotificationOf, LISTEN_JOB_EVENTS } from '../shared/jobs/notifications';
+import { CAPACITY_CHANNEL, JOB_EVENTS_CHANNEL, jobNotificationOf, LISTEN_CAPACITY, LISTEN_JOB_EVENTS } from '../shared/jobs/notifications';
 import { isJobType, type JobTypeName } from '../shared/registry';
 
 export interface ListenerOptions {
@@ -23,8 +23,9 @@ export interface JobListener {
 }
 
 /**
- * LISTEN job_events on a dedicated connection (a pool would hand it back and lose the
- * LISTEN). A PENDING notification wakes that type's scheduler, debounced: a burst of
+ * LISTEN job_events and grokflow_capacity on a dedicated connection (a pool would hand it
+ * back and lose the LISTEN). A PENDING notification wakes that type's scheduler, a capacity
+ * notification every type's, debounced: a burst of
  * inserts costs one wake per window. When Postgres drops the connection it reconnects with
  * backoff. Every connect, the first included, wakes every type once, for whatever was
  * inserted while nobody listened.
@@ -65,6 +66,12 @@ export function startListener(options: ListenerOptions): JobListener {
     c.on('error', onLost);
     c.on('end', () => onLost());
     c.on('notification', (msg) => {
+      // Capacity may have come back (a lease deleted, an account added or improved, a
+      // resume): every type claims again; the claim decides what can start.
+      if (msg.channel === CAPACITY_CHANNEL) {
+        for (const type of options.types) schedule(type);
+        return;
+      }
       const note = jobNotificationOf(msg);
       if (!note) return;
       if (note.status === 'PENDING' && note.from !== 'PENDING' && note.type && isJobType(note.type) && options.types.includes(note.type)) schedule(note.type);
@@ -72,6 +79,7 @@ export function startListener(options: ListenerOptions): JobListener {
     try {
       await c.connect();
       await c.query(LISTEN_JOB_EVENTS);
+      await c.query(LISTEN_CAPACITY);
     } catch (err) {
       lost = true;
       c.removeAllListeners();
@@ -86,7 +94,7 @@ export function startListener(options: ListenerOptions): JobListener {
       return;
     }
     client = c;
-    log.info({ channel: JOB_EVENTS_CHANNEL }, 'listening');
+    log.info({ channels: [JOB_EVENTS_CHANNEL, CAPACITY_CHANNEL] }, 'listening');
     markReady();
     // Anything inserted while we were not listening (before start-up, or while the connection
     // was down): one wake per type, so such jobs wait for no cron tick.

@@ -34,6 +34,8 @@ export interface MasterWorkerOptions {
   workflowIdPrefix?: string;
   /** Concurrent workflow tasks per worker. */
   maxConcurrentWorkflowTaskExecutions?: number;
+  /** What the capacity claim reads (account limits, saved sessions, the want rule). */
+  config: Config;
 }
 
 /** One Worker per master task queue of the registry (or of `types`), activities bound to db + client. */
@@ -46,6 +48,7 @@ export async function createMasterWorkers(options: MasterWorkerOptions): Promise
     logger: options.logger,
     reconcileGraceMs: options.reconcileGraceMs,
     workflowIdPrefix: options.workflowIdPrefix,
+    config: options.config,
   });
   const queues = [...new Set(types.map((t) => jobType(t).masterTaskQueue))];
   return Promise.all(queues.map((taskQueue) => Worker.create({
@@ -118,7 +121,7 @@ export async function runMaster(config: Config, options: RunMasterOptions = {}):
         'RECONCILE_GRACE_MS is not shorter than the SCHEDULER_CRON period: an orphaned job waits more than two ticks');
     }
     const workers = await createMasterWorkers({
-      connection, client, db, logger, identity, types, reconcileGraceMs, workflowIdPrefix: config.WORKFLOW_ID_PREFIX,
+      connection, client, db, logger, identity, types, reconcileGraceMs, workflowIdPrefix: config.WORKFLOW_ID_PREFIX, config,
     });
     logger.info({ schedules: outcomes, taskQueues: workers.map((w) => w.options.taskQueue) }, 'master starting');
 

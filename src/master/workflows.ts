@@ -65,10 +65,14 @@ export async function schedulerWorkflow(input: SchedulerRunInput): Promise<Sched
     // A wake before the first claim is covered by that claim; a later one needs another.
     if (claimBegun) wokenSinceClaim = true;
   });
+  // The cron tick's first claim also ends PENDING jobs past their deadline.
+  let expire = input.reconcile !== false;
   const claim = (limit: number): Promise<ClaimResult> => {
     claimBegun = true;
     wokenSinceClaim = false;
-    return limit > 0 ? claimJobs({ jobType: input.jobType, limit }) : Promise.resolve(NOTHING_CLAIMED);
+    const args = expire ? { jobType: input.jobType, limit, expire } : { jobType: input.jobType, limit };
+    expire = false;
+    return limit > 0 ? claimJobs(args) : Promise.resolve(NOTHING_CLAIMED);
   };
 
   const batch = Math.max(1, input.batchSize);
@@ -85,8 +89,12 @@ export async function schedulerWorkflow(input: SchedulerRunInput): Promise<Sched
   let claims = 1;
   let claiming = claim(limit);
   let more = false;
+  // Jobs wait and an account frees by itself in this many ms (the claim's answer): the one
+  // durable timer the run sleeps on (with a wake signal, whichever comes first).
+  let capacityInMs: number | undefined;
   for (;;) {
     const claimed = await claiming;
+    capacityInMs = claimed.waitMs;
     result.claimed += claimed.jobs.length;
     result.invalid += claimed.invalid;
     // Full (bad payloads took rows too), or nothing claimed only because redispatches filled it.
@@ -116,10 +124,21 @@ export async function schedulerWorkflow(input: SchedulerRunInput): Promise<Sched
     // the next run of a run younger than `history.continueAsNewMinInterval` (1 s). A run
     // woken by the listener stays for the next wake: signalling a running, cached workflow
     // costs a sticky workflow task, a cold start can cost a second too.
-    if (!wokenSinceClaim && (!input.idle || !(await condition(() => wokenSinceClaim, input.idle)))) break;
+    if (!wokenSinceClaim && !(await idleUntilWake(capacityInMs))) break;
     limit = batch;
     claims++;
     claiming = claim(limit);
+  }
+
+  // Waits for a wake, or for capacity that frees by itself: true to claim again, false to end
+  // the run. Only the listener's run (`idle`) waits; a cron run ends, the next wake or tick
+  // comes soon enough.
+  async function idleUntilWake(inMs: number | undefined): Promise<boolean> {
+    if (!input.idle) return false;
+    // A little after the moment, so the claim finds the cooldown or gap over.
+    if (inMs === undefined) return condition(() => wokenSinceClaim, input.idle);
+    await condition(() => wokenSinceClaim, Math.max(10, inMs + 20));
+    return true;
   }
 
   if (result.started + result.alreadyStarted > 0 || result.failed > 0 || result.invalid > 0) {
@@ -150,6 +169,8 @@ async function dispatch(input: SchedulerInput, jobs: DispatchJob[]): Promise<Sta
  */
 async function startSlave(input: SchedulerInput, job: DispatchJob): Promise<StartOutcome> {
   const args: SlaveWorkflowInput = { jobId: job.jobId, jobType: input.jobType, activityTimeouts: input.activityTimeouts };
+  // The slot the claim reserved: the job's first item starts on it (ids only, no secret).
+  if (job.reservation) args.reservation = job.reservation;
   // Histories recorded before identities existed have none: they start exactly as they did.
   const identity = job.instance === undefined ? {} : {
     memo: { [INSTANCE_MEMO_KEY]: job.instance },

@@ -78,9 +78,11 @@ export const configSchema = z.object({
   RATE_LIMIT_COOLDOWN_MS: z.coerce.number().int().positive('at least 1 ms: with 0 a rate-limited account would be used again at once')
     .default(15 * 60_000).describe('used when Grok does not say how long'),
   // Accounts as a pool (README "Accounts"): limits every slave keeps together, per account.
-  ACCOUNT_CONCURRENCY: positiveInt.default(1).describe('generations at once per account, unless `accounts set --concurrency`; AUTH_MODE=profile: 1'),
+  ACCOUNT_CONCURRENCY: positiveInt.max(100).default(10).describe('generations at once per browser account (1–100, the seed\'s 10), unless `accounts set --concurrency`; AUTH_MODE=profile: 1'),
   ACCOUNT_MIN_GAP_MS: z.coerce.number().int().min(0).default(8000).describe('least time between two generation starts on one account, unless `accounts set --min-gap`'),
-  ACCOUNT_BUSY_RETRY_MS: positiveInt.default(5000).describe('how long an item waits before asking again when every account\'s slots are taken'),
+  ACCOUNT_BUSY_RETRY_MS: positiveInt.default(5000).describe('how long an item whose reserved slot was lost (its lease ran out) waits before asking again'),
+  RESERVATION_TTL_MS: positiveInt.default(60_000).describe('how long the claim\'s reserved slot, or a job\'s slot between two of its items, holds without being renewed'),
+  SLAVE_HISTORY_EVENTS: positiveInt.default(2000).describe('a job\'s workflow continues as new once its history passes this many events (Temporal warns at 10,240)'),
   JOB_DEADLINE_MS: positiveInt.default(48 * 3600_000).describe('how long after its INSERT a job may wait for cooldowns; payload `deadlineMinutes` overrides'),
   MODERATION_MAX_RETRIES: z.coerce.number().int().min(0).default(3),
   PROGRESS_THROTTLE_MS: z.coerce.number().int().min(0).default(1000),

@@ -22,4 +22,11 @@ export interface SlaveWorkflowInput {
    * before touching a row. Absent in workflows started before identities existed.
    */
   instance?: string;
+  /**
+   * The slot the master's claim reserved (account_leases: account + holder): the job's items
+   * adopt it, so the first starts with no wait. Absent in workflows started before the capacity claim.
+   */
+  reservation?: { holder: string; account?: string };
+  /** Set by continue-as-new: the plan (read once by startJob) and the items not done yet. */
+  continued?: { plan: import('../slave/plan').JobPlan; remaining: number[] };
 }

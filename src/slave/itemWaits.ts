@@ -19,6 +19,12 @@ export interface ItemWait {
   message: string;
 }
 
+/** What generateItem answers an extra parallel item when no slot is free: back to the job's queue. */
+export interface NoSlot {
+  kind: 'noSlot';
+  index: number;
+}
+
 export interface WaitingItem {
   index: number;
   account: string;
@@ -37,7 +43,27 @@ export class ItemWaits {
     setHandler(waitingQuery, () => [...this.waits.values()]);
   }
 
-  /** Calls `generate` until it answers something other than a wait. */
+  /**
+   * One wait, for a time the database named (a cooldown or a gap ends; the capacity
+   * claim's workflows): a durable timer, no asking again in between. Past the job's
+   * deadline: the item fails instead.
+   */
+  async once(answer: ItemWait): Promise<void> {
+    if (Date.now() + answer.waitMs > this.deadlineAt) {
+      throw ApplicationFailure.nonRetryable(
+        `the job's deadline ${new Date(this.deadlineAt).toISOString()} passes before an account frees up (${answer.message})`,
+        FailureType.DeadlinePassed,
+      );
+    }
+    this.set(answer.index, { index: answer.index, account: answer.account, reason: answer.reason, until: answer.until, message: answer.message });
+    try {
+      await sleep(answer.waitMs, { summary: `item ${answer.index}: ${answer.message}` });
+    } finally {
+      this.set(answer.index, undefined);
+    }
+  }
+
+  /** Calls `generate` until it answers something other than a wait (workflows started before the capacity claim). */
   async untilDone<T>(index: number, generate: () => Promise<T | ItemWait>): Promise<T> {
     let busy = 0;
     try {

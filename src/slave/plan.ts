@@ -53,6 +53,8 @@ export interface JobPlan {
   item?: ItemPlan;
   /** One line for the Web UI's memo, e.g. `3 × video: "a cat surfing"`. */
   summary: string;
+  /** SLAVE_HISTORY_EVENTS: past this many history events the workflow continues as new. Absent in older histories. */
+  historyEvents?: number;
 }
 
 export interface ReadJob {
@@ -62,7 +64,8 @@ export interface ReadJob {
   minSuccessful: number;
 }
 
-export type PlanConfig = Pick<Config, 'ITEM_CONCURRENCY' | 'JOB_DEADLINE_MS' | 'GROK_BACKEND' | 'XAI_ACCOUNT'> & Partial<Pick<Config, 'XAI_VIDEO_MODEL' | 'XAI_ROUTE' | 'IMAGES_DIR'>>;
+export type PlanConfig = Pick<Config, 'ITEM_CONCURRENCY' | 'JOB_DEADLINE_MS' | 'GROK_BACKEND' | 'XAI_ACCOUNT'>
+  & Partial<Pick<Config, 'SLAVE_HISTORY_EVENTS' | 'XAI_VIDEO_MODEL' | 'XAI_ROUTE' | 'IMAGES_DIR'>>;
 
 /** Reads a job's row into its plan; a bad payload throws a PayloadError naming the field. */
 export function readJob(job: Pick<Job, 'type' | 'payload' | 'createdAt'>, config: PlanConfig): ReadJob {
@@ -96,6 +99,7 @@ export function readJob(job: Pick<Job, 'type' | 'payload' | 'createdAt'>, config
     deadlineAt: jobDeadlineAt(job.createdAt, payload, config),
     item,
     summary: `${items.length} × ${type.itemKind}: "${prompt.length > 80 ? `${prompt.slice(0, 79)}…` : prompt}"`,
+    ...(config.SLAVE_HISTORY_EVENTS ? { historyEvents: config.SLAVE_HISTORY_EVENTS } : {}),
   };
   return { plan, items, minSuccessful: payload.minSuccessful ?? items.length };
 }

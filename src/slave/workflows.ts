@@ -1,6 +1,6 @@
 import {
-  ActivityCancellationType, ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities,
-  upsertMemo, upsertSearchAttributes, workflowInfo,
+  ActivityCancellationType, ActivityFailure, ApplicationFailure, CancellationScope, continueAsNew, isCancellation, patched,
+  proxyActivities, upsertMemo, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import { bookkeepingTaskQueue, generationTaskQueue } from '../shared/bookkeepingQueue';
 import { AccountKey, JobIdKey, JobTypeKey } from '../shared/searchAttributeKeys';
@@ -8,7 +8,20 @@ import type { SlaveWorkflowInput } from '../shared/workflowInputs';
 import type { SlaveActivities } from './activities';
 import { deliverOnJobEnd } from './delivery';
 import { FailureType, NON_RETRYABLE } from './failures';
-import { ItemWaits } from './itemWaits';
+import { ItemWaits, type ItemWait } from './itemWaits';
+import type { ItemResult } from './activities/generateItem';
+import { runLanes } from './itemLanes';
+import { reservationHolder } from '../shared/jobs/reservation';
+
+/**
+ * The capacity claim's path (issue 21): items adopt the slot the master reserved and keep it,
+ * waits are one timer each, the history continues as new past SLAVE_HISTORY_EVENTS.
+ * Histories recorded before it replay the old path (ItemWaits' polling).
+ */
+export const CAPACITY_CLAIM_PATCH = 'capacity-claim';
+
+/** The history threshold when the plan carries none (SLAVE_HISTORY_EVENTS's default). */
+const DEFAULT_HISTORY_EVENTS = 2000;
 
 export { deliverJobCallbackWorkflow } from './delivery';
 
@@ -53,8 +66,11 @@ async function generationJobWorkflow(input: SlaveWorkflowInput): Promise<JobResu
     },
   });
 
+  const capacityPath = patched(CAPACITY_CLAIM_PATCH);
+  let next: SlaveWorkflowInput | undefined;
   try {
-    const plan = await bookkeeping.startJob({ ...job, workflowId: workflowInfo().workflowId, runId: workflowInfo().runId });
+    // A continued run has its plan already (startJob ran once, in the first run).
+    const plan = input.continued?.plan ?? await bookkeeping.startJob({ ...job, workflowId: workflowInfo().workflowId, runId: workflowInfo().runId });
     // What the Web UI filters and shows by; ids and a summary only, never payload secrets.
     upsertSearchAttributes([
       { key: JobIdKey, value: jobId },
@@ -66,13 +82,40 @@ async function generationJobWorkflow(input: SlaveWorkflowInput): Promise<JobResu
     const generation = generationOn(plan.item?.backend ?? 'browser');
     // An api job of "route": "batch": its items go to xAI as one batch first; each
     // generateItem below then completes its item from the file the batch left on disk.
-    if (plan.item?.route === 'batch' && patched('api-batch')) await generation.runBatch({ ...job, plan: plan.item });
+    if (!input.continued && plan.item?.route === 'batch' && patched('api-batch')) await generation.runBatch({ ...job, plan: plan.item });
     let account = plan.account;
     // An item with no account free waits here on a durable timer, using no retry attempt.
     const waits = new ItemWaits(plan.deadlineAt ?? Number.POSITIVE_INFINITY);
-    await forEachLimit(plan.itemIndexes, plan.concurrency, async (index) => {
+    const itemEnded = async (index: number, done: { account?: string } | undefined, err?: unknown) => {
+      if (done) {
+        if (done.account && done.account !== account) {
+          account = done.account;
+          upsertSearchAttributes([{ key: AccountKey, value: account }]);
+        }
+        return;
+      }
+      if (isCancellation(err) || jobWide(err)) throw err;
+      await bookkeeping.failItem({ ...job, index, error: describe(err) });
+    };
+    if (capacityPath) {
+      const slot = input.reservation ?? { holder: reservationHolder(jobId) };
+      const remaining = await runLanes({
+        queue: [...(input.continued?.remaining ?? plan.itemIndexes)],
+        slot,
+        lanes: plan.concurrency,
+        waits,
+        historyEvents: plan.historyEvents ?? DEFAULT_HISTORY_EVENTS,
+        generate: (index, itemSlot) => generation.generateItem({ ...job, index, plan: plan.item, slot: itemSlot }),
+        done: itemEnded,
+      });
+      if (remaining.length > 0) {
+        // The history is long: a fresh run goes on with ids, the plan and the job's slot.
+        next = { ...input, reservation: { ...slot }, continued: { plan, remaining } };
+      }
+    } else await forEachLimit(plan.itemIndexes, plan.concurrency, async (index) => {
       try {
-        const done = await waits.untilDone(index, () => generation.generateItem({ ...job, index, plan: plan.item }));
+        // An activity called without a slot never answers noSlot.
+        const done = await waits.untilDone(index, () => generation.generateItem({ ...job, index, plan: plan.item }) as Promise<ItemResult | ItemWait>);
         // A pool job's Account (`pool:<name>` at first) follows the account its last item ran on.
         if (done.account && done.account !== account) {
           account = done.account;
@@ -86,11 +129,13 @@ async function generationJobWorkflow(input: SlaveWorkflowInput): Promise<JobResu
         await bookkeeping.failItem({ ...job, index, error: describe(err) });
       }
     });
-    const end = await bookkeeping.finishJob(job);
-    // The callback goes through endJob's outbox row; runs recorded before it send it here.
-    await deliverOnJobEnd(job);
-    if (end.status === 'ERROR') throw ApplicationFailure.nonRetryable(end.message, 'JobFailed');
-    return { jobId, status: 'COMPLETED', completed: end.completed, requested: end.requested };
+    if (!next) {
+      const end = await bookkeeping.finishJob(job);
+      // The callback goes through endJob's outbox row; runs recorded before it send it here.
+      await deliverOnJobEnd(job);
+      if (end.status === 'ERROR') throw ApplicationFailure.nonRetryable(end.message, 'JobFailed');
+      return { jobId, status: 'COMPLETED', completed: end.completed, requested: end.requested };
+    }
   } catch (err) {
     if (isCancellation(err)) {
       await CancellationScope.nonCancellable(() => bookkeeping.failJob({ ...job, message: 'cancelled' }));
@@ -104,6 +149,8 @@ async function generationJobWorkflow(input: SlaveWorkflowInput): Promise<JobResu
     }
     throw err;
   }
+  // Outside the try: continue-as-new ends this run by throwing, which is no failure of the job.
+  return continueAsNew<typeof generationJobWorkflow>(next);
 }
 
 function failureType(err: unknown): string | undefined {

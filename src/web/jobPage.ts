@@ -3,7 +3,9 @@ import path from 'node:path';
 import { asc, eq } from 'drizzle-orm';
 import { duration } from '../cli/format';
 import { findJob } from '../cli/jobActions';
+import type { Config } from '../shared/config';
 import type { Db } from '../shared/db/client';
+import { waitingReasons } from '../shared/jobs/waiting';
 import { jobEvents, jobItems, type JobItem } from '../shared/db/schema';
 import { isFinalStatus } from '../shared/jobs/statuses';
 import { jobWorkflowId } from '../shared/registry';
@@ -19,6 +21,8 @@ export interface JobPageContext {
   /** WORKFLOW_ID_PREFIX: the link of a job not yet claimed names the id its workflow will have. */
   workflowIdPrefix?: string;
   csrf: string;
+  /** What a PENDING job's waiting line reads (account limits, saved sessions); absent: no line. */
+  config?: Config;
   /** Hides secrets in what the page shows (src/shared/secrets.ts): the configuration's values, URL passwords, callbackUrl queries. */
   scrub?: (text: string) => string;
 }
@@ -60,6 +64,8 @@ function itemCard(item: JobItem, roots: FileRoots, failures: FailureArtifacts[],
 
 export async function jobPage(ctx: JobPageContext, idText: string): Promise<{ title: string; body: Html }> {
   const job = await findJob(ctx.db, idText);
+  // A PENDING job says what it waits for, worked out now (src/shared/jobs/waiting.ts).
+  const waiting = ctx.config ? (await waitingReasons(ctx.db, ctx.config, [job])).get(job.id) : undefined;
   const scrub = ctx.scrub ?? ((text: string) => text);
   const items = await ctx.db.select().from(jobItems).where(eq(jobItems.jobId, job.id)).orderBy(asc(jobItems.index));
   const events = await ctx.db.select().from(jobEvents).where(eq(jobEvents.jobId, job.id)).orderBy(asc(jobEvents.id));
@@ -76,7 +82,7 @@ export async function jobPage(ctx: JobPageContext, idText: string): Promise<{ ti
     body: html`
 <h1>Job ${job.id} <span class="badge s-${job.status}" data-status>${job.status}</span></h1>
 <section class="summary" data-live-job="${job.id}" data-job-status="${job.status}" data-job-final="${final ? 'true' : 'false'}">
-  <p class="progress"><progress max="100" value="${job.progress}"></progress> <span class="pct">${job.progress}%</span> <span class="message">${job.progressMessage ?? ''}</span></p>
+  <p class="progress"><progress max="100" value="${job.progress}"></progress> <span class="pct">${job.progress}%</span> <span class="message">${waiting ?? job.progressMessage ?? ''}</span></p>
   ${job.errorMessage ? html`<p class="error" role="alert">${scrub(job.errorMessage)}</p>` : ''}
   <dl>
     <dt>type</dt><dd>${job.type}</dd>

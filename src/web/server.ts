@@ -129,7 +129,7 @@ export async function startWeb(config: Config, deps: WebDeps, port = config.WEB_
   });
   app.get<{ Params: { id: string } }>('/jobs/:id', async (req, reply) => {
     try {
-      const { title, body } = await jobPage({ db: deps.db, roots, temporalUi, workflowIdPrefix: config.WORKFLOW_ID_PREFIX, csrf: reply.generateCsrf(), scrub }, req.params.id);
+      const { title, body } = await jobPage({ db: deps.db, roots, temporalUi, workflowIdPrefix: config.WORKFLOW_ID_PREFIX, csrf: reply.generateCsrf(), scrub, config }, req.params.id);
       return send(reply, title, body);
     } catch (err) {
       return fail(reply, err);

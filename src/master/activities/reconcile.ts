@@ -8,6 +8,7 @@ import { endJob } from '../../shared/jobs/endJob';
 import { jobWorkflowId } from '../../shared/registry';
 import { activityLogger } from './claim';
 import { failUnknownTypes } from './unknownTypes';
+import { renewReservation } from './reservation';
 import type { DispatchJob, MasterDeps, ReconcileInput, ReconcileResult } from './types';
 
 const DESCRIBE_CONCURRENCY = 32;
@@ -43,7 +44,9 @@ export function createReconcile(deps: MasterDeps) {
         if (state.kind === 'running') return;
         if (state.kind === 'missing' && job.status === 'INQUEUE') {
           if (redispatch.length < input.limit) {
-            redispatch.push({ jobId: job.id, workflowId, instance });
+            // The claim's reservation, renewed: the job's first item still starts on it.
+            const reservation = await renewReservation(deps.db, job.id, deps.config.RESERVATION_TTL_MS);
+            redispatch.push({ jobId: job.id, workflowId, instance, ...(reservation ? { reservation } : {}) });
             jobLog.warn('job INQUEUE but its workflow never started: redispatching');
           }
           return;

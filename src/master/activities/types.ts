@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { Config } from '../../shared/config';
 import type { Db } from '../../shared/db/client';
 import type { Logger } from '../../shared/logger';
 import type { JobTypeName } from '../../shared/registry';
@@ -15,7 +16,11 @@ export interface MasterDeps {
   reconcileGraceMs: number;
   /** WORKFLOW_ID_PREFIX: prefixed to every job workflow id (registry.jobWorkflowId). */
   workflowIdPrefix?: string;
+  /** What the capacity claim reads: account limits, saved sessions, the want rule, reservation TTL, deadlines. */
+  config: MasterConfig;
 }
+
+export type MasterConfig = Config;
 
 /**
  * RECONCILE_GRACE_MS when unset: half the cron period, at most 30 s (the grace before it was
@@ -32,6 +37,14 @@ export interface DispatchJob {
   workflowId: string;
   /** The database's identity (db/instance.ts); absent in histories recorded before it existed. */
   instance?: string;
+  /** The slot the claim reserved (ids only): the job's first item starts on it. Absent before the capacity claim. */
+  reservation?: Reservation;
+}
+
+/** A claim's reserved slot: the lease row (account, holder) in account_leases. */
+export interface Reservation {
+  account: string;
+  holder: string;
 }
 
 export interface OwnerCheckInput {
@@ -43,6 +56,8 @@ export interface OwnerCheckInput {
 export interface ClaimInput {
   jobType: JobTypeName;
   limit: number;
+  /** End PENDING jobs past their deadline first (the cron tick's first claim). */
+  expire?: boolean;
 }
 
 export interface ClaimResult {
@@ -50,6 +65,14 @@ export interface ClaimResult {
   jobs: DispatchJob[];
   /** Claimed jobs whose payload was bad: already moved to ERROR. */
   invalid: number;
+  /**
+   * Jobs are left waiting and an account frees by itself in this many ms (a cooldown or a
+   * gap ends, a lease runs out): the scheduler's one timer. Absent: only an event (NOTIFY
+   * grokflow_capacity) or the cron frees capacity.
+   */
+  waitMs?: number;
+  /** PENDING jobs ended ERROR because their deadline passed. */
+  expired?: number;
 }
 
 export interface ReconcileInput {

@@ -50,6 +50,9 @@ export const jobs = pgTable(
     index('jobs_claim_idx').on(t.status, t.type, t.priority.desc(), t.createdAt),
     // The reconciler scans the few jobs that are in flight. Written out as the same text as
     // migration 0000 (status IN ('INQUEUE', 'PROGRESS')), so drizzle-kit sees no change.
+    // Serves the capacity claim (migration 0009): PENDING jobs per want (the payload keys
+    // accountWant reads), in claim order.
+    index('jobs_pending_want_idx').on(t.type, sql`(payload->>'account')`, sql`(payload->>'pool')`, sql`(payload->>'backend')`, t.priority.desc(), t.createdAt, t.id).where(sql`status = 'PENDING'`),
     index('jobs_in_flight_idx').on(t.status, t.updatedAt).where(sql.raw(`status IN (${IN_FLIGHT_STATUSES.map((s) => `'${s}'`).join(', ')})`)),
   ],
 );
@@ -175,10 +178,13 @@ export const accountLeases = pgTable(
     itemIndex: integer('item_index'),
     acquiredAt: timestamp('acquired_at', { withTimezone: true }).notNull().defaultNow(),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    /** A reservation the claim made that no item used yet (migration 0009): its first item skips the gap. */
+    unused: boolean('unused').notNull().default(false),
   },
   (t) => [
     primaryKey({ columns: [t.account, t.holder] }),
     index('account_leases_expiry_idx').on(t.account, t.expiresAt),
+    index('account_leases_job_idx').on(t.jobId),
   ],
 );
 

@@ -37,3 +37,15 @@ export function jobNotificationOf(msg: { channel: string; payload?: string }): J
     return undefined;
   }
 }
+
+/**
+ * Capacity may have come back (migrations 0007 and 0009: a lease deleted, an account added
+ * or improved, a pause lifted): the master's listener claims again for every type it serves.
+ * The payload says which table; the listener needs no more.
+ */
+export const CAPACITY_CHANNEL = 'grokflow_capacity';
+
+export const LISTEN_CAPACITY = `LISTEN ${CAPACITY_CHANNEL}`;
+
+/** The statement that says "capacity may have come back" from code (what no trigger sees: a new saved session). */
+export const NOTIFY_CAPACITY = `SELECT pg_notify('${CAPACITY_CHANNEL}', '{"table":"code"}')`;

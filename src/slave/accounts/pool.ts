@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Config } from '../../shared/config';
 import type { Db } from '../../shared/db/client';
 import { hasSavedSession, savedSessions, type LoginConfig } from './logins';
+import { describeRefusal } from './capacity';
 import { acquireSlot, type SlotHolder, type SlotRefusal } from './slots';
 import { DEFAULT_POOL, type AccountWant } from '../../shared/jobs/account';
 
@@ -14,7 +15,7 @@ export type PoolConfig = LoginConfig & Pick<Config, 'ACCOUNT_CONCURRENCY' | 'ACC
 export type AccountChoice =
   | { kind: 'acquired'; account: string }
   /** No slot anywhere now: ask again after waitMs. `account` is the one that frees first. */
-  | { kind: 'wait'; reason: Exclude<SlotRefusal['kind'], 'quota'>; account: string; waitMs: number; until: string; message: string }
+  | { kind: 'wait'; reason: 'cooling' | 'gap' | 'busy'; account: string; waitMs: number; until: string; message: string }
   /** Nothing to wait for: no account with a session, or every quota used up today. */
   | { kind: 'unavailable'; reason: 'noAccount' | 'quota'; message: string };
 
@@ -41,19 +42,20 @@ export async function poolMembers(db: Db, config: LoginConfig, pool: string): Pr
   return members.map(({ name, inFlight }) => ({ name, inFlight }));
 }
 
-function describeRefusal(r: Exclude<SlotRefusal, { kind: 'quota' }>): string {
-  switch (r.kind) {
-    case 'cooling': return `account ${r.account} is rate limited until ${r.until}`;
-    case 'gap': return `account ${r.account} keeps its gap between generations until ${r.until}`;
-    case 'busy': return `account ${r.account} runs ${r.inFlight} of ${r.concurrency} generations`;
-  }
-}
+type WaitRefusal = Extract<SlotRefusal, { kind: 'cooling' | 'gap' | 'busy' }>;
 
-/** Takes a slot for the item on its account, or on the first member of its pool that has one. */
-export async function takeAccount(db: Db, config: PoolConfig, want: AccountWant, who: SlotHolder, ttlMs: number): Promise<AccountChoice> {
+/**
+ * Takes a slot for the item on its account, or on the first member of its pool that has one.
+ * `prefer`: the account the job holds (its reservation) is tried first, so a job keeps its
+ * account between items while it may.
+ */
+export async function takeAccount(
+  db: Db, config: PoolConfig, want: AccountWant, who: SlotHolder, ttlMs: number, prefer?: string,
+): Promise<AccountChoice> {
   // A named account is tried even without a saved session: the driver then says "needs a
   // new login", as it always has.
-  const candidates = 'account' in want ? [want.account] : (await poolMembers(db, config, want.pool)).map((m) => m.name);
+  let candidates = 'account' in want ? [want.account] : (await poolMembers(db, config, want.pool)).map((m) => m.name);
+  if (prefer && candidates.includes(prefer)) candidates = [prefer, ...candidates.filter((c) => c !== prefer)];
   const where = 'account' in want ? `account ${want.account}` : `pool ${want.pool}`;
   if (candidates.length === 0) {
     const pool = 'pool' in want ? want.pool : DEFAULT_POOL;
@@ -67,11 +69,12 @@ export async function takeAccount(db: Db, config: PoolConfig, want: AccountWant,
     if (answer.kind === 'acquired') return answer;
     refusals.push(answer);
   }
-  const waits = refusals.filter((r): r is Exclude<SlotRefusal, { kind: 'quota' }> => r.kind !== 'quota');
+  const waits = refusals.filter((r): r is WaitRefusal => r.kind === 'cooling' || r.kind === 'gap' || r.kind === 'busy');
   if (waits.length === 0) {
     const quotas = refusals.filter((r) => r.kind === 'quota').map((r) => `${r.account} ${r.used}/${r.limit}`);
     return { kind: 'unavailable', reason: 'quota', message: `${where}: every account has used its daily quota (${quotas.join(', ') || 'none left'})` };
   }
+  // The job's own account first when it frees at the same time as another.
   const first = waits.reduce((a, b) => (b.waitMs < a.waitMs ? b : a));
   const all = waits.every((w) => w.kind === 'cooling') ? `every account of ${where} is rate limited; ` : '';
   return { kind: 'wait', reason: first.kind, account: first.account, waitMs: first.waitMs, until: first.until, message: `${all}${describeRefusal(first)}` };

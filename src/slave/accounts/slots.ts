@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../shared/db/client';
 import type { Logger } from '../../shared/logger';
-import { accountLimits, type LimitsConfig } from './limits';
-import { usedTodaySql } from './quota';
+import type { LimitsConfig } from './limits';
+import { capacityOf, lockAccounts, readFacts, type CapacityRefusal } from './capacity';
 
 // A generation slot on an account: a lease row in account_leases (why a lease: the comment on
 // that table in src/shared/db/schema.ts). Taking one checks, under a short row lock on the
@@ -17,32 +17,19 @@ export interface SlotHolder {
   itemIndex?: number;
 }
 
-/** Why no slot now, and when to ask again (`waitMs` from the database's now; `until` for people). */
-export type SlotRefusal =
-  | { kind: 'cooling'; account: string; waitMs: number; until: string }
-  | { kind: 'gap'; account: string; waitMs: number; until: string }
-  | { kind: 'busy'; account: string; waitMs: number; until: string; inFlight: number; concurrency: number }
-  | { kind: 'quota'; account: string; limit: number; used: number };
+/** Why no slot now (the capacity rule's refusals, src/slave/accounts/capacity.ts). */
+export type SlotRefusal = CapacityRefusal;
 
 export type SlotAnswer = { kind: 'acquired'; account: string } | SlotRefusal;
 
-interface Row {
-  kind: 'browser' | 'api';
-  concurrency: number | null;
-  min_gap_ms: number | null;
-  daily_quota: number | null;
-  now: string;
-  cooling_ms: number | null;
-  cooldown_until: string | null;
-  gap_ms: number | null;
-  used: number;
-  [key: string]: unknown;
-}
+export { reservationHolder } from '../../shared/jobs/reservation';
 
 /**
  * Takes a slot on the account for `ttlMs` (renew it with renewSlot before it runs out), or
- * says why not. Safe to call from any number of processes at once: they queue on the
- * account's row, so two can never both see the last free slot.
+ * says why not. A holder that already has a live lease there (the claim's reservation, its
+ * own earlier item or attempt) keeps it: that is its slot. Safe to call from any number of
+ * processes at once: they queue on the account's row, so two can never both see the last
+ * free slot.
  */
 export async function acquireSlot(
   db: Db,
@@ -53,46 +40,41 @@ export async function acquireSlot(
 ): Promise<SlotAnswer> {
   return db.transaction(async (tx) => {
     await tx.execute(sql`INSERT INTO accounts (name) VALUES (${account}) ON CONFLICT (name) DO NOTHING`);
-    // clock_timestamp(), not now(): a transaction that waited for the lock must see the time it got it.
-    const { rows: [a] } = await tx.execute<Row>(sql`
-      SELECT kind, concurrency, min_gap_ms, daily_quota, clock_timestamp() AS now,
-             (extract(epoch FROM cooldown_until - clock_timestamp()) * 1000)::bigint AS cooling_ms, cooldown_until,
-             (extract(epoch FROM clock_timestamp() - last_started_at) * 1000)::bigint AS gap_ms,
-             ${usedTodaySql(sql`${account}`)} AS used
-        FROM accounts WHERE name = ${account} FOR UPDATE`);
-    if (!a) throw new Error(`account ${account} vanished while taking a slot`);
-    const limits = accountLimits({ kind: a.kind, concurrency: a.concurrency, minGapMs: a.min_gap_ms }, config);
-    const at = (ms: number) => new Date(new Date(a.now).getTime() + ms).toISOString();
-
-    if (a.cooling_ms !== null && Number(a.cooling_ms) > 0) {
-      return { kind: 'cooling', account, waitMs: Number(a.cooling_ms), until: new Date(a.cooldown_until!).toISOString() };
-    }
-    // Leases run out when their holder stops renewing (killed, cut off); the holder's own
-    // lease from an earlier attempt is replaced.
-    await tx.execute(sql`DELETE FROM account_leases WHERE account = ${account} AND (expires_at <= clock_timestamp() OR holder = ${who.holder})`);
-    const { rows: [held] } = await tx.execute<{ n: number; first_ms: number | null }>(sql`
-      SELECT count(*)::int AS n, (extract(epoch FROM min(expires_at) - clock_timestamp()) * 1000)::bigint AS first_ms
-        FROM account_leases WHERE account = ${account}`);
-    const inFlight = Number(held?.n ?? 0);
-    const used = Number(a.used);
-    if (a.daily_quota !== null && used >= a.daily_quota) return { kind: 'quota', account, limit: a.daily_quota, used };
-    // Items in flight will count once completed: a quota is never overshot by parallel slots.
-    const quotaFull = a.daily_quota !== null && used + inFlight >= a.daily_quota;
-    if (inFlight >= limits.concurrency || quotaFull) {
-      // A slot usually frees when its generation ends, long before its lease would run out: ask again soon.
-      const waitMs = Math.max(1, Math.min(config.ACCOUNT_BUSY_RETRY_MS, Number(held?.first_ms ?? config.ACCOUNT_BUSY_RETRY_MS)));
-      return { kind: 'busy', account, waitMs, until: at(waitMs), inFlight, concurrency: limits.concurrency };
-    }
-    if (a.gap_ms !== null && Number(a.gap_ms) < limits.minGapMs) {
-      const waitMs = limits.minGapMs - Number(a.gap_ms);
-      return { kind: 'gap', account, waitMs, until: at(waitMs) };
+    await lockAccounts(tx, [account]);
+    // Leases run out when their holder stops renewing (killed, cut off).
+    await tx.execute(sql`DELETE FROM account_leases WHERE account = ${account} AND expires_at <= clock_timestamp()`);
+    const [facts] = await readFacts(tx, [account], who.holder);
+    if (!facts) throw new Error(`account ${account} vanished while taking a slot`);
+    const answer = capacityOf(facts, config);
+    if (answer.kind !== 'free') {
+      // Only a lost reservation gets here busy (rare): ask again soon, not at a lease's end.
+      return answer.kind === 'busy' ? { ...answer, waitMs: Math.min(answer.waitMs, config.ACCOUNT_BUSY_RETRY_MS) } : answer;
     }
     await tx.execute(sql`
-      INSERT INTO account_leases (account, holder, job_id, item_index, expires_at)
-      VALUES (${account}, ${who.holder}, ${who.jobId ?? null}, ${who.itemIndex ?? null}, clock_timestamp() + make_interval(secs => ${ttlMs / 1000}))`);
-    await tx.execute(sql`UPDATE accounts SET last_started_at = clock_timestamp(), updated_at = now() WHERE name = ${account}`);
+      INSERT INTO account_leases (account, holder, job_id, item_index, expires_at, unused)
+      VALUES (${account}, ${who.holder}, ${who.jobId ?? null}, ${who.itemIndex ?? null}, clock_timestamp() + make_interval(secs => ${ttlMs / 1000}), false)
+      ON CONFLICT (account, holder) DO UPDATE SET expires_at = EXCLUDED.expires_at, item_index = EXCLUDED.item_index, unused = false`);
+    // The claim counted a reservation's start already (and set last_started_at).
+    if (!facts.unused) await tx.execute(sql`UPDATE accounts SET last_started_at = clock_timestamp(), updated_at = now() WHERE name = ${account}`);
     return { kind: 'acquired', account };
   });
+}
+
+/** Moves the lease's end to `ms` from now without renewing it further (a job keeps its slot between items, or through a wait). */
+export async function holdSlot(db: Db, account: string, holder: string, ms: number): Promise<void> {
+  await db.execute(sql`
+    UPDATE account_leases SET expires_at = clock_timestamp() + make_interval(secs => ${ms / 1000})
+     WHERE account = ${account} AND holder = ${holder}`);
+}
+
+/** Drops every lease of the holder (an extra item that found no slot). */
+export async function releaseHolder(db: Db, holder: string): Promise<void> {
+  await db.execute(sql`DELETE FROM account_leases WHERE holder = ${holder}`);
+}
+
+/** Drops the holder's leases on other accounts (a pool job's reservation moved to another account). */
+export async function dropOtherSlots(db: Db, account: string, holder: string): Promise<void> {
+  await db.execute(sql`DELETE FROM account_leases WHERE holder = ${holder} AND account <> ${account}`);
 }
 
 /** Pushes the lease's end `ttlMs` ahead; false when the lease is gone (it ran out and was taken). */
@@ -111,6 +93,8 @@ export interface HeldSlot {
   account: string;
   /** Stops renewing and gives the slot back (idempotent). */
   release(): Promise<void>;
+  /** Stops renewing and keeps the slot `ms` longer (the job's next item, or its retry, adopts it). */
+  keep(ms: number): Promise<void>;
 }
 
 /**
@@ -135,6 +119,11 @@ export function keepSlot(db: Db, account: string, holder: string, ttlMs: number,
     release() {
       clearInterval(timer);
       released ??= releaseSlot(db, account, holder);
+      return released;
+    },
+    keep(ms) {
+      clearInterval(timer);
+      released ??= holdSlot(db, account, holder, ms);
       return released;
     },
   };

@@ -11,7 +11,8 @@ import { ObjectStore } from '../../shared/storage/objectStore';
 import { FailureType } from '../failures';
 import { enterAccount } from '../item/accountGate';
 import { accountWant } from '../../shared/jobs/account';
-import type { ItemWait } from '../itemWaits';
+import type { ItemWait, NoSlot } from '../itemWaits';
+import type { ItemSlot } from '../../shared/jobs/reservation';
 import { completeItem } from '../item/complete';
 import { recordCost } from '../item/cost';
 import { afterModeration, backToGate, failureFor } from '../item/failures';
@@ -36,7 +37,9 @@ export interface ItemResult {
  */
 export function generateItemActivity({ db, config, logger, backends }: SlaveDeps) {
   const store = config.OUTPUT_URL ? new ObjectStore(config) : undefined;
-  return async function generateItem({ jobId, instance, index, plan }: JobRef & { index: number; plan?: ItemPlan }): Promise<ItemResult | ItemWait> {
+  return async function generateItem(
+    { jobId, instance, index, plan, slot }: JobRef & { index: number; plan?: ItemPlan; slot?: ItemSlot },
+  ): Promise<ItemResult | ItemWait | NoSlot> {
     const ctx = Context.current();
     await assertOwnDatabase(db, { jobId, instance });
     const job = await loadJob(db, jobId);
@@ -61,14 +64,20 @@ export function generateItemActivity({ db, config, logger, backends }: SlaveDeps
     // The account gate: a slot on the job's account or on a ready one of its pool, taken
     // before any browser opens; none free: the workflow waits (a timer), using no attempt.
     // A rate limit (or, in a pool, a lost login) sends the item back through the gate.
+    // With the job's slot (`slot`, new workflows): the slot is kept after the item while more
+    // of the job's items follow, and after a fault (the retry, or the gate after a rate
+    // limit, takes it back); released after the job's last item on it.
     for (;;) {
-      const gate = await enterAccount({ db, config, logger: itemLog }, { jobId, index, want, resuming: token !== null });
-      if (gate.kind === 'wait') return gate;
+      const gate = await enterAccount({ db, config, logger: itemLog }, { jobId, index, want, resuming: token !== null, ...(slot ? { slot } : {}) });
+      if (gate.kind === 'wait' || gate.kind === 'noSlot') return gate;
+      let done = false;
       try {
         const result = await generateOn(gate.account, itemLog.child({ account: gate.account }));
+        done = result !== AGAIN;
         if (result !== AGAIN) return result;
       } finally {
-        await gate.slot.release();
+        if (slot && (slot.keep || !done)) await gate.slot.keep(config.RESERVATION_TTL_MS);
+        else await gate.slot.release();
       }
     }
 

@@ -5,10 +5,11 @@ import type { Db } from '../../shared/db/client';
 import { jobItems, jobs } from '../../shared/db/schema';
 import type { Logger } from '../../shared/logger';
 import { FailureType } from '../failures';
-import type { ItemWait } from '../itemWaits';
+import type { ItemWait, NoSlot } from '../itemWaits';
 import type { AccountWant } from '../../shared/jobs/account';
 import { takeAccount } from '../accounts/pool';
-import { keepSlot, type HeldSlot } from '../accounts/slots';
+import { dropOtherSlots, holdSlot, keepSlot, releaseHolder, type HeldSlot } from '../accounts/slots';
+import type { ItemSlot } from '../../shared/jobs/reservation';
 import { budgetOf } from '../accounts/budget';
 import { formatUsd } from '../../backends/api/cost';
 
@@ -20,11 +21,17 @@ import { formatUsd } from '../../backends/api/cost';
 /** A lease outlives a missed heartbeat or two, never a dead holder by much. */
 const DEFAULT_TTL_MS = 30_000;
 
-export type GateAnswer = { kind: 'go'; account: string; slot: HeldSlot } | ItemWait;
+export type GateAnswer = { kind: 'go'; account: string; slot: HeldSlot } | ItemWait | NoSlot;
 
+/**
+ * `slot` (new workflows): the job's slot, reserved by the master's claim and kept between
+ * items: the item takes it (or, in a pool, another member's when its account cannot), an
+ * extra parallel item takes a free one or none. Without `slot` (workflows started before the
+ * capacity claim): a slot of the activity's own, as before.
+ */
 export async function enterAccount(
   deps: { db: Db; config: Config; logger: Logger },
-  item: { jobId: number; index: number; want: AccountWant; resuming?: boolean },
+  item: { jobId: number; index: number; want: AccountWant; resuming?: boolean; slot?: ItemSlot },
 ): Promise<GateAnswer> {
   const { db, config, logger } = deps;
   // The mid-run budget check (an api account's daily USD budget): no item starts once it is
@@ -33,10 +40,17 @@ export async function enterAccount(
   const info = Context.current().info;
   // The heartbeat timeout: a holder killed with -9 frees its slot within it.
   const ttlMs = info.heartbeatTimeoutMs || DEFAULT_TTL_MS;
-  const holder = `${info.workflowExecution?.workflowId ?? info.workflowType}/${info.activityId}`;
-  const choice = await takeAccount(db, config, item.want, { holder, jobId: item.jobId, itemIndex: item.index }, ttlMs);
+  const holder = item.slot?.holder ?? `${info.workflowExecution?.workflowId ?? info.workflowType}/${info.activityId}`;
+  const choice = await takeAccount(db, config, item.want, { holder, jobId: item.jobId, itemIndex: item.index }, ttlMs, item.slot?.account);
+  if (item.slot?.extra && choice.kind !== 'acquired') {
+    // No free slot for an extra item: it goes back to the job's queue, no wait.
+    await releaseHolder(db, holder);
+    return { kind: 'noSlot', index: item.index };
+  }
   switch (choice.kind) {
     case 'acquired': {
+      // A pool job whose account could not take it moved to another: one slot per holder.
+      if (item.slot) await dropOtherSlots(db, choice.account, holder);
       const slot = keepSlot(db, choice.account, holder, ttlMs, logger);
       await db.update(jobItems).set({ account: choice.account })
         .where(and(eq(jobItems.jobId, item.jobId), eq(jobItems.index, item.index)));
@@ -45,6 +59,9 @@ export async function enterAccount(
       return { kind: 'go', account: choice.account, slot };
     }
     case 'wait':
+      // The job keeps its slot through the wait (a cooldown, a gap): the account cannot run
+      // anyone else's item meanwhile, and the job starts first when it ends.
+      if (item.slot?.account) await holdSlot(db, item.slot.account, holder, choice.waitMs + config.RESERVATION_TTL_MS);
       // `jobs list` / `jobs show` say what the job waits for; progress itself stays where it is.
       await db.update(jobs).set({ progressMessage: `waiting: ${choice.message}` }).where(and(eq(jobs.id, item.jobId), sql`${jobs.status} = 'PROGRESS'`));
       logger.info({ jobId: item.jobId, item: item.index, account: choice.account, reason: choice.reason, until: choice.until, waitMs: choice.waitMs }, `item waits: ${choice.message}`);

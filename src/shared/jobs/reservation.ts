@@ -1,0 +1,22 @@
+// The names of a job's slots (lease holders in account_leases), plain strings that workflow
+// code and the database share: the claim reserves `job/<id>` (the job's own slot, kept
+// between its items); extra parallel items of the job take `job/<id>/<lane>`.
+
+export function reservationHolder(jobId: number): string {
+  return `job/${jobId}`;
+}
+
+export function laneHolder(reservation: string, lane: number): string {
+  return `${reservation}/${lane}`;
+}
+
+/** What a job's item is told about its slot (ids only). */
+export interface ItemSlot {
+  holder: string;
+  /** The account the job holds now (its reservation), tried first. */
+  account?: string;
+  /** More items follow on this slot: keep it (the lease) after this one, do not release it. */
+  keep: boolean;
+  /** An extra parallel item: takes a free slot if there is one, never waits for one. */
+  extra?: boolean;
+}
