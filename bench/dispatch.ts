@@ -37,6 +37,8 @@ interface MasterRun {
 export async function startMaster(t: TestDatabase, address: string, opts: { listen: boolean; wake?: WakeMode; cron: string }): Promise<MasterRun> {
   const config = loadConfig({
     DATABASE_URL: t.url, TEMPORAL_ADDRESS: address, SCHEDULER_CRON: opts.cron, LOG_LEVEL: 'silent',
+    // PAYLOAD's imageUrl is a grok.com post: the claim takes it only for that Grok.
+    GROK_BASE_URL: 'https://grok.com',
   });
   const abort = new AbortController();
   let ready!: () => void;

@@ -222,7 +222,8 @@ describe('account pool', () => {
     const cli = await runCli(['accounts', 'list'], { env });
     assert.equal(cli.code, 0, cli.all);
     const line = (name: string) => cli.stdout.split('\n').find((l) => l.includes(` ${name} `)) ?? '';
-    assert.match(line('a'), /│ default\s+│ saved\s+│ 2\/3\s+│\s+│ 1\s+│ 4\/5\s+│\s+│\s+│ 0 s\s+│/);
+    // … quota left, grok left, check, budget left, spent today, min gap
+    assert.match(line('a'), /│ default\s+│ saved\s+│ 2\/3\s+│\s+│ 1\s+│ 4\/5\s+│\s+│\s+│\s+│\s+│ 0 s\s+│/);
     assert.match(line('b'), /│ 8\d s \(until \d{4}-/);
     assert.match(line('b'), /Rate limit reached/);
   });

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { eq } from 'drizzle-orm';
@@ -12,7 +11,7 @@ import { accounts, jobs } from '../src/shared/db/schema';
 import { jobWorkflowId } from '../src/shared/registry';
 import { jobEstimate, setApiBudget } from '../src/slave/accounts/budget';
 import { readJob } from '../src/slave/plan';
-import { loadConfig } from '../src/shared/config';
+import { loadConfig, projectPath } from '../src/shared/config';
 import { runCli, show } from './helpers/cli';
 import { startSlaveProcess } from './helpers/slaveProcess';
 import { startStack, type Stack } from './helpers/stack';
@@ -282,10 +281,14 @@ describe('the API backend, end to end', () => {
     }
   });
 
-  test('reference images and an edit of a file complete', async () => {
+  test('reference images and an edit of a file complete', async (t) => {
     const refs = await s.insertJob({ prompt: 'api: from references', duration: '6s', referenceImages: ['https://example.com/a.jpg', 'https://example.com/b.jpg'], backend: 'api' });
-    const file = path.join(os.tmpdir(), `grokflow-edit-${process.pid}.mp4`);
+    // A file a payload names must lie inside IMAGES_DIR.
+    const imagesDir = projectPath(loadConfig({}).IMAGES_DIR);
+    fs.mkdirSync(imagesDir, { recursive: true });
+    const file = path.join(imagesDir, `grokflow-edit-${process.pid}.mp4`);
     fs.writeFileSync(file, s.simulator.asset('generated_video.mp4'));
+    t.after(() => fs.rmSync(file, { force: true }));
     const edit = await s.insertJob({ prompt: 'api: make it night', editOf: { file }, backend: 'api' });
     for (const id of [refs, edit]) {
       const job = await s.waitForJob(id, ['COMPLETED', 'ERROR']);

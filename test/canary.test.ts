@@ -5,6 +5,7 @@ import { runCanary } from '../src/backends/browser/canary';
 import { UI_VARIANTS } from '../src/simulator/variants';
 import { startHarness, type GrokHarness } from './helpers/browser';
 import { runCli } from './helpers/cli';
+import { createTestDatabase, type TestDatabase } from './helpers/db';
 
 // The canary (`grokflow accounts check`): logged in and every selector found, without
 // generating anything, against every simulator variant; exit 1 naming what is missing.
@@ -47,15 +48,20 @@ for (const uiVariant of UI_VARIANTS) {
 
 describe('grokflow accounts check (CLI)', () => {
   let h: GrokHarness;
+  let t: TestDatabase;
   let env: Record<string, string | undefined>;
   before(async () => {
     h = await startHarness({ uiVariant: 'classic' });
     h.loginAccount('default');
-    env = { GROK_BASE_URL: h.sim.url, ACCOUNTS_DIR: h.accountsDir, CHROMIUM_PATH: process.env.CHROMIUM_PATH };
+    t = await createTestDatabase();
+    env = { GROK_BASE_URL: h.sim.url, ACCOUNTS_DIR: h.accountsDir, CHROMIUM_PATH: process.env.CHROMIUM_PATH, DATABASE_URL: t.url };
   });
   after(async () => {
     await h?.close();
+    await t?.drop();
   });
+  /** The check's result as the account row keeps it. */
+  const row = async (name: string) => (await t.pool.query(`SELECT canary_ok, canary_error, grok_quota_left FROM accounts WHERE name = $1`, [name])).rows[0];
 
   it('prints the table and exits 0 when all is found', async () => {
     const r = await runCli(['accounts', 'check', 'default', '--post', h.sim.createPost('default').url], { env });
@@ -64,6 +70,8 @@ describe('grokflow accounts check (CLI)', () => {
     assert.match(r.stdout, /the "Make a video" prompt box.*role textbox/);
     assert.match(r.stdout, /skipped: the post has no video/);
     assert.doesNotMatch(r.all, /sso=|MISSING/);
+    assert.match(r.stdout, /Grok says 1000\/1000 generations left/);
+    assert.deepEqual(await row('default'), { canary_ok: true, canary_error: null, grok_quota_left: 1000 });
   });
 
   it('exits 1 naming what is missing', async () => {
@@ -71,6 +79,9 @@ describe('grokflow accounts check (CLI)', () => {
     assert.equal(r.code, 1, r.all);
     assert.match(r.stdout, /MISSING/);
     assert.match(r.stderr, /account default: missing .*the post does not exist.*the "Make a video" prompt box/);
+    const kept = await row('default');
+    assert.equal(kept?.canary_ok, false, 'a failed check is kept on the row');
+    assert.match(kept?.canary_error ?? '', /^missing .*the post does not exist/);
   });
 
   it('exits 1 for an account with no saved session', async () => {

@@ -46,6 +46,8 @@ describe('grokflow CLI on Postgres alone (no workers)', () => {
     env = {
       DATABASE_URL: t.url,
       ACCOUNTS_DIR: path.join(dir, 'accounts'),
+      // The images a payload may name: this test's folder.
+      IMAGES_DIR: dir,
       // Nothing listens there: a command that needed them would fail, not hang on a real service.
       GROK_BASE_URL: 'http://127.0.0.1:9',
       TEMPORAL_ADDRESS: '127.0.0.1:9',
@@ -307,8 +309,8 @@ describe('grokflow CLI on Postgres alone (no workers)', () => {
     expectExit(list, 0);
     const carol = list.stdout.split('\n').find((l) => l.includes('│ carol'));
     assert.ok(carol, show(list));
-    // account, pool, session, in flight/concurrency, cooldown (until), used today, quota left, min gap, last error
-    assert.match(carol!, /│ default\s+│ missing\s+│ 0\/10\s+│ \d{3} s \(until \d{4}-[^)]+\)\s+│ 0\s+│ 5\/5\s+│\s+│\s+│ 8 s\s+│/);
+    // account, pool, session, in flight/concurrency, cooldown (until), used today, quota left, grok left, check, budget, spent, min gap, last error
+    assert.match(carol!, /│ default\s+│ missing\s+│ 0\/10\s+│ \d{3} s \(until \d{4}-[^)]+\)\s+│ 0\s+│ 5\/5\s+│\s+│\s+│\s+│\s+│ 8 s\s+│/);
     const bob = list.stdout.split('\n').find((l) => l.includes('│ bob'));
     assert.match(bob ?? '', /saved\s+│ 0\/10\s+│\s+│ 0\s+│ unlimited/, show(list));
 
@@ -318,6 +320,7 @@ describe('grokflow CLI on Postgres alone (no workers)', () => {
       name: 'carol', pool: 'default', loggedIn: false, cooldownSeconds: 0, cooldownUntil: null, dailyQuota: null, usedToday: 0, quotaLeft: null,
       inFlight: 0, concurrency: 10, minGapMs: 8000, lastAuthError: null, lastError: null,
       kind: 'browser', dailyBudgetTicks: null, spentTodayTicks: 0, budgetLeftTicks: null,
+      grokQuotaLeft: null, grokQuotaTotal: null, grokQuotaReadAt: null, canaryOk: null, canaryAt: null, canaryError: null,
     });
     assert.equal(view.find((a) => a.name === 'bob')?.loggedIn, true);
 

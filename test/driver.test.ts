@@ -6,7 +6,11 @@ import { after, before, describe, it } from 'node:test';
 import type { GenerationOutcome, VideoSuccess } from '../src/backends/browser/driver';
 import { TEXTS } from '../src/backends/browser/selectors';
 import { UI_VARIANTS } from '../src/simulator/variants';
-import { startHarness, type GrokHarness } from './helpers/browser';
+import { DEFAULT_TIMEOUTS } from '../src/backends/browser/driver';
+import { PostPage } from '../src/backends/browser/postPage';
+import { URLS } from '../src/backends/browser/selectors';
+import { FAST_TIMEOUTS, startHarness, type GrokHarness } from './helpers/browser';
+import { waitFor } from './helpers/wait';
 
 // The driver against the simulator in a real Chromium, one test per outcome and per
 // scenario marker, the whole suite once per UI variant (SIMULATOR_UI_VARIANT: redesigns,
@@ -86,6 +90,14 @@ for (const uiVariant of UI_VARIANTS) {
       assert.ok(progress.every(([, t]) => t === 100));
       for (let i = 1; i < progress.length; i++) assert.ok(progress[i]![0] >= progress[i - 1]![0], 'progress never goes back');
       assert.deepEqual(progress.at(-1)!.slice(0, 1), [100]);
+      // Every step of the try timed; Grok's own time apart from the driver's.
+      for (const step of ['page', 'options', 'prompt', 'submit', 'generation', 'download'] as const) {
+        assert.equal(typeof o.steps?.[step], 'number', `step ${step} timed: ${JSON.stringify(o.steps)}`);
+      }
+      assert.ok(o.steps!.generation! > 0, 'the generation took time');
+      assert.equal(o.steps!.upscale, undefined, 'no upscale asked, none timed');
+      // What Grok's quota_info said, read once the generation had counted.
+      assert.deepEqual(o.quota && { left: o.quota.left, total: o.quota.total }, { left: h.sim.quotaInfo(acct).remainingQueries, total: h.sim.quotaInfo(acct).totalQueries });
 
       // Idempotency: the same item again downloads nothing and generates nothing.
       const again = expectSuccess(await h.driver.generateVideo(r));
@@ -230,6 +242,7 @@ for (const uiVariant of UI_VARIANTS) {
       assert.equal(sha(fs.readFileSync(o.filePath)), o.sha256);
       assert.equal(o.files[0]!.sha256, sha(h.sim.asset('generated_video.mp4')));
       assert.equal(h.sim.video(o.videoId)!.hd, true);
+      assert.ok(o.steps!.upscale! > 0, `the upscale timed: ${JSON.stringify(o.steps)}`);
     });
 
     it('deleteAfterDownload → the video is gone on the server, the file is kept', async () => {
@@ -238,6 +251,7 @@ for (const uiVariant of UI_VARIANTS) {
       assert.equal(o.deleted, true);
       assert.equal(h.sim.video(o.videoId)!.deleted, true);
       assert.ok(fs.statSync(r.downloadPath).size > 0);
+      assert.equal(typeof o.steps!.delete, 'number', `the delete timed: ${JSON.stringify(o.steps)}`);
     });
 
     it('text → image → video when only a prompt is given', async () => {
@@ -306,6 +320,94 @@ describe('driver: network first (stream variant, a page that shows neither perce
     assert.equal(o.sha256, sha(h.sim.asset('generated_video.mp4')));
     // Live: at least one value below 100 reached the callback before the 100 (the page shows none).
     assert.ok(percents.length >= 2 && percents[0]! < 100 && percents.at(-1) === 100, `live percentages from the stream: ${percents.join(',')}`);
+  });
+
+  it("Grok's wire: post/create, videoGenModelConfig and the mode suffix sent; the envelope received", async () => {
+    h.sim.addUser('wire', 'pw');
+    const acct = h.loginAccount('wire');
+    const post = h.sim.createPost(acct);
+    const session = await h.driver.browser.openSession(acct);
+    try {
+      const page = session.page;
+      const sent: Array<{ url: string; body: unknown }> = [];
+      page.on('request', (r) => { if (r.method() === 'POST' && new URL(r.url()).pathname.startsWith('/rest/')) sent.push({ url: new URL(r.url()).pathname, body: r.postDataJSON() }); });
+      const p = new PostPage(page, { ...DEFAULT_TIMEOUTS, ...FAST_TIMEOUTS } as typeof DEFAULT_TIMEOUTS, 60_000);
+      await p.open(post.url);
+      await p.chooseOptions({ duration: '6s', resolution: '720p', aspectRatio: '16:9', mode: 'fun' });
+      await p.enterPrompt('a kite over the dunes');
+      await p.makeVideo();
+      const video = await p.waitForVideo(undefined, () => {});
+      const g = h.sim.generations.find((x) => x.user === acct)!;
+      assert.equal(video.videoId, g.videoIds[0]);
+
+      // What the page sent: the image's post first, then the generation with its options.
+      assert.deepEqual(sent.slice(0, 2).map((x) => x.url), ['/rest/media/post/create', '/rest/app-chat/conversations/new']);
+      assert.deepEqual(sent[0]!.body, { mediaType: 'MEDIA_POST_TYPE_IMAGE', mediaUrl: `/imagine/post/${post.postId}/image.jpg` });
+      const conv = sent[1]!.body as { message: string; responseMetadata: { modelConfigOverride: { modelMap: { videoGenModelConfig: unknown } } } };
+      assert.equal(conv.message, 'a kite over the dunes --mode=fun', 'the mode as the message suffix');
+      assert.deepEqual(conv.responseMetadata.modelConfigOverride.modelMap.videoGenModelConfig, { parentPostId: post.postId, aspectRatio: '16:9', videoLength: 6, resolutionName: '720p' });
+      assert.deepEqual([g.duration, g.resolution, g.aspectRatio, g.mode, g.prompt], ['6s', '720p', '16:9', 'fun', 'a kite over the dunes']);
+
+      // What the page received: conversation, userResponse, then the video's lines.
+      const text = p.lastTraffic!.lines().join('\n');
+      const lines = text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as { result: { conversation?: { conversationId: string }; response?: Record<string, Record<string, unknown>> } });
+      assert.equal(lines[0]!.result.conversation?.conversationId, g.id);
+      assert.equal(lines[1]!.result.response?.userResponse?.message, 'a kite over the dunes --mode=fun');
+      const videos = lines.slice(2).map((l) => l.result.response!.streamingVideoGenerationResponse!);
+      assert.ok(videos.length >= 2, text);
+      for (const v of videos) {
+        assert.deepEqual(Object.keys(v).filter((k) => k !== 'videoUrl').sort(), ['moderated', 'parentPostId', 'progress', 'videoId', 'videoPostId', 'videoPrompt']);
+        assert.equal(v.videoId, g.videoIds[0]);
+        assert.equal(v.parentPostId, post.postId);
+        assert.equal(v.videoPostId, g.videoPostId);
+        assert.equal(v.videoPrompt, 'a kite over the dunes');
+        assert.equal(v.moderated, false);
+      }
+      assert.equal(videos.at(-1)!.progress, 100);
+      assert.ok(String(videos.at(-1)!.videoUrl).endsWith('/generated_video.mp4'));
+    } finally {
+      await session.close();
+    }
+  });
+
+  it("upscale: Grok's POST /rest/media/video/upscale answers hdMediaUrl, and the driver takes it from there", async () => {
+    // A page that shows its video (the menu to upscale it is on the video).
+    const shown = await startHarness({ uiVariant: 'stream' });
+    try {
+      const acct = shown.loginAccount('default');
+      const session = await shown.driver.browser.openSession(acct);
+      try {
+        const page = session.page;
+        const answers: string[] = [];
+        page.on('response', (r) => {
+          if (r.request().method() === 'POST' && URLS.isUpscaleCall(r.url())) void r.text().then((t) => answers.push(t), () => undefined);
+        });
+        const p = new PostPage(page, { ...DEFAULT_TIMEOUTS, ...FAST_TIMEOUTS } as typeof DEFAULT_TIMEOUTS, 60_000);
+        await p.open(shown.sim.createPost(acct).url);
+        await p.enterPrompt('sharper');
+        await p.makeVideo();
+        const video = await p.waitForVideo(undefined, () => {});
+        const hd = await p.upscale(video.src);
+        const answer = await waitFor('the upscale answer', async () => answers[0], 10_000, 20);
+        assert.equal(hd, new URL((JSON.parse(answer) as { hdMediaUrl: string }).hdMediaUrl, shown.sim.url).toString());
+        assert.match(hd, /generated_video_hd\.mp4$/);
+      } finally {
+        await session.close();
+      }
+    } finally {
+      await shown.close();
+    }
+  });
+
+  it('side by side: one candidate soft-blocked → the other is the video; every candidate blocked → moderated', async () => {
+    h.sim.addUser('sbs', 'pw');
+    const acct = h.loginAccount('sbs');
+    const one = expectSuccess(await h.driver.generateVideo(req(acct, 'two of them #sim:softblock')));
+    const g = h.sim.generations.find((x) => x.user === acct)!;
+    assert.equal(one.videoId, g.plannedVideoId, 'the candidate not blocked');
+    const both = await h.driver.generateVideo(req(acct, 'neither of them #sim:softblock=2'));
+    assert.equal(both.kind, 'moderated');
+    assert.match((both as { message: string }).message, /every candidate video was blocked \(2 of 2/);
   });
 
   it('moderated: true at 100 % in the stream → moderated', async () => {

@@ -3,7 +3,10 @@ import { after, before, describe, test } from 'node:test';
 import { Client } from 'pg';
 import { asc, eq } from 'drizzle-orm';
 import { accountLeases, accounts, jobCallbacks, jobEvents, jobItems, jobs, type JobStatus } from '../src/shared/db/schema';
+import { loadConfig } from '../src/shared/config';
 import { endJob } from '../src/shared/jobs/endJob';
+import { deliveryActivities } from '../src/slave/activities/deliver';
+import { silentLogger } from './fixtures/master-env';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
 
 // endJob on PostgreSQL alone: what one ending writes, in one transaction, and what a second
@@ -85,5 +88,27 @@ describe('endJob: the one verb every ending calls', () => {
     assert.equal((await endJob(t.db, jobId, { status: 'COMPLETED', detail: { by: 'test', reason: 'done' } })).moved, true);
     assert.deepEqual((await items(jobId))[2], ['FAILED', 'the job ended COMPLETED']);
     assert.equal((await outbox(jobId)).length, 0);
+  });
+
+  test('a job workflow recorded before the outbox sends its own callback only when the outbox has not: whoever stamps the row first', async () => {
+    const { prepareDelivery } = deliveryActivities({ db: t.db, config: loadConfig({ DATABASE_URL: t.url }), logger: silentLogger });
+    // Ended before the upgrade: no outbox row; the old workflow delivers.
+    const [old] = await t.db.insert(jobs).values({ type: 'GROK_VIDEO_GENERATION', status: 'COMPLETED', payload: { callbackUrl: 'https://example.com/hook' } }).returning();
+    assert.ok(await prepareDelivery({ jobId: old!.id, endOfJob: 'wf-old' }));
+    // Ended after it, the old workflow first: it takes the row, the loop finds it stamped.
+    const first = await jobWith('PROGRESS');
+    await endJob(t.db, first, { status: 'COMPLETED', detail: { by: 'test', reason: 'done' } });
+    assert.ok(await prepareDelivery({ jobId: first, endOfJob: 'wf-first' }));
+    assert.ok(await prepareDelivery({ jobId: first, endOfJob: 'wf-first' }), 'its own retry still may');
+    const [row] = await outbox(first);
+    assert.ok(row!.startedAt);
+    assert.equal(row!.workflowId, 'wf-first');
+    // The outbox loop first: the old workflow sends nothing.
+    const second = await jobWith('PROGRESS');
+    await endJob(t.db, second, { status: 'COMPLETED', detail: { by: 'test', reason: 'done' } });
+    await t.db.update(jobCallbacks).set({ startedAt: new Date(), workflowId: 'callback(x)' }).where(eq(jobCallbacks.jobId, second));
+    assert.equal(await prepareDelivery({ jobId: second, endOfJob: 'wf-second' }), null);
+    // The delivery workflow itself (no endOfJob) always prepares.
+    assert.ok(await prepareDelivery({ jobId: second }));
   });
 });

@@ -3,15 +3,18 @@ import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { and, eq, inArray } from 'drizzle-orm';
 import { cancelJob } from '../src/cli/jobActions';
+import { startCallbackOutbox, type CallbackOutbox } from '../src/master/callbackOutbox';
 import { accountLeases, jobCallbacks, jobDeliveries, jobItems, jobs, type Job } from '../src/shared/db/schema';
 import { jobType, jobWorkflowId } from '../src/shared/registry';
 import { startReceiver, type Received, type Receiver } from './helpers/receiver';
 import { startStack, type Stack } from './helpers/stack';
 import { waitFor } from './helpers/wait';
+import { silentLogger } from './fixtures/master-env';
 
 // Issue 21, item 4: every way a job ends goes through endJob (src/shared/jobs/endJob.ts), so
 // every ending sends exactly one signed callback (through the outbox and the master's
-// delivery loop) and leaves no item RUNNING or PENDING and no lease under the ended job.
+// delivery loop, here two of them racing) and leaves no item RUNNING or PENDING and no lease
+// under the ended job.
 
 const SECRET = 'endings-webhook-secret-0123456789';
 const VIDEO = 'GROK_VIDEO_GENERATION';
@@ -25,6 +28,8 @@ function verify(r: Received): boolean {
 describe('one verb per ending: exactly one callback, no open item, no lease', () => {
   let s: Stack;
   let receiver: Receiver;
+  // A second delivery loop, as a second master runs one: every ending below is raced by both.
+  let second: CallbackOutbox | undefined;
   before(async () => {
     receiver = await startReceiver();
     // The master claims video jobs only: an image job stays PENDING (cancel while PENDING) and
@@ -34,8 +39,11 @@ describe('one verb per ending: exactly one callback, no open item, no lease', ()
       env: { WEBHOOK_SECRET: SECRET, WEBHOOK_ALLOW_PRIVATE: 'true', MODERATION_MAX_RETRIES: '1', WEBHOOK_RETRY_INITIAL_MS: '300', WEBHOOK_RETRY_MAX_MS: '1000' },
     });
     await s.t.pool.query(`INSERT INTO accounts (name) VALUES ('default') ON CONFLICT DO NOTHING`);
+    second = startCallbackOutbox({ databaseUrl: s.t.url, db: s.t.db, client: s.env.client, logger: silentLogger, sweepMs: 200 });
+    await second.ready;
   });
   after(async () => {
+    await second?.close();
     await s?.stop();
     await receiver?.close();
   });

@@ -9,7 +9,11 @@ import { missingFiles, readJob } from '../src/slave/plan';
 
 // The named policies generateItem is made of, each on its own (no Temporal, no browser).
 
-const config = { ITEM_CONCURRENCY: 2, JOB_DEADLINE_MS: 48 * 3600_000, GROK_BACKEND: 'browser', XAI_ACCOUNT: 'xai' } as const;
+// A deployment against grok.com whose images folder is the temp dir (the image below lives there).
+const config = {
+  ITEM_CONCURRENCY: 2, JOB_DEADLINE_MS: 48 * 3600_000, GROK_BACKEND: 'browser', XAI_ACCOUNT: 'xai',
+  GROK_BASE_URL: 'https://grok.com', SIMULATOR_PORT: 3077, SIMULATOR_URL: undefined, IMAGES_DIR: os.tmpdir(),
+} as const;
 const createdAt = new Date('2026-11-25T12:00:00Z');
 
 describe('item policies', () => {
@@ -110,10 +114,10 @@ describe('item policies', () => {
     assert.throws(() => readJob({ type: 'GROK_VIDEO_GENERATION', payload: { prompt: 'x', duration: '7s' }, createdAt }, config), /payload\.duration/);
     const gone = path.join(os.tmpdir(), `grokflow-missing-${process.pid}.jpg`);
     const { plan } = readJob({ type: 'GROK_VIDEO_GENERATION', payload: { imagePath: gone }, createdAt }, config);
-    assert.match(missingFiles(plan)?.message ?? '', /payload\.imagePath: no file at .*missing/);
+    assert.match(missingFiles(plan, config)?.message ?? '', /payload\.imagePath: no file at .*missing/);
     fs.writeFileSync(gone, 'jpg');
     try {
-      assert.equal(missingFiles(plan), undefined);
+      assert.equal(missingFiles(plan, config), undefined);
     } finally {
       fs.rmSync(gone);
     }

@@ -14,6 +14,7 @@ import { GrokflowInstanceKey } from '../src/shared/searchAttributeKeys';
 import { jobType, jobWorkflowId } from '../src/shared/registry';
 import type { SlaveWorkflowInput } from '../src/shared/workflowInputs';
 import { createMasterActivities } from '../src/master/activities';
+import { RECONCILE_PAGE } from '../src/master/activities/reconcile';
 import { GOOD_VIDEO, IMAGE, silentLogger, startMasterEnv, VIDEO, type MasterEnv } from './fixtures/master-env';
 import { SCHEDULER_HISTORIES } from './fixtures/record-scheduler-history';
 import { quietTemporal } from './helpers/temporal';
@@ -195,6 +196,22 @@ describe('master scheduler: claim and dispatch', () => {
     const orphanRow = await m.job(orphan!.id);
     assert.equal(orphanRow.status, 'ERROR');
     assert.match(orphanRow.errorMessage!, new RegExp(`workflow grok_video_generation\\(${orphan!.id}\\) not found while the job was PROGRESS`));
+  });
+
+  test('the reconciler reads in pages: more stale jobs than one page all end ERROR in one tick, with their items', async () => {
+    const n = RECONCILE_PAGE * 2 + 17;
+    const { rows } = await m.t.pool.query(
+      `INSERT INTO jobs (type, payload, status, updated_at) SELECT $1, '{}', 'PROGRESS', now() - interval '1 minute' FROM generate_series(1, $2) RETURNING id`,
+      [VIDEO, n],
+    );
+    const ids = rows.map((r) => Number(r.id));
+    await m.t.pool.query(`INSERT INTO job_items (job_id, index, status) SELECT unnest($1::bigint[]), 0, 'RUNNING'`, [ids]);
+    const result = await m.tick(VIDEO);
+    assert.ok(result.failed >= n, `${result.failed} failed, ${n} stale`);
+    const left = await m.t.pool.query(`SELECT count(*)::int AS n FROM jobs WHERE id = ANY($1) AND status <> 'ERROR'`, [ids]);
+    assert.equal(left.rows[0].n, 0);
+    const open = await m.t.pool.query(`SELECT count(*)::int AS n FROM job_items WHERE job_id = ANY($1) AND status IN ('PENDING', 'RUNNING')`, [ids]);
+    assert.equal(open.rows[0].n, 0, 'no item RUNNING under an ERROR job');
   });
 
   test('a workflow id held by another database\'s workflow: the job ends ERROR naming the conflict and the fix', async () => {

@@ -7,8 +7,11 @@ import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser } from 'playwright';
 import { CHROMIUM_ARGS, SYSTEM_CHROMIUM } from '../src/shared/chromium';
 import { createLogger } from '../src/shared/logger';
+import os from 'node:os';
+import { eq } from 'drizzle-orm';
+import { jobs } from '../src/shared/db/schema';
 import { startWeb, type WebConsole } from '../src/web/server';
-import { ROOT } from './helpers/cli';
+import { ROOT, runCli } from './helpers/cli';
 import { startStack, type Stack } from './helpers/stack';
 
 // The console's trust boundary (issue 22), in real Chromium and over HTTP against a running
@@ -39,8 +42,13 @@ describe('web console: trust boundary', () => {
   const deps = () => ({ db: s.t.db, logger, temporal: async () => s.env.client });
   const jobCount = async () => (await s.t.pool.query('SELECT count(*)::int AS n FROM jobs')).rows[0].n as number;
 
+  // IMAGES_DIR of the stack: the only folder a payload's imagePath may name.
+  const images = fs.mkdtempSync(path.join(os.tmpdir(), 'grokflow-images-'));
+  const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'grokflow-outside-'));
+  const job = async (id: number) => (await s.t.db.select().from(jobs).where(eq(jobs.id, id)))[0]!;
+
   before(async () => {
-    s = await startStack();
+    s = await startStack({ env: { IMAGES_DIR: images } });
     web = await startWeb(s.config, deps(), 0);
     // rebind.attacker.example resolves to the console's address, as a DNS-rebinding name would.
     browser = await chromium.launch({ executablePath: SYSTEM_CHROMIUM, args: [...CHROMIUM_ARGS, '--host-resolver-rules=MAP rebind.attacker.example 127.0.0.1'], headless: true });
@@ -50,6 +58,8 @@ describe('web console: trust boundary', () => {
     await browser?.close();
     await web?.close();
     await s?.stop();
+    fs.rmSync(images, { recursive: true, force: true });
+    fs.rmSync(outside, { recursive: true, force: true });
   });
 
   test('a foreign Host is refused (421) before any handler, token or not; the console\'s own names are served', async () => {
@@ -182,5 +192,147 @@ describe('web console: trust boundary', () => {
     } finally {
       await walled.close();
     }
+  });
+
+  test('the console decides on the parsed payload: an escaped imagePath key, __proto__ and constructor keys are refused, nothing written', async () => {
+    const before = await jobCount();
+    const page = await browser.newPage();
+    const cases: Array<[string, RegExp]> = [
+      ['{"\\u0069magePath": "/etc/hostname", "prompt": "x"}', /^payload\.imagePath: not accepted from the web console \(it names a file on the server\); upload the image instead$/],
+      ['{"imagePath": "/etc/hostname", "prompt": "x"}', /^payload\.imagePath: not accepted from the web console/],
+      ['{"__proto__": {"imagePath": "/etc/hostname"}, "prompt": "x"}', /^invalid payload: payload\.__proto__: not accepted \(it names an object's prototype\)$/],
+      ['{"constructor": {"prototype": {"imagePath": "/etc/hostname"}}, "prompt": "x"}', /^invalid payload: payload\.constructor: not accepted/],
+      ['{"prompt": "x", "prompts": [{"__proto__": 1}]}', /payload\.prompts\.0\.__proto__: not accepted/],
+    ];
+    for (const [payload, message] of cases) {
+      await page.goto(`${web.url}/jobs/new`);
+      await page.locator('details summary').click();
+      await page.locator('textarea[name=payload]').fill(payload);
+      await page.getByRole('button', { name: 'Add the job' }).click();
+      await page.locator('p.error').waitFor();
+      assert.match((await page.locator('p.error').textContent())!.trim(), message, payload);
+    }
+    assert.equal(await jobCount(), before, 'nothing written');
+    await page.close();
+  });
+
+  test('imagePath from the CLI or SQL stays inside IMAGES_DIR: a path outside and a symlink out are refused, with one message whether the file exists or not', async () => {
+    const secret = path.join(outside, 'secret.json');
+    fs.writeFileSync(secret, '{"cookies": []}');
+    fs.symlinkSync(secret, path.join(images, 'link-out.jpg'));
+    fs.symlinkSync(outside, path.join(images, 'dir-out'));
+    const inside = path.join(images, 'still.jpg');
+    fs.writeFileSync(inside, s.simulator.asset('image.jpg'));
+    const rule = `payload.imagePath: must be a file inside IMAGES_DIR (${images})`;
+    const refused = [secret, path.join(outside, 'missing.jpg'), path.join(images, 'link-out.jpg'), path.join(images, 'dir-out', 'secret.json'), path.join(images, 'dir-out', 'missing.jpg'), `${images}/../${path.basename(outside)}/secret.json`];
+    for (const p of refused) {
+      const r = await runCli(['jobs', 'add', '--image-path', p, '-p', 'x'], { env: s.configEnv });
+      assert.equal(r.code, 2, `${p}: ${r.stderr}`);
+      assert.equal(r.stderr.trim(), `grokflow: invalid payload: ${rule}`, p);
+    }
+    const ok = await runCli(['jobs', 'add', '--image-path', inside, '-p', 'x', '--json'], { env: s.configEnv });
+    assert.equal(ok.code, 0, ok.stderr);
+    const added = JSON.parse(ok.stdout) as { id: number };
+
+    // By SQL: outside ends ERROR at the claim; a symlink out (inside by its name) at the job's start.
+    const bySql = await s.insertJob({ imagePath: secret, prompt: 'x' });
+    const linked = await s.insertJob({ imagePath: path.join(images, 'link-out.jpg'), prompt: 'x' });
+    const a = await s.waitForJob(bySql, ['ERROR', 'COMPLETED'], 60_000);
+    assert.equal(a.status, 'ERROR');
+    assert.equal(a.errorMessage, `invalid payload: ${rule}`);
+    const b = await s.waitForJob(linked, ['ERROR', 'COMPLETED'], 60_000);
+    assert.equal(b.status, 'ERROR');
+    assert.match(b.errorMessage!, new RegExp(rule.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    assert.equal((await s.waitForJob(added.id, ['ERROR', 'COMPLETED'], 120_000)).status, 'COMPLETED', 'a file inside IMAGES_DIR is used');
+  });
+
+  test('an imageUrl on another host than the Grok driven ends ERROR at the claim, naming the rule; Chromium never opens it', async () => {
+    const post = s.simulator.createPost('default');
+    const sim = new URL(s.simulator.url);
+    // The simulator's own post under another name: had Chromium opened it, the simulator would have seen the visit.
+    const foreign = `http://localhost:${sim.port}/imagine/post/${post.postId}`;
+    const id = await s.insertJob({ imageUrl: foreign, prompt: 'lured' });
+    const ended = await s.waitForJob(id, ['ERROR', 'COMPLETED'], 60_000);
+    assert.equal(ended.status, 'ERROR');
+    assert.equal(ended.errorMessage, `invalid payload: payload.imageUrl: must be a post on ${sim.origin} (the Grok grokflow drives: GROK_BASE_URL), not on http://localhost:${sim.port}`);
+    assert.deepEqual(await s.items(id), [], 'never started');
+    // The same post under the Grok's own origin is opened: the record does see visits.
+    const control = await s.insertJob({ imageUrl: post.url, prompt: 'the real one' });
+    assert.equal((await s.waitForJob(control, ['ERROR', 'COMPLETED'], 120_000)).status, 'COMPLETED');
+    const visits = s.simulator.postVisits.filter((v) => v.path.startsWith(`/imagine/post/${post.postId}`));
+    assert.ok(visits.length > 0, 'the control job opened the post');
+    assert.deepEqual(visits.filter((v) => v.host !== sim.host), [], 'no visit under the foreign name');
+
+    // From the console: the same rule, the same message.
+    const page = await browser.newPage();
+    await page.goto(`${web.url}/jobs/new`);
+    await page.locator('textarea[name=prompts]').fill('lured');
+    await page.locator('input[name=imageUrl]').fill(foreign);
+    await page.getByRole('button', { name: 'Add the job' }).click();
+    assert.match((await page.locator('p.error').textContent())!, /payload\.imageUrl: must be a post on http:\/\/127\.0\.0\.1:\d+ \(the Grok grokflow drives: GROK_BASE_URL\)/);
+    await page.close();
+  });
+
+  test('the add form: backend, aspect ratio, extend, pool and an uploaded image; the image is checked, stored under IMAGES_DIR/uploads and becomes a video', async () => {
+    let page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
+    await page.goto(`${web.url}/jobs/new`);
+    const still = path.join(outside, 'my holiday.jpg');
+    fs.writeFileSync(still, s.simulator.asset('image.jpg'));
+    await page.locator('textarea[name=prompts]').fill('bring the harbour to life');
+    await page.locator('select[name=backend]').selectOption('browser');
+    await page.locator('select[name=aspectRatio]').selectOption('16:9');
+    await page.locator('input[name=pool]').fill('default');
+    await page.locator('input[name=image]').setInputFiles(still);
+    await page.screenshot({ path: path.join(DOCS, 'console-add-job.png') });
+    await page.getByRole('button', { name: 'Add the job' }).click();
+    await page.waitForURL(/\/jobs\/\d+$/);
+    const id = Number(new URL(page.url()).pathname.split('/').pop());
+    const row = await job(id);
+    const payload = row.payload as Record<string, unknown>;
+    assert.match(String(payload.imagePath), new RegExp(`^${images.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/uploads/[0-9a-f-]{36}\\.jpg$`));
+    assert.deepEqual({ ...payload, imagePath: undefined }, { prompt: 'bring the harbour to life', backend: 'browser', aspectRatio: '16:9', pool: 'default', imagePath: undefined });
+    assert.deepEqual(fs.readFileSync(String(payload.imagePath)), fs.readFileSync(still), 'the bytes as uploaded');
+    assert.equal(fs.statSync(String(payload.imagePath)).mode & 0o777, 0o600);
+    const done = await s.waitForJob(id, ['ERROR', 'COMPLETED'], 120_000);
+    assert.equal(done.status, 'COMPLETED', done.errorMessage ?? '');
+    const [item] = await s.items(id);
+    assert.ok(item?.filePath && fs.statSync(item.filePath).size > 0, 'a video was downloaded');
+    assert.equal(s.simulator.generations.filter((g) => g.kind === 'video').length > 0, true);
+
+    // Extend from the form reaches the payload too (not run: the schema is what is shown).
+    // A new tab: the job page reloads itself live and would race a navigation away.
+    await page.close();
+    page = await browser.newPage();
+    const before = await jobCount();
+    await page.goto(`${web.url}/jobs/new`);
+    await page.locator('textarea[name=prompts]').fill('x');
+    await page.locator('input[name=extend]').fill('31');
+    await page.getByRole('button', { name: 'Add the job' }).click();
+    assert.match((await page.locator('p.error').textContent())!, /payload\.extend: Too big/);
+
+    // Not an image (whatever its name says), and too big: refused, nothing stored.
+    const fake = path.join(outside, 'not-an-image.jpg');
+    fs.writeFileSync(fake, '{"cookies": [{"name": "sso", "value": "x"}]}');
+    await page.goto(`${web.url}/jobs/new`);
+    await page.locator('textarea[name=prompts]').fill('x');
+    await page.locator('input[name=image]').setInputFiles(fake);
+    await page.getByRole('button', { name: 'Add the job' }).click();
+    assert.equal((await page.locator('p.error').textContent())!.trim(), 'image: not a PNG, JPEG, WebP or GIF image');
+    const small = await startWeb({ ...s.config, WEB_UPLOAD_MAX_MB: 0.001 }, deps(), 0);
+    try {
+      await page.goto(`${small.url}/jobs/new`);
+      await page.locator('textarea[name=prompts]').fill('x');
+      await page.locator('input[name=image]').setInputFiles(still);
+      const answered = page.waitForResponse((r) => r.url() === `${small.url}/jobs`);
+      await page.getByRole('button', { name: 'Add the job' }).click();
+      const res = await answered;
+      assert.equal(res.status(), 413);
+      assert.match(await res.text(), /image: larger than 0\.001 MB \(WEB_UPLOAD_MAX_MB\)/);
+    } finally {
+      await small.close();
+    }
+    assert.equal(await jobCount(), before);
+    assert.deepEqual(fs.readdirSync(path.join(images, 'uploads')), [path.basename(String(payload.imagePath))], 'only the accepted upload is kept');
+    await page.close();
   });
 });

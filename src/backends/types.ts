@@ -3,6 +3,7 @@
 // partial success, progress and job_items are one code path whichever backend generates.
 // An outcome is data, never a thrown string; only an abort rejects (with the signal's reason).
 
+import type { ItemSteps } from '../shared/itemSteps';
 import type { ItemKind } from '../shared/registry';
 
 export type { ItemKind };
@@ -74,6 +75,18 @@ export interface ItemSuccess {
   resolution?: string;
   /** What the backend charged for the item, in USD ticks (10^10 per dollar), as an exact decimal string. */
   costUsdTicks?: string;
+  /** Milliseconds per step of this try (src/shared/itemSteps.ts), kept on the item's row. */
+  steps?: ItemSteps;
+  /** What the account has left, as the service itself said during this try (Grok's quota_info). */
+  quota?: ServiceQuota;
+}
+
+/** An account's allowance as the service reports it (not counted by grokflow). */
+export interface ServiceQuota {
+  left: number;
+  total?: number;
+  /** When the allowance comes back (ISO), when the service says. */
+  resetsAt?: string;
 }
 
 /** Where a non-success left its screenshot, HTML and trace (browser backend). */
@@ -81,6 +94,8 @@ interface WithArtifacts {
   artifactsDir?: string;
   /** What the backend charged for the item so far, moderated or failed tries included (API backend). */
   costUsdTicks?: string;
+  steps?: ItemSteps;
+  quota?: ServiceQuota;
 }
 
 export type FailureOutcome =

@@ -11,13 +11,20 @@ type Out = (text: string) => void;
 export async function listAccounts(ctx: CliContext, o: { json?: boolean }, out: Out): Promise<void> {
   const view = await accountStatuses(ctx.db, ctx.config);
   if (o.json) return out(json(view));
-  out(table(['account', 'kind', 'pool', 'storage state', 'in flight', 'cooldown', 'quota used', 'quota left', 'budget left', 'spent today', 'min gap', 'last error'],
+  out(table(['account', 'kind', 'pool', 'storage state', 'in flight', 'cooldown', 'quota used', 'quota left', 'grok left', 'check', 'budget left', 'spent today', 'min gap', 'last error'],
     view.map((a) => [a.name, a.kind, a.pool, a.kind === 'api' ? 'XAI_API_KEY' : a.loggedIn ? 'saved' : 'missing', `${a.inFlight}/${Number.isFinite(a.concurrency) ? a.concurrency : 'no limit'}`,
       a.cooldownUntil ? `${a.cooldownSeconds} s (until ${a.cooldownUntil})` : '',
       a.usedToday, a.quotaLeft === null ? 'unlimited' : `${a.quotaLeft}/${a.dailyQuota}`,
+      grokLeft(a), a.canaryOk === null ? '' : a.canaryOk ? 'ok' : `FAILED ${truncate(a.canaryError, 30)}`,
       a.kind !== 'api' ? '' : a.budgetLeftTicks === null ? 'unlimited' : `${formatUsd(a.budgetLeftTicks)}/${formatUsd(a.dailyBudgetTicks!)}`,
       a.kind === 'api' ? formatUsd(a.spentTodayTicks) : '', `${a.minGapMs / 1000} s`,
       truncate(a.lastAuthError ?? a.lastError, 40)])));
+}
+
+/** What Grok's quota_info said is left ('3/50'); blank when never read or no longer current. */
+export function grokLeft(a: { grokQuotaLeft: number | null; grokQuotaTotal: number | null }): string {
+  if (a.grokQuotaLeft === null) return '';
+  return a.grokQuotaTotal === null ? String(a.grokQuotaLeft) : `${a.grokQuotaLeft}/${a.grokQuotaTotal}`;
 }
 
 interface SetOptions {

@@ -3,6 +3,7 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../shared/db/client';
 import { jobs, type Job } from '../shared/db/schema';
 import { jobAccount, type AccountConfig } from '../shared/jobs/account';
+import { payloadRules, type PayloadRulesConfig } from '../shared/payloadRules';
 import { isFinalStatus } from '../shared/jobs/statuses';
 import { endJob } from '../shared/jobs/endJob';
 import { jobWorkflowId } from '../shared/registry';
@@ -25,9 +26,9 @@ export async function findJob(db: Db, idText: string): Promise<Job> {
 }
 
 /** A PENDING job from add options, validated by the job type's schema first. */
-export async function createJob(db: Db, config: AccountConfig, o: AddOptions & { priority?: string }): Promise<Job> {
+export async function createJob(db: Db, config: AccountConfig & PayloadRulesConfig, o: AddOptions & { priority?: string }): Promise<Job> {
   const type = resolveType(o.type);
-  const payload = buildPayload(type, o);
+  const payload = buildPayload(type, o, payloadRules(config));
   const priority = o.priority === undefined ? 0 : Number(o.priority);
   if (!Number.isInteger(priority)) throw new CliError(`--priority must be a whole number, got "${o.priority}"`, ExitCode.Usage);
   const [job] = await db.insert(jobs).values({ type, payload, priority, account: jobAccount(payload, config) }).returning();

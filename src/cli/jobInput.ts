@@ -1,6 +1,7 @@
 import { imageFileProblem } from '../shared/imageFile';
 import path from 'node:path';
 import { PayloadError, parsePayload } from '../shared/payloads';
+import type { PayloadRules } from '../shared/payloadRules';
 import { isJobType, jobType, type JobTypeName } from '../shared/registry';
 import { CliError, ExitCode } from './context';
 
@@ -43,8 +44,11 @@ function flagName(key: string): string {
   return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
-/** Builds the payload from flags (or --payload JSON) and validates it with the job type's schema. */
-export function buildPayload(type: JobTypeName, o: AddOptions): Record<string, unknown> {
+/**
+ * Builds the payload from flags (or --payload JSON) and validates it with the job type's
+ * schema and the deployment's rules (imageUrl on the Grok driven, imagePath in IMAGES_DIR).
+ */
+export function buildPayload(type: JobTypeName, o: AddOptions, rules: PayloadRules): Record<string, unknown> {
   let payload: Record<string, unknown>;
   if (o.payload !== undefined) {
     const flags = (['prompt', 'imageUrl', 'imagePath', 'count', 'duration', 'resolution', 'mode', 'aspectRatio', 'extend', 'account', 'pool', 'deadlineMinutes', 'backend', 'upscale', 'deleteAfterDownload', 'minSuccessful'] as const)
@@ -83,14 +87,14 @@ export function buildPayload(type: JobTypeName, o: AddOptions): Record<string, u
   // Stored absolute: the slave that reads it may run in another directory.
   if (typeof payload.imagePath === 'string' && payload.imagePath) payload.imagePath = path.resolve(payload.imagePath);
   try {
-    parsePayload(jobType(type).payloadSchema, payload);
+    parsePayload(jobType(type).payloadSchema, payload, rules);
   } catch (err) {
     if (err instanceof PayloadError) throw new CliError(err.message, ExitCode.Usage);
     throw err;
   }
-  const problem = typeof payload.imagePath === 'string' ? imageFileProblem(payload.imagePath) : undefined;
+  const problem = typeof payload.imagePath === 'string' ? imageFileProblem(payload.imagePath, rules.imagesDir) : undefined;
   if (problem) {
-    throw new CliError(`payload.imagePath: ${problem}`, ExitCode.Usage);
+    throw new CliError(`invalid payload: payload.imagePath: ${problem}`, ExitCode.Usage);
   }
   return payload;
 }

@@ -1,3 +1,4 @@
+import { ITEM_STEPS, overheadMs, readSteps } from '../shared/itemSteps';
 import { waitingReasons } from '../shared/jobs/waiting';
 import { formatUsd } from '../backends/api/cost';
 import { and, asc, desc, eq, type SQL } from 'drizzle-orm';
@@ -76,6 +77,15 @@ export async function showJob(ctx: CliContext, id: string, o: { json?: boolean }
       for (const f of i.files ?? []) if (f.url && f.url !== i.objectUrl) out(`      ${f.url}  ${f.bytes} bytes  sha256 ${f.sha256}${f.hd ? '  HD' : ''}`);
       if (i.objectUrl && i.filePath) out(`      local copy ${i.filePath}`);
     }
+  }
+  const timed = items.filter((i) => i.steps && Object.keys(i.steps).length > 0);
+  if (timed.length) {
+    // Where each item's last try spent its time: Grok's generation apart from the driver's own steps.
+    out('\nsteps (ms)');
+    out(table(['#', ...ITEM_STEPS, 'overhead'], timed.map((i) => {
+      const steps = readSteps(i.steps);
+      return [i.index, ...ITEM_STEPS.map((st) => steps[st] ?? ''), overheadMs(steps)];
+    })));
   }
   const errors = items.filter((i) => i.error);
   if (errors.length) {

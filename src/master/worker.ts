@@ -12,6 +12,7 @@ import { createMasterActivities, defaultReconcileGraceMs } from './activities';
 import { startCallbackOutbox, type CallbackOutbox } from './callbackOutbox';
 import { startListener, type JobListener } from './listener';
 import { ensureSchedules, scheduledRuns, schedulerInput } from './schedules';
+import { ensureCanarySchedule } from './canarySchedule';
 import { createWaker, type WakeMode } from './wake';
 
 export { ensureSchedules, scheduleId, schedulerInput } from './schedules';
@@ -110,6 +111,7 @@ export async function runMaster(config: Config, options: RunMasterOptions = {}):
   let outbox: CallbackOutbox | undefined;
   try {
     const outcomes = await ensureSchedules(client, { cron: config.SCHEDULER_CRON, types, input, logger });
+    await ensureCanarySchedule(client, config.CANARY_CRON, logger);
     // Every type's schedule has SCHEDULER_CRON: one type's runs tell them all.
     const runs = await scheduledRuns(client, types[0]!);
     const reconcileGraceMs = options.reconcileGraceMs ?? config.RECONCILE_GRACE_MS ?? defaultReconcileGraceMs(runs.periodMs);

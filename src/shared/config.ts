@@ -90,6 +90,10 @@ export const configSchema = z.object({
     const problem = cronProblem(cron);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   }).default('* * * * *'),
+  CANARY_CRON: z.string().min(1).superRefine((cron, ctx) => {
+    const problem = cronProblem(cron);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }).optional().describe('unset: no scheduled check; a cron (as SCHEDULER_CRON reads it) runs `accounts check` on every browser account, and a failed check holds the account out of its pool until one passes'),
   RECONCILE_GRACE_MS: positiveInt.optional().describe('unset: half the SCHEDULER_CRON period, at most 30 s'),
   NOTIFY_DEBOUNCE_MS: z.coerce.number().int().min(0).default(50),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(30000),

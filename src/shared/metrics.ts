@@ -39,6 +39,26 @@ export const generationSeconds = new Histogram({
   registers: [registry],
 });
 
+/**
+ * Each step of a generation (src/shared/itemSteps.ts): where an item's time goes, the page's
+ * work apart from Grok's own generation. Buckets from 50 ms (a menu) to 10 min (a generation).
+ */
+export const itemStepSeconds = new Histogram({
+  name: 'grokflow_item_step_seconds',
+  help: 'Time of one step of an item (page, options, prompt, submit, generation, download, upscale, delete), by backend',
+  labelNames: ['step', 'backend'] as const,
+  buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600],
+  registers: [registry],
+});
+
+/** Canary checks (`accounts check`, scheduled by CANARY_CRON) by result. */
+export const canaryChecksTotal = new Counter({
+  name: 'grokflow_canary_checks_total',
+  help: 'Scheduled account checks by account and result (ok, failed)',
+  labelNames: ['account', 'result'] as const,
+  registers: [registry],
+});
+
 /** Jobs by type and status, read from Postgres at scrape time (the master's endpoint). */
 export function registerJobGauge(db: Db): void {
   if (registry.getSingleMetric('grokflow_jobs')) return;
@@ -66,6 +86,10 @@ export interface AccountFigures {
   cooldownSeconds: number;
   usedToday: number;
   quotaLeft: number | null;
+  /** What Grok's quota_info said was left (null: never read, or its window has passed). */
+  grokQuotaLeft: number | null;
+  /** The last canary: true passed, false failed (held out of its pool), null never checked. */
+  canaryOk: boolean | null;
   lastAuthError: string | null;
   lastError: string | null;
 }
@@ -96,6 +120,8 @@ export function registerAccountGauges(read: () => Promise<AccountFigures[]>): vo
   gauge('grokflow_account_cooldown_seconds', 'Seconds until the account\'s rate-limit cooldown ends (0: not cooling)', (a) => a.cooldownSeconds);
   gauge('grokflow_account_quota_used', 'Items the account completed today', (a) => a.usedToday);
   gauge('grokflow_account_quota_left', 'Items left of the account\'s daily quota (absent: no quota)', (a) => a.quotaLeft);
+  gauge('grokflow_account_grok_quota_left', 'Generations Grok says the account has left (quota_info; absent: not known)', (a) => a.grokQuotaLeft);
+  gauge('grokflow_account_canary_ok', '1 when the account\'s last check passed, 0 when it failed (held out of its pool); absent: never checked', (a) => (a.canaryOk === null ? null : a.canaryOk ? 1 : 0));
   gauge('grokflow_account_error', '1 when the account\'s last generation or login failed (`accounts list` shows the message)', (a) => (a.lastAuthError ?? a.lastError ? 1 : 0));
 }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ACCOUNT_NAME_RULE, isAccountName } from './accountName';
 import { BACKEND_NAMES } from '../backends/names';
 import { apiVideoIssues, imageResolution, referenceImages, editOf, route, videoModel, videoResolution } from '../backends/api/payloadFields';
+import { payloadRuleProblems, type PayloadRules } from './payloadRules';
 
 const POST_URL = /\/imagine\/post\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\/?$/i;
 
@@ -114,10 +115,33 @@ export class PayloadError extends Error {
   }
 }
 
-/** Parses a payload or throws a PayloadError whose message names every bad field. */
-export function parsePayload<S extends z.ZodType>(schema: S, payload: unknown): z.output<S> {
+// Keys that name an object's prototype: refused by name wherever they appear, so no code
+// that copies or merges a payload can be led to change Object.prototype.
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function prototypeKeys(value: unknown, at: string, found: string[]): string[] {
+  if (value === null || typeof value !== 'object') return found;
+  for (const key of Object.keys(value)) {
+    if (PROTOTYPE_KEYS.has(key)) found.push(`${at}.${key}: not accepted (it names an object's prototype)`);
+    else prototypeKeys((value as Record<string, unknown>)[key], `${at}.${key}`, found);
+  }
+  return found;
+}
+
+/**
+ * Parses a payload or throws a PayloadError whose message names every bad field: its shape
+ * by the job type's schema, then, given the deployment's rules, where it may point
+ * (payloadRules.ts: imageUrl on the Grok driven, imagePath inside IMAGES_DIR).
+ */
+export function parsePayload<S extends z.ZodType>(schema: S, payload: unknown, rules?: PayloadRules): z.output<S> {
+  const prototype = prototypeKeys(payload, 'payload', []);
+  if (prototype.length) throw new PayloadError(`invalid payload: ${prototype.join('; ')}`);
   const parsed = schema.safeParse(payload);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    const problems = rules ? payloadRuleProblems(parsed.data, rules) : [];
+    if (problems.length) throw new PayloadError(`invalid payload: ${problems.join('; ')}`);
+    return parsed.data;
+  }
   const problems = parsed.error.issues.map((i) => {
     const field = ['payload', ...i.path.map(String)].join('.');
     const keys = i.code === 'unrecognized_keys' ? ` (${i.keys.map((k) => `payload.${k}`).join(', ')})` : '';

@@ -64,6 +64,12 @@ export class Generations {
       },
     });
     if (user.cooldownUntil > now) return limited();
+    // The day's quota (quota_info): spent, Grok answers with its rate limit until the day ends.
+    const quota = this.state.quotaInfo(user);
+    if (quota.remainingQueries <= 0) {
+      user.cooldownUntil = now + quota.windowSizeSeconds * 1000;
+      return limited();
+    }
     // Counted per account + kind + clean prompt, not per post: a driver that starts over
     // from text makes a new image post on every try, and the count must still advance.
     const key = `${user.name}|${kind}|${prompt}`;
@@ -77,6 +83,7 @@ export class Generations {
       return limited();
     }
     user.generations++;
+    user.quotaUsed++;
     // moderate=N: the first N tries are moderated; netdrop: only the first try drops.
     if (scenario.moderate !== undefined && attempt > scenario.moderate) scenario.moderate = undefined;
     if (scenario.netdrop && attempt > 1) scenario.netdrop = false;
@@ -97,6 +104,8 @@ export class Generations {
       durationMs: scenario.slowMs ?? options.generationMs,
       outcome: 'running',
       plannedVideoId: crypto.randomUUID(),
+      plannedVideoId2: crypto.randomUUID(),
+      videoPostId: crypto.randomUUID(),
       videoIds: [],
       imageIds: [],
     };
@@ -125,8 +134,14 @@ export class Generations {
    */
   stream(g: GenerationRecord, user: UserRecord, token: string, res: http.ServerResponse, format: 'events' | 'conversation' = 'events'): void {
     res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
-    const line = (ev: Record<string, unknown>) => JSON.stringify(format === 'events' ? ev : conversationLine(g, ev, this.t)) + '\n';
+    const line = (ev: Record<string, unknown>) =>
+      (format === 'events' ? [ev] : conversationLines(g, ev, this.t)).map((l) => JSON.stringify(l) + '\n').join('');
     this.streams.add(res);
+    // Grok's envelope opens with the conversation, then the user's message as it was taken.
+    if (format === 'conversation') {
+      res.write(JSON.stringify({ result: { conversation: { conversationId: g.id, title: 'Imagine', createTime: new Date(g.startedAt).toISOString() } } }) + '\n');
+      res.write(JSON.stringify({ result: { response: { userResponse: { responseId: crypto.randomUUID(), sender: 'human', message: `${g.rawPrompt} --mode=${g.mode ?? 'normal'}` } } } }) + '\n');
+    }
     const tick = Math.max(40, Math.min(250, Math.floor(g.durationMs / 25)));
     let last = -1;
     const stop = () => {
@@ -185,7 +200,7 @@ export class Generations {
     const elapsed = Date.now() - g.startedAt;
     const frac = elapsed / g.durationMs;
     const s = g.scenario;
-    if (g.outcome === 'moderated') return { type: 'moderated' };
+    if (g.outcome === 'moderated') return { type: 'moderated', blocked: s.softblock === 2 };
     if (g.outcome === 'error') return { type: 'error' };
     if (g.outcome === 'done' || g.outcome === 'choose') return this.finalEvent(g);
     if (s.moderate !== undefined && frac >= 0.5) {
@@ -198,6 +213,11 @@ export class Generations {
     }
     if (s.stuck || s.netdrop) return undefined;
     if (frac < 1) return undefined;
+    if (s.softblock === 2) {
+      // Every side-by-side candidate blocked: nothing to show.
+      g.outcome = 'moderated';
+      return { type: 'moderated', blocked: true };
+    }
     const { state } = this;
     if (g.kind === 'image') {
       for (let i = 0; i < this.options.imagesPerGeneration; i++) {
@@ -206,7 +226,7 @@ export class Generations {
       }
       g.outcome = 'done';
     } else if (s.ab) {
-      g.videoIds.push(state.newVideo(user, g.postId!, g.id).videoId, state.newVideo(user, g.postId!, g.id).videoId);
+      g.videoIds.push(state.newVideo(user, g.postId!, g.id, g.plannedVideoId).videoId, state.newVideo(user, g.postId!, g.id, g.plannedVideoId2).videoId);
       g.outcome = 'choose';
     } else {
       const v = state.newVideo(user, g.postId!, g.id, g.plannedVideoId);
@@ -245,25 +265,46 @@ export class Generations {
   }
 }
 
-/** One event as a line of Grok's conversation stream (the public shape the driver reads). */
-function conversationLine(g: GenerationRecord, ev: Record<string, unknown>, t: SiteTexts): unknown {
-  const video = (progress: number, moderated: boolean, videoUrl: string, videoId = g.plannedVideoId) => ({
-    result: { response: { streamingVideoGenerationResponse: { videoId, progress, moderated, videoUrl } } },
+/**
+ * One event as the lines of Grok's conversation stream (the public shape the driver reads):
+ * `result.response.streamingVideoGenerationResponse` per candidate video, with the post the
+ * video gets (videoPostId), the image post it animates (parentPostId) and the prompt. Side by
+ * side (#sim:ab, #sim:softblock) two candidates stream; a blocked one ends with isSoftBlock /
+ * isDisallowed and no URL.
+ */
+function conversationLines(g: GenerationRecord, ev: Record<string, unknown>, t: SiteTexts): unknown[] {
+  const sideBySide = g.scenario.ab || g.scenario.softblock !== undefined;
+  const video = (videoId: string, progress: number, extra: Record<string, unknown> = {}) => ({
+    result: {
+      response: {
+        streamingVideoGenerationResponse: {
+          videoId, videoPostId: g.videoPostId, parentPostId: g.postId, progress, moderated: false, videoPrompt: g.prompt, ...extra,
+        },
+      },
+    },
   });
+  const blocked = (videoId: string) => video(videoId, 100, { isSoftBlock: true, isDisallowed: true });
   switch (ev.type) {
-    case 'progress':
-      return video(ev.progress as number, false, '');
+    case 'progress': {
+      const p = ev.progress as number;
+      return sideBySide ? [video(g.plannedVideoId, p), video(g.plannedVideoId2, p)] : [video(g.plannedVideoId, p)];
+    }
     case 'moderated':
-      return video(100, true, ''); // moderated is only ever true at 100 %
+      if (ev.blocked) return [blocked(g.plannedVideoId), blocked(g.plannedVideoId2)];
+      return [video(g.plannedVideoId, 100, { moderated: true })]; // moderated is only ever true at 100 %
     case 'done': {
       const v = ev.video as { videoId: string; url: string };
-      return video(100, false, v.url, v.videoId);
+      const done = video(v.videoId, 100, { videoUrl: v.url });
+      return g.scenario.softblock === 1 ? [done, blocked(g.plannedVideoId2)] : [done];
     }
-    case 'choose':
-      return { result: { response: { videoChoice: { generationId: g.id, videos: ev.videos } } } };
+    case 'choose': {
+      // Two candidates, both shown: the page asks which one (its A/B choice).
+      const videos = ev.videos as Array<{ videoId: string; url: string }>;
+      return videos.map((v) => video(v.videoId, 100, { videoUrl: v.url }));
+    }
     case 'unauthenticated':
-      return { error: { code: 16, message: 'unauthenticated' } };
+      return [{ error: { code: 16, message: 'unauthenticated' } }];
     default:
-      return { error: { code: 13, message: t.serverError } };
+      return [{ error: { code: 13, message: t.serverError } }];
   }
 }

@@ -128,6 +128,27 @@ function startOptions(body: Record<string, unknown>) {
   };
 }
 
+/**
+ * Grok's conversation request as the simulator's own fields: the options in
+ * responseMetadata.modelConfigOverride.modelMap.videoGenModelConfig, the mode as the
+ * message's `--mode=<mode>` suffix. (`extendVideoId` is the simulator's own field.)
+ */
+function fromConversationRequest(body: Record<string, unknown>): Record<string, unknown> {
+  const meta = (body.responseMetadata ?? {}) as { modelConfigOverride?: { modelMap?: { videoGenModelConfig?: Record<string, unknown> } } };
+  const c = meta.modelConfigOverride?.modelMap?.videoGenModelConfig ?? {};
+  const message = String(body.message ?? '');
+  const mode = /\s*--mode=([a-z]+)\s*$/.exec(message);
+  return {
+    postId: c.parentPostId,
+    prompt: mode ? message.slice(0, mode.index) : message,
+    duration: typeof c.videoLength === 'number' ? `${c.videoLength}s` : undefined,
+    resolution: c.resolutionName,
+    aspectRatio: c.aspectRatio,
+    mode: mode?.[1],
+    extendVideoId: body.extendVideoId,
+  };
+}
+
 // -- REST API used by the page's own script ------------------------------------------
 async function handleRest(site: Site, req: http.IncomingMessage, res: http.ServerResponse, p: string, method: string, auth: SignedIn): Promise<void> {
   const { state, generations } = site;
@@ -136,12 +157,33 @@ async function handleRest(site: Site, req: http.IncomingMessage, res: http.Serve
   // ('stream' variant, as Grok's) started and streamed in one response.
   const conversation = p === '/rest/app-chat/conversations/new';
   if ((p === '/rest/imagine/generate' || conversation) && method === 'POST') {
-    const body = await readJson(req, 64 * 1024);
+    const raw = await readJson(req, 64 * 1024);
+    const body = conversation ? fromConversationRequest(raw) : raw;
     const post = state.posts.get(String(body.postId));
     if (!post) return json(res, 404, { error: 'not_found' });
     const r = generations.start(user, auth.token, 'video', String(body.prompt ?? ''), { postId: post.postId, ...startOptions(body) });
     if (r.status !== 200 || !conversation) return json(res, r.status, r.body);
     return generations.stream(generations.get((r.body as { generationId: string }).generationId)!, user, auth.token, res, 'conversation');
+  }
+  // Grok's post for a media file (the image a video animates): its id is the video's parentPostId.
+  // The simulator's own image posts answer with their id; any other media gets a new post.
+  if (p === '/rest/media/post/create' && method === 'POST') {
+    const body = await readJson<{ mediaType?: string; mediaUrl?: string }>(req, 16 * 1024);
+    if (body.mediaType !== 'MEDIA_POST_TYPE_IMAGE' || typeof body.mediaUrl !== 'string') return json(res, 400, { error: 'invalid_argument', message: 'mediaType MEDIA_POST_TYPE_IMAGE and mediaUrl expected' });
+    const own = /\/imagine\/post\/([0-9a-f-]{36})\/image\.jpg$/.exec(new URL(body.mediaUrl, 'http://sim').pathname);
+    const post = own && state.posts.get(own[1]!) ? state.posts.get(own[1]!)! : state.createPost(user.name);
+    return json(res, 200, { post: { id: post.postId, mediaType: body.mediaType, mediaUrl: body.mediaUrl } });
+  }
+  // Grok's upscale: answers once the HD file exists, with its URL.
+  if (p === '/rest/media/video/upscale' && method === 'POST') {
+    const body = await readJson<{ videoId?: string }>(req, 4096);
+    const v = state.videos.get(String(body.videoId));
+    if (!v || v.user !== user.name || v.deleted) return json(res, 404, { error: 'not_found' });
+    if (!v.hd && v.upscaleStartedAt === undefined) v.upscaleStartedAt = Date.now();
+    const waitMs = Math.max(0, (site.options.upscaleMs ?? site.options.generationMs / 2) - (Date.now() - v.upscaleStartedAt!));
+    await new Promise((r) => setTimeout(r, waitMs + 5));
+    if (!state.isHd(v)) return json(res, 503, { error: 'unavailable' });
+    return json(res, 200, { hdMediaUrl: state.videoUrl(v, true) });
   }
   if (p === '/rest/imagine/images' && method === 'POST') {
     const body = await readJson(req, 64 * 1024);
@@ -154,6 +196,8 @@ async function handleRest(site: Site, req: http.IncomingMessage, res: http.Serve
     const post = state.createPost(user.name, { kind: 'upload', bytes, contentType: req.headers['content-type'] ?? 'application/octet-stream' });
     return json(res, 200, { postId: post.postId, postUrl: `/imagine/post/${post.postId}` });
   }
+  // What the account has left today, as Grok answers a signed-in session.
+  if (p === '/rest/media/imagine/quota_info' && method === 'GET') return json(res, 200, state.quotaInfo(user));
   let m = /^\/rest\/imagine\/generations\/([0-9a-f-]{36})\/stream$/.exec(p);
   if (m && method === 'GET') {
     const g = generations.get(m[1]!);

@@ -11,6 +11,8 @@
 // Simulator extensions (not in the design's table, documented here and in server.ts):
 //   #sim:error           the "Server failed to respond" toast mid-generation
 //   #sim:ab              the A/B "Which video do you prefer?" choice instead of one video
+//   #sim:softblock       two side-by-side candidates, the second blocked (isSoftBlock): the first is the video
+//   #sim:softblock=2     both candidates blocked (isSoftBlock, isDisallowed): the item is moderated
 
 export interface Scenario {
   /** undefined: never; Infinity: every try; N: the first N tries. */
@@ -22,6 +24,8 @@ export interface Scenario {
   slowMs?: number;
   error: boolean;
   ab: boolean;
+  /** Side-by-side candidates blocked: 1 the second, 2 both. */
+  softblock?: number;
 }
 
 const MARKER = /#sim:([a-z]+)(?:=([0-9]+(?:\.[0-9]+)?))?/gi;
@@ -60,6 +64,9 @@ export function parseScenario(prompt: string, base: Scenario = emptyScenario()):
         break;
       case 'ab':
         scenario.ab = true;
+        break;
+      case 'softblock':
+        scenario.softblock = Math.min(2, Math.max(1, Math.floor(value ?? 1)));
         break;
       default:
         break;

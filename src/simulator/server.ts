@@ -8,11 +8,11 @@ import { names } from './pages';
 import { handle, type Assets, type Site } from './routes';
 import { emptyScenario, parseScenario } from './scenarios';
 import { SESSION_COOKIE, SimulatorState, type Session } from './state';
-import type { ResolvedOptions, Simulator, SimulatorOptions, StorageStateCookie } from './types';
+import type { PostVisit, ResolvedOptions, Simulator, SimulatorOptions, StorageStateCookie } from './types';
 import { handleXai, isXaiPath } from './xai/routes';
 import { XaiStandIn } from './xai/standIn';
 
-export type { GenerationRecord, SessionLogLine, Simulator, SimulatorOptions, SimulatorUser, StorageStateCookie, VideoRecord } from './types';
+export type { GenerationRecord, PostVisit, SessionLogLine, Simulator, SimulatorOptions, SimulatorUser, StorageStateCookie, VideoRecord } from './types';
 
 // The Grok Imagine simulator (docs/ARCHITECTURE.md): a local web server that looks to the driver like
 // Grok Imagine — same URL shapes, roles, labels and texts — with deterministic scenarios.
@@ -46,6 +46,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     sessionTtlMs: 30 * 24 * 3600_000,
     imagesPerGeneration: 4,
     ...opts,
+    dailyQuota: opts.dailyQuota ?? 1000,
   };
   const assets = loadAssets();
   const baseScenario = parseScenario(options.scenario ?? '', emptyScenario()).scenario;
@@ -59,7 +60,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const xai = new XaiStandIn({ generationMs: options.generationMs, ...options.xai });
   const xaiMedia = { video: assets['generated_video.mp4'], image: assets['image.jpg'] };
 
+  const postVisits: PostVisit[] = [];
   const server = http.createServer((req, res) => {
+    if (req.url?.startsWith('/imagine/post/')) postVisits.push({ host: req.headers.host ?? '', path: req.url.split('?')[0]!, at: Date.now() });
     (isXaiPath(req.url) ? handleXai(xai, xaiMedia, req, res) : handle(site, req, res)).catch((err: unknown) => {
       if (!res.headersSent) json(res, 500, { error: 'internal', message: err instanceof Error ? err.message : String(err) });
       else res.destroy();
@@ -127,11 +130,25 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       const post = state.createPost(user);
       return { postId: post.postId, url: `${url}/imagine/post/${post.postId}` };
     },
+    get postVisits() {
+      return postVisits;
+    },
     get generations() {
       return generations.list;
     },
     get sessionLog() {
       return generations.sessionLog;
+    },
+    setQuotaLeft(user, left) {
+      const u = state.users.get(user);
+      if (!u) throw new Error(`simulator: no user ${user}`);
+      const total = state.quotaInfo(u).totalQueries;
+      u.quotaUsed = Math.max(0, total - left);
+    },
+    quotaInfo(user) {
+      const u = state.users.get(user);
+      if (!u) throw new Error(`simulator: no user ${user}`);
+      return state.quotaInfo(u);
     },
     rateLimit(user, ms) {
       const u = state.users.get(user);

@@ -1,7 +1,9 @@
 import crypto from 'node:crypto';
 import type http from 'node:http';
 import { parseCookies } from './http';
-import type { ResolvedOptions, VideoRecord } from './types';
+import type { QuotaInfo, ResolvedOptions, VideoRecord } from './types';
+
+const today = () => new Date().toISOString().slice(0, 10);
 
 // The simulator's in-memory world: accounts, sessions, posts and the media they hold.
 
@@ -13,6 +15,9 @@ export interface UserRecord {
   password: string;
   generations: number;
   cooldownUntil: number;
+  /** Generations started on the day `quotaDay` (quota_info's count). */
+  quotaUsed: number;
+  quotaDay: string;
 }
 
 export interface Session {
@@ -64,7 +69,7 @@ export class SimulatorState {
   }
 
   addUser(name: string, password: string): void {
-    this.users.set(name, { id: crypto.randomUUID(), name, password, generations: 0, cooldownUntil: 0 });
+    this.users.set(name, { id: crypto.randomUUID(), name, password, generations: 0, cooldownUntil: 0, quotaUsed: 0, quotaDay: today() });
   }
 
   newSession(user: string): { token: string; session: Session } {
@@ -109,6 +114,17 @@ export class SimulatorState {
     const im: ImageRecord = { imageId: crypto.randomUUID(), user, postId };
     this.images.set(im.imageId, im);
     return im;
+  }
+
+  /** What quota_info answers for `user`: the day's count, started over at midnight UTC. */
+  quotaInfo(user: UserRecord): QuotaInfo {
+    if (user.quotaDay !== today()) {
+      user.quotaDay = today();
+      user.quotaUsed = 0;
+    }
+    const midnight = new Date(`${today()}T00:00:00Z`).getTime() + 86_400_000;
+    const total = this.options.dailyQuota;
+    return { remainingQueries: Math.max(0, total - user.quotaUsed), totalQueries: total, windowSizeSeconds: Math.ceil((midnight - Date.now()) / 1000) };
   }
 
   /** An upscale has no timer of its own: the video turns HD the first time it is looked at after `upscaleMs`. */

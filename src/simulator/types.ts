@@ -19,6 +19,12 @@ export interface SimulatorOptions {
   cooldownMs?: number;
   /** Generations per account before it is rate limited (then it cools down); default unlimited. */
   rateLimitAfter?: number;
+  /**
+   * Generations each account may start per day (UTC), counted by the simulator and answered by
+   * GET /rest/media/imagine/quota_info; past it a start is refused with "Rate limit reached".
+   * Default 1000.
+   */
+  dailyQuota?: number;
   /** Whether the rate-limit message says how long to wait (default true). */
   announceCooldown?: boolean;
   /** How the pages look and talk to the server (variants.ts); default 'classic'. */
@@ -45,6 +51,14 @@ export interface SimulatorOptions {
   xai?: XaiStandInOptions;
 }
 
+/** The simulator's answer to GET /rest/media/imagine/quota_info (Grok's field names). */
+export interface QuotaInfo {
+  remainingQueries: number;
+  totalQueries: number;
+  /** Seconds until the count starts over (the simulator's day ends at midnight UTC). */
+  windowSizeSeconds: number;
+}
+
 export interface GenerationRecord {
   id: string;
   kind: 'video' | 'image';
@@ -66,8 +80,18 @@ export interface GenerationRecord {
   outcome: 'running' | 'done' | 'choose' | 'moderated' | 'error' | 'dropped' | 'stuck';
   /** The id the video will have, announced from the first line of the conversation stream. */
   plannedVideoId: string;
+  /** The side-by-side candidate's id (stream variant, #sim:ab or #sim:softblock). */
+  plannedVideoId2: string;
+  /** The post the video gets (Grok's videoPostId), announced with the first progress line. */
+  videoPostId: string;
   videoIds: string[];
   imageIds: string[];
+}
+
+export interface PostVisit {
+  host: string;
+  path: string;
+  at: number;
 }
 
 export interface SessionLogLine {
@@ -128,6 +152,15 @@ export interface Simulator {
    * concurrent sessions, not the client's.
    */
   sessionLog: readonly SessionLogLine[];
+  /** Sets what an account has left of its daily quota today (quota_info answers it). */
+  setQuotaLeft(user: string, left: number): void;
+  /** What quota_info answers the account now. */
+  quotaInfo(user: string): QuotaInfo;
+  /**
+   * Every request for a post page or its image, in order, with the Host it was asked under:
+   * tests read it to prove a URL was never opened (a foreign imageUrl, issue 22).
+   */
+  postVisits: readonly PostVisit[];
   /** Rate-limits an account for `ms` from now, as if it had used up its allowance. */
   rateLimit(user: string, ms: number): void;
   video(videoId: string): VideoRecord | undefined;
@@ -141,4 +174,4 @@ export interface Simulator {
 
 /** The options with their defaults filled in: what the rest of the simulator reads. */
 export type ResolvedOptions = SimulatorOptions &
-  Required<Pick<SimulatorOptions, 'generationMs' | 'cooldownMs' | 'stuckAt' | 'announceCooldown' | 'sessionTtlMs' | 'imagesPerGeneration'>>;
+  Required<Pick<SimulatorOptions, 'generationMs' | 'cooldownMs' | 'stuckAt' | 'announceCooldown' | 'sessionTtlMs' | 'imagesPerGeneration' | 'dailyQuota'>>;

@@ -7,6 +7,7 @@ import type { Job } from '../shared/db/schema';
 import { imageFileProblem } from '../shared/imageFile';
 import { PayloadError, parsePayload, type ImagePayload, type ItemSpec, type VideoPayload } from '../shared/payloads';
 import { jobType, type ItemKind } from '../shared/registry';
+import { payloadRules, type PayloadRulesConfig } from '../shared/payloadRules';
 import { accountWant } from '../shared/jobs/account';
 import { jobDeadlineAt } from './accounts/pool';
 
@@ -65,12 +66,14 @@ export interface ReadJob {
 }
 
 export type PlanConfig = Pick<Config, 'ITEM_CONCURRENCY' | 'JOB_DEADLINE_MS' | 'GROK_BACKEND' | 'XAI_ACCOUNT'>
-  & Partial<Pick<Config, 'SLAVE_HISTORY_EVENTS' | 'XAI_VIDEO_MODEL' | 'XAI_ROUTE' | 'IMAGES_DIR'>>;
+  & Partial<Pick<Config, 'SLAVE_HISTORY_EVENTS' | 'XAI_VIDEO_MODEL' | 'XAI_ROUTE'>> & PayloadRulesConfig;
 
 /** Reads a job's row into its plan; a bad payload throws a PayloadError naming the field. */
 export function readJob(job: Pick<Job, 'type' | 'payload' | 'createdAt'>, config: PlanConfig): ReadJob {
   const type = jobType(job.type);
-  const payload = parsePayload(type.payloadSchema, job.payload) as Partial<VideoPayload> & Partial<ImagePayload>;
+  // The claim checked the same rules; a job claimed before them (or by an older master) is
+  // checked again here, before any browser opens its imageUrl.
+  const payload = parsePayload(type.payloadSchema, job.payload, payloadRules(config)) as Partial<VideoPayload> & Partial<ImagePayload>;
   const items = type.items(payload as never);
   const prompt = items[0]?.prompt ?? '';
   const backend = payload.backend ?? config.GROK_BACKEND;
@@ -87,7 +90,7 @@ export function readJob(job: Pick<Job, 'type' | 'payload' | 'createdAt'>, config
     kind: type.itemKind,
     backend,
     ...want,
-    video: type.itemKind === 'video' ? videoOptions(payload, api ? videoModelOf(config) : undefined, config.IMAGES_DIR ?? 'images') : undefined,
+    video: type.itemKind === 'video' ? videoOptions(payload, api ? videoModelOf(config) : undefined, payloadRules(config).imagesDir) : undefined,
     ...(api && type.itemKind === 'image' ? { image: { count: items.length, ...(payload.resolution ? { resolution: payload.resolution } : {}) } } : {}),
     ...(api && (payload.route ?? config.XAI_ROUTE) === 'batch' && { route: 'batch' as const }),
     ...(api && payload.editOf && 'job' in payload.editOf && { editOf: { job: payload.editOf.job, item: payload.editOf.item } }),
@@ -105,15 +108,17 @@ export function readJob(job: Pick<Job, 'type' | 'payload' | 'createdAt'>, config
 }
 
 /** The plan's local files that are missing (checked when the job starts, before any browser opens). */
-export function missingFiles(plan: JobPlan): PayloadError | undefined {
+export function missingFiles(plan: JobPlan, config: PayloadRulesConfig): PayloadError | undefined {
   const v = plan.item?.video;
+  const imagesDir = payloadRules(config).imagesDir;
+  // Every local file a payload names is read by the slave: each must lie inside IMAGES_DIR.
   const files: Array<[string, string | undefined]> = [
     ['imagePath', v?.imagePath],
     ['editOf.file', v?.editFile],
     ...(v?.referenceImages ?? []).filter((r) => !/^https:/i.test(r)).map((r, i): [string, string] => [`referenceImages.${i}`, r]),
   ];
   const problems = files.flatMap(([field, file]) => {
-    const problem = file ? imageFileProblem(file) : undefined;
+    const problem = file ? imageFileProblem(file, imagesDir) : undefined;
     return problem ? [`payload.${field}: ${problem}`] : [];
   });
   return problems.length > 0 ? new PayloadError(`invalid payload: ${problems.join('; ')}`) : undefined;

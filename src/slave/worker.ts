@@ -1,4 +1,3 @@
-import { Client } from '@temporalio/client';
 import { bundleWorkflowCode, Worker, type NativeConnection } from '@temporalio/worker';
 import type { Config } from '../shared/config';
 import { createDb, createPool, type Db } from '../shared/db/client';
@@ -43,10 +42,7 @@ export interface SlaveWorkerDeps {
 export async function createSlaveWorkers({ config, connection, db, logger, backends }: SlaveWorkerDeps): Promise<Worker[]> {
   const identity = workerIdentity('slave');
   const log = logger.child({ identity });
-  // A NativeConnection powers a Client too (SDK: NativeConnection implements ConnectionLike);
-  // it is closed with the connection, by whoever opened it.
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  const deps = { db, config, logger: log, backends, client };
+  const deps = { db, config, logger: log, backends };
   const activities = createSlaveActivities(deps);
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: quietBundler });
   const common = {

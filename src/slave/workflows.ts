@@ -24,6 +24,7 @@ export const CAPACITY_CLAIM_PATCH = 'capacity-claim';
 const DEFAULT_HISTORY_EVENTS = 2000;
 
 export { deliverJobCallbackWorkflow } from './delivery';
+export { accountCanaryWorkflow } from './canary';
 
 // Every job type runs the same workflow: start the job, generate its items (each a
 // heartbeating activity, through the backend its plan names), end the job. Postgres holds the

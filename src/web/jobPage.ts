@@ -11,6 +11,7 @@ import { isFinalStatus } from '../shared/jobs/statuses';
 import { jobWorkflowId } from '../shared/registry';
 import { DOWNLOADS_PREFIX, fileUrl, jobArtifacts, type FailureArtifacts, type FileRoots } from './files';
 import { html, postButton, type Html } from './html';
+import { ITEM_STEPS, overheadMs, readSteps, STEP_MEANING } from '../shared/itemSteps';
 import { displayPayload } from '../shared/secrets';
 
 export interface JobPageContext {
@@ -42,6 +43,22 @@ function media(item: JobItem, url: string): Html {
   return html`<video class="media" src="${url}" controls muted playsinline preload="metadata"></video>`;
 }
 
+/**
+ * Where the item's last try spent its time: one small bar per step, all on the scale of the
+ * longest, so Grok's generation and the driver's own steps compare at a glance. <progress>,
+ * not styled divs: the console's CSP allows no inline style.
+ */
+function stepBars(item: JobItem): Html | '' {
+  const steps = readSteps(item.steps);
+  const shown = ITEM_STEPS.filter((s) => steps[s] !== undefined);
+  if (shown.length === 0) return '';
+  const max = Math.max(1, ...shown.map((s) => steps[s]!));
+  return html`<table class="steps" aria-label="steps of item ${item.index}">
+    ${shown.map((s) => html`<tr data-step="${s}" title="${STEP_MEANING[s]}"><th>${s}</th><td><progress max="${max}" value="${steps[s]!}"></progress></td><td class="ms">${duration(steps[s]!)}</td></tr>`)}
+    <tr data-step="overhead"><th>overhead</th><td></td><td class="ms">${duration(overheadMs(steps))}</td></tr>
+  </table>`;
+}
+
 function itemCard(item: JobItem, roots: FileRoots, failures: FailureArtifacts[], scrub: (text: string) => string): Html {
   const url = fileUrl(roots.downloads, DOWNLOADS_PREFIX, item.filePath);
   return html`<article class="item" data-item="${item.index}">
@@ -54,6 +71,7 @@ function itemCard(item: JobItem, roots: FileRoots, failures: FailureArtifacts[],
     ${item.sha256 ? html`<dt>sha256</dt><dd><code class="sha">${item.sha256}</code></dd>` : ''}
     ${item.costTicks === null ? '' : html`<dt>cost</dt><dd class="cost">${formatUsd(item.costTicks)}</dd>`}
   </dl>
+  ${stepBars(item)}
   ${item.error ? html`<p class="error" role="alert">${scrub(item.error)}</p>` : ''}
   ${failures.map((f) => html`<figure class="failure">
     ${f.screenshot ? html`<a href="${f.screenshot}"><img src="${f.screenshot}" alt="failure screenshot of item ${item.index}"></a>` : ''}

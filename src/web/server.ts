@@ -3,6 +3,7 @@ import path from 'node:path';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
+import fastifyMultipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import type { Client } from '@temporalio/client';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply } from 'fastify';
@@ -13,11 +14,13 @@ import { secretScrubber } from '../shared/secrets';
 import type { Db } from '../shared/db/client';
 import type { Logger } from '../shared/logger';
 import { accountsPage } from './accountsPage';
+import { addForm, addJobPage, formToOptions } from './addJobPage';
+import { storeUpload } from './upload';
+import { payloadRules } from '../shared/payloadRules';
 import { CHART_JS_FILE, chartJsDir } from './chartLibrary';
 import { dashboardPage } from './dashboardPage';
 import { galleryPage, type GalleryQuery } from './galleryPage';
 import type { JobFilter as ViewFilter } from './galleryFilter';
-import { addJobPage, formToOptions, type AddForm } from './addJobPage';
 import { csrfUnlessBearer, registerAuth, webToken } from './auth';
 import { registerOriginCheck } from './origin';
 import { webSessions } from './sessions';
@@ -72,6 +75,16 @@ export async function startWeb(config: Config, deps: WebDeps, port = config.WEB_
   registerOriginCheck(app, config);
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody);
+  // The add form's image upload: every part into the body (files as Buffers, text as
+  // strings), at most one file of WEB_UPLOAD_MAX_MB; checked and stored by upload.ts.
+  const uploadMaxBytes = Math.floor(config.WEB_UPLOAD_MAX_MB * 1024 * 1024);
+  await app.register(fastifyMultipart, {
+    attachFieldsToBody: 'keyValues',
+    limits: { fileSize: uploadMaxBytes, files: 1, fields: 40, fieldSize: 1024 * 1024 },
+    async onFile(part) {
+      (part as unknown as { value: unknown }).value = await part.toBuffer();
+    },
+  });
   await app.register(fastifyCsrf, { cookieOpts: { httpOnly: true, sameSite: 'strict', path: '/', secure: 'auto' } });
   // Inline scripts never run: even a string that escaped escaping could not execute.
   app.addHook('onSend', async (_req, reply) => {
@@ -84,7 +97,8 @@ export async function startWeb(config: Config, deps: WebDeps, port = config.WEB_
     reply.header('referrer-policy', 'same-origin');
   });
   // Anything else is ours to log, not the browser's to read (a database error names tables).
-  app.setErrorHandler(async (err: Error & { statusCode?: number }, req, reply) => {
+  app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    if (err.code === 'FST_REQ_FILE_TOO_LARGE') return reply.code(413).type('text/plain').send(`image: larger than ${config.WEB_UPLOAD_MAX_MB} MB (WEB_UPLOAD_MAX_MB)\n`);
     if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).type('text/plain').send(`${err.message}\n`);
     log.error({ err, url: req.url.split('?')[0] }, 'request failed');
     return reply.code(500).type('text/plain').send('internal error: see the console\'s log\n');
@@ -115,16 +129,22 @@ export async function startWeb(config: Config, deps: WebDeps, port = config.WEB_
     const row = await filteredJobRow(deps.db, Number(req.params.id), req.query).catch(() => undefined);
     return row ? reply.type('text/html; charset=utf-8').send(row.text) : reply.code(204).send();
   });
-  app.get('/jobs/new', async (_req, reply) => send(reply, 'Add a job', addJobPage(reply.generateCsrf())));
-  app.post<{ Body: AddForm }>('/jobs', guard, async (req, reply) => {
-    const form = req.body ?? {};
+  const addPage = { uploadMaxMb: config.WEB_UPLOAD_MAX_MB };
+  const imagesDir = payloadRules(config).imagesDir;
+  app.get('/jobs/new', async (_req, reply) => send(reply, 'Add a job', addJobPage(reply.generateCsrf(), addPage)));
+  app.post('/jobs', guard, async (req, reply) => {
+    const form = addForm(req.body);
+    let image: string | undefined;
     try {
-      const job = await createJob(deps.db, config, formToOptions(form));
-      log.info({ jobId: job.id, type: job.type, by: 'web' }, 'job added');
+      image = await storeUpload((req.body as { image?: unknown } | undefined)?.image, imagesDir, uploadMaxBytes);
+      const job = await createJob(deps.db, config, formToOptions(form, image));
+      log.info({ jobId: job.id, type: job.type, by: 'web', upload: image !== undefined }, 'job added');
       return reply.redirect(`/jobs/${job.id}`, 303);
     } catch (err) {
+      // A refused job leaves no stored upload behind.
+      if (image) await fs.promises.rm(image, { force: true });
       if (!(err instanceof CliError)) throw err;
-      return send(reply.code(400), 'Add a job', addJobPage(reply.generateCsrf(), form, err.message));
+      return send(reply.code(400), 'Add a job', addJobPage(reply.generateCsrf(), addPage, form, err.message));
     }
   });
   app.get<{ Params: { id: string } }>('/jobs/:id', async (req, reply) => {

@@ -49,6 +49,8 @@ export async function startHarness(
     authMode: 'storageState',
     accountsDir,
     artifactsDir,
+    // Uploads come from the test's own folder.
+    imagesDir: dir,
     trace: driverOptions.trace ?? false,
     prewarm: driverOptions.prewarm ?? false,
     rateLimitCooldownMs: driverOptions.rateLimitCooldownMs ?? 15 * 60_000,

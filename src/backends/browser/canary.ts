@@ -2,6 +2,8 @@ import type { Page } from 'playwright';
 import { GrokBrowser, type BrowserSettings } from './browser';
 import { anyOf, find, pick, pickAttached, SEL, URLS, type Sel } from './selectors';
 import { OutcomeError } from './types';
+import type { ServiceQuota } from '../types';
+import { readQuota } from './quota';
 import { blockingOutcome } from './watch';
 import { VideoOptionsMenu } from './videoOptions';
 
@@ -26,6 +28,8 @@ export interface CanaryReport {
   rows: CanaryRow[];
   /** Descriptions of what could not be found (empty: all good). */
   missing: string[];
+  /** What Grok's quota_info said the account has left (absent: Grok did not say). */
+  quota?: ServiceQuota;
 }
 
 export interface CanaryOptions {
@@ -35,6 +39,8 @@ export interface CanaryOptions {
   /** How long each selector may take to show once its page has loaded. */
   actionMs: number;
   navigationMs: number;
+  /** No post to check (none given, none linked from the composer) is a note, not a failure (the scheduled canary). */
+  postOptional?: boolean;
 }
 
 const COMPOSER: Array<keyof typeof SEL> = ['imaginePrompt', 'imagineSubmit'];
@@ -65,6 +71,8 @@ export async function runCanary(settings: BrowserSettings, account: string, o: C
         return report;
       }
       report.loggedIn = true;
+      const quota = await readQuota(session.context.request, o.baseUrl, o.actionMs);
+      if (quota) report.quota = quota;
       for (const key of COMPOSER) report.rows.push(await probe(page, 'composer', SEL[key], o.actionMs));
       const t0 = Date.now();
       const upload = await pickAttached(page, SEL.uploadInput);
@@ -72,7 +80,8 @@ export async function runCanary(settings: BrowserSettings, account: string, o: C
 
       const postUrl = o.postUrl ?? (await page.locator('main a[href*="/imagine/post/"]').first().getAttribute('href', { timeout: 1000 }).catch(() => null));
       if (!postUrl) {
-        report.missing.push('a post to check the post page on (pass --post <permalink>)');
+        if (o.postOptional) report.rows.push({ page: 'post', selector: 'the post page', ms: 0, note: 'skipped: no post to check it on' });
+        else report.missing.push('a post to check the post page on (pass --post <permalink>)');
       } else {
         await page.goto(new URL(postUrl, o.baseUrl).toString(), { waitUntil: 'load', timeout: o.navigationMs });
         const shown = await blockingOutcome(page, 0);

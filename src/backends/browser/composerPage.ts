@@ -68,12 +68,13 @@ export class ComposerPage {
   }
 
   /** Types the prompt, submits, and waits for the generated images. */
-  async generate(prompt: string, onPercent: (p: number) => void): Promise<GeneratedImage[]> {
+  async generate(prompt: string, onPercent: (p: number) => void, onSubmit?: () => void): Promise<GeneratedImage[]> {
     const before = new Set((await this.images()).map((i) => i.src));
     const { locator: box } = await find(this.page, SEL.imaginePrompt, this.t.actionMs);
     await box.click({ timeout: this.t.actionMs });
     await box.fill(prompt, { timeout: this.t.actionMs });
     await installPercentWatcher(this.page);
+    onSubmit?.();
     const submit = await pick(this.page, SEL.imagineSubmit);
     if (submit) await submit.click({ timeout: this.t.actionMs });
     else await box.press('Enter');

@@ -4,10 +4,13 @@ import type { Config } from '../../shared/config';
 import { projectPath } from '../../shared/config';
 import { grokTarget } from '../../shared/grokTarget';
 import { imageFileProblem } from '../../shared/imageFile';
+import { StepClock, type ItemSteps } from '../../shared/itemSteps';
+import type { ServiceQuota } from '../types';
 import { saveArtifacts } from './artifacts';
 import { GrokBrowser, type BrowserSettings, type Session } from './browser';
 import { ComposerPage } from './composerPage';
 import { PostPage, type PostPageTimeouts, type VideoInfo } from './postPage';
+import { readQuota } from './quota';
 import { URLS } from './selectors';
 import {
   failed,
@@ -44,6 +47,8 @@ export const DEFAULT_TIMEOUTS: DriverTimeouts = {
 export interface DriverSettings extends BrowserSettings {
   baseUrl: string;
   artifactsDir: string;
+  /** IMAGES_DIR: an imagePath is uploaded only from inside it (imageFile.ts). */
+  imagesDir: string;
   rateLimitCooldownMs: number;
   timeouts?: Partial<DriverTimeouts>;
   logger?: Logger;
@@ -60,6 +65,7 @@ export function driverSettingsFromConfig(config: Config, overrides: Partial<Driv
     authMode: config.AUTH_MODE,
     accountsDir: target.accountsDir,
     artifactsDir: projectPath(config.ARTIFACTS_DIR),
+    imagesDir: projectPath(config.IMAGES_DIR),
     trace: config.PLAYWRIGHT_TRACE,
     rateLimitCooldownMs: config.RATE_LIMIT_COOLDOWN_MS,
     ...overrides,
@@ -108,17 +114,24 @@ export class GrokDriver {
       progress(100, 'already downloaded');
       return reused;
     }
-    return this.run(req, 'video', opts, async (session) => {
+    const clock = new StepClock();
+    clock.step('page');
+    return this.run(req, 'video', opts, clock, async (session, quota) => {
       const page = session.page;
       const post = new PostPage(page, this.t, this.settings.rateLimitCooldownMs, opts.signal);
       const composer = new ComposerPage(page, this.t, this.settings.rateLimitCooldownMs, opts.signal);
       // 1. the post: a permalink, an upload, or text → image first.
       if (req.postUrl) {
+        // The claim and the job's start refuse another site's URL already (payloadRules.ts);
+        // this is the last line before a logged-in page would open it.
+        if (new URL(req.postUrl).origin !== new URL(this.settings.baseUrl).origin) {
+          throw new OutcomeError({ kind: 'failed', reason: `imageUrl: not a post on ${new URL(this.settings.baseUrl).origin}; not opened`, retryable: false });
+        }
         progress(2, 'opening post');
         await post.open(req.postUrl);
       } else if (req.imagePath) {
         progress(2, 'uploading image');
-        const problem = imageFileProblem(req.imagePath);
+        const problem = imageFileProblem(req.imagePath, this.settings.imagesDir);
         if (problem) throw new OutcomeError({ kind: 'failed', reason: `imagePath: ${problem}`, retryable: false });
         await composer.open(this.settings.baseUrl);
         await composer.upload(req.imagePath);
@@ -134,8 +147,10 @@ export class GrokDriver {
       const previous = await post.video();
       // 2. options, prompt, generate.
       progress(10, 'choosing video options');
+      clock.step('options');
       const chosen = await post.chooseOptions({ duration: req.duration ?? 'max', resolution: req.resolution, aspectRatio: req.aspectRatio, mode: req.mode });
       progress(12, `options ${Object.values(chosen).filter(Boolean).join(' ') || 'default'}`);
+      clock.step('prompt');
       await post.enterPrompt(req.prompt);
       // Extensions ("Extend video") each add the chosen duration: the steps to reach extendTo.
       const stepS = parseInt(chosen.duration ?? '', 10);
@@ -148,10 +163,19 @@ export class GrokDriver {
         const base = 14 + step * span;
         const what = step === 0 ? 'generating' : `extension ${step}/${extensions}`;
         progress(base, what);
+        clock.step('submit');
         if (step === 0) await post.makeVideo();
         else await post.extend();
-        video = await post.waitForVideo(video?.src ?? previous?.src, (p) => progress(base + (p / 100) * span * 0.8, `${what} ${p}%`));
-        // Download with the context's cookies; each step its own file.
+        // Submitted until Grok's first progress; from there on the time is Grok's own.
+        let started = false;
+        video = await post.waitForVideo(video?.src ?? previous?.src, (p) => {
+          if (!started) clock.step('generation');
+          started = true;
+          progress(base + (p / 100) * span * 0.8, `${what} ${p}%`);
+        });
+        // Download with the context's cookies (the URL is known: nothing goes through the page); each step its own file.
+        clock.step('download');
+        if (step === extensions) quota.reread();
         const target = step === 0 ? req.downloadPath : withSuffix(req.downloadPath, `-ext${step}`);
         const file = await downloadTo(session.context.request, video.src, target, { timeoutMs: this.t.downloadMs, expect: /video|octet-stream/ });
         files.push(strip(file));
@@ -164,6 +188,7 @@ export class GrokDriver {
       let hd = false;
       if (req.upscale) {
         progress(91, 'upscaling');
+        clock.step('upscale');
         const hdUrl = await post.upscale(last.src);
         const hdFile = await downloadTo(session.context.request, hdUrl, withSuffix(req.downloadPath, '_hd'), {
           timeoutMs: this.t.downloadMs,
@@ -177,6 +202,7 @@ export class GrokDriver {
       let deleted = false;
       if (req.deleteAfterDownload) {
         progress(97, 'deleting on Grok');
+        clock.step('delete');
         try {
           await post.deleteVideo(hd ? final.mediaUrl : last.src);
           deleted = true;
@@ -185,6 +211,7 @@ export class GrokDriver {
           this.settings.logger?.warn({ jobId: req.jobId, item: req.itemIndex, err: safeMessage(err) }, 'delete after download failed');
         }
       }
+      clock.step();
       const lengthS = stepS > 0 ? stepS * (extensions + 1) : undefined;
       const outcome: VideoSuccess = { kind: 'success', ...final, videoId, postUrl, hd, files, deleted, reused: false, duration: chosen.duration, resolution: chosen.resolution, lengthS };
       await this.writeSidecar(req, outcome);
@@ -196,13 +223,23 @@ export class GrokDriver {
   async generateImage(req: ImageRequest, opts: RunOptions = {}): Promise<ImageOutcome> {
     const count = Math.max(1, req.count ?? 1);
     const progress = (current: number, message: string) => opts.onProgress?.(Math.round(current), PROGRESS_TOTAL, message);
-    return this.run(req, 'image', opts, async (session) => {
+    const clock = new StepClock();
+    clock.step('page');
+    return this.run(req, 'image', opts, clock, async (session, quota) => {
       const composer = new ComposerPage(session.page, this.t, this.settings.rateLimitCooldownMs, opts.signal);
       progress(2, 'opening composer');
       await composer.open(this.settings.baseUrl);
       const images: Array<DownloadedFile & { postUrl: string }> = [];
       while (images.length < count) {
-        const batch = await composer.generate(req.prompt, (p) => progress(5 + (images.length / count) * 90 + (p * 0.8 * 90) / 100 / count, `generating ${p}%`));
+        clock.step('prompt');
+        let started = false;
+        const batch = await composer.generate(req.prompt, (p) => {
+          if (!started) clock.step('generation');
+          started = true;
+          progress(5 + (images.length / count) * 90 + (p * 0.8 * 90) / 100 / count, `generating ${p}%`);
+        }, () => clock.step('submit'));
+        clock.step('download');
+        quota.reread();
         for (const im of batch) {
           if (images.length >= count) break;
           const target = images.length === 0 ? req.downloadPath : withSuffix(req.downloadPath, `-${images.length + 1}`);
@@ -211,17 +248,19 @@ export class GrokDriver {
           progress(5 + (images.length / count) * 90, `downloaded ${images.length}/${count}`);
         }
       }
+      clock.step();
       progress(100, 'done');
       return { kind: 'success', images };
     });
   }
 
   /** One context, the abort wiring, outcome mapping and failure artifacts around a run. */
-  private async run<T extends { kind: 'success' }>(
+  private async run<T extends { kind: 'success'; steps?: ItemSteps; quota?: ServiceQuota }>(
     req: { jobId: string; itemIndex: number; account: string },
     what: string,
     opts: RunOptions,
-    body: (session: Session) => Promise<T>,
+    clock: StepClock,
+    body: (session: Session, quota: { reread(): void }) => Promise<T>,
   ): Promise<T | FailureOutcome> {
     const { signal } = opts;
     const log = this.settings.logger?.child({ jobId: req.jobId, item: req.itemIndex, account: req.account });
@@ -232,16 +271,26 @@ export class GrokDriver {
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
       const outcome = toOutcome(err, req.account);
+      outcome.steps = clock.snapshot();
       logOutcome(log, what, outcome);
       return outcome;
     }
+    // What Grok says is left on the account, read beside the page's work (its own request,
+    // no page): the pool skips an account with none left (src/slave/accounts/grokQuota.ts).
+    // Read again once the generation has counted (beside the download): the latest is kept.
+    const read = () => readQuota(session.context.request, this.settings.baseUrl, this.t.actionMs);
+    let quota = read();
+    const quotaReads = { reread: () => void (quota = read()) };
     // An abort closes the context immediately: every pending Playwright wait then rejects.
     const onAbort = () => void session.close();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const result = await body(session);
+      const result = await body(session, quotaReads);
+      result.steps = clock.snapshot();
+      const left = await quota;
+      if (left) result.quota = left;
       if (session.tracing) await session.context.tracing.stop().catch(() => {});
-      log?.info({ what }, `${what} generated`);
+      log?.info({ what, steps: result.steps }, `${what} generated`);
       return result;
     } catch (err) {
       if (signal?.aborted) {
@@ -249,6 +298,9 @@ export class GrokDriver {
         throw signal.reason;
       }
       const outcome = toOutcome(err, req.account);
+      outcome.steps = clock.snapshot();
+      const left = await quota;
+      if (left) outcome.quota = left;
       outcome.artifactsDir = await saveArtifacts(session, this.settings.artifactsDir, req.jobId, req.itemIndex, outcome.kind);
       logOutcome(log, what, outcome);
       return outcome;

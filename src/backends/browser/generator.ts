@@ -28,7 +28,7 @@ export function browserGenerator(driver: GrokDriver): Generator & { driver: Grok
       // The driver lists SD then HD (the last is the main file); an older sidecar lists none.
       const all = outcome.files.length > 0 ? outcome.files : [outcome];
       const files = all.map((f, i) => ({ mediaUrl: f.mediaUrl, filePath: f.filePath, sha256: f.sha256, bytes: f.bytes, hd: outcome.hd && i === all.length - 1 }));
-      return { kind: 'success', files, duration: outcome.duration, resolution: outcome.resolution };
+      return { kind: 'success', files, duration: outcome.duration, resolution: outcome.resolution, steps: outcome.steps, quota: outcome.quota };
     },
     close: () => driver.close(),
   };
@@ -39,5 +39,5 @@ function firstImage(outcome: ImageOutcome): ItemOutcome {
   if (outcome.kind !== 'success') return outcome;
   const image = outcome.images[0];
   if (!image) return { kind: 'failed', reason: 'no image was downloaded', retryable: true };
-  return { kind: 'success', files: [{ mediaUrl: image.mediaUrl, filePath: image.filePath, sha256: image.sha256, bytes: image.bytes, hd: false }] };
+  return { kind: 'success', files: [{ mediaUrl: image.mediaUrl, filePath: image.filePath, sha256: image.sha256, bytes: image.bytes, hd: false }], steps: outcome.steps, quota: outcome.quota };
 }

@@ -22,6 +22,8 @@ export interface VideoInfo {
 /** Page object of a Grok Imagine post page (`/imagine/post/<uuid>`). */
 export class PostPage {
   private traffic?: GenerationTraffic;
+  /** The last generation's traffic, kept after it ended (tests read what the page received). */
+  lastTraffic?: GenerationTraffic;
 
   constructor(
     readonly page: Page,
@@ -97,7 +99,7 @@ export class PostPage {
   async makeVideo(): Promise<void> {
     await installPercentWatcher(this.page);
     const button = await this.need(SEL.makeVideo);
-    this.traffic = await GenerationTraffic.watch(this.page);
+    this.traffic = this.lastTraffic = await GenerationTraffic.watch(this.page);
     await button.click({ timeout: this.t.actionMs });
   }
 
@@ -160,9 +162,20 @@ export class PostPage {
   async upscale(sdSrc: string): Promise<string> {
     await this.openMoreOptions();
     const item = await this.need(SEL.upscaleItem);
+    // Network first: Grok's POST /rest/media/video/upscale answers the HD file's URL (hdMediaUrl)
+    // once it exists; a page that upscales otherwise shows it in the DOM (the poll below).
+    let hdFromWire: string | undefined;
+    const wire = this.page
+      .waitForResponse((r) => r.request().method() === 'POST' && URLS.isUpscaleCall(r.url()) && r.ok(), { timeout: this.t.upscaleMs })
+      .then(async (r) => {
+        const body = (await r.json().catch(() => ({}))) as { hdMediaUrl?: unknown };
+        if (typeof body.hdMediaUrl === 'string' && body.hdMediaUrl) hdFromWire = new URL(body.hdMediaUrl, r.url()).toString();
+      })
+      .catch(() => undefined);
     await item.click({ timeout: this.t.actionMs });
     return pollUntil(
       async () => {
+        if (hdFromWire) return hdFromWire;
         const blocked = await blockingOutcome(this.page, this.defaultCooldownMs);
         if (blocked) throw new OutcomeError(blocked);
         const v = await this.video();
@@ -172,7 +185,7 @@ export class PostPage {
         return undefined;
       },
       { timeoutMs: this.t.upscaleMs, pollMs: this.t.pollMs, signal: this.signal, onTimeout: () => failed('upscale: no HD version appeared', true) },
-    );
+    ).finally(() => void wire);
   }
 
   /** More options → Delete → confirm; waits until the video is gone. */

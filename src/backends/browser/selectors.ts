@@ -142,6 +142,8 @@ export const URLS = {
       : new URL('/sign-in?next=%2Fimagine', base).toString(),
   /** Grok's generation request, whose response streams the generation's JSON lines. */
   isGenerationStream: (url: string) => /\/rest\/app-chat\/conversations\/new\b/.test(new URL(url).pathname),
+  /** Grok's upscale call, answering `hdMediaUrl`. */
+  isUpscaleCall: (url: string) => /\/rest\/media\/video\/upscale$/.test(new URL(url).pathname),
   isSignIn: (url: string) => /\/sign-in\b|accounts\.x\.ai/.test(url),
   /** `…/generated/<videoId>/generated_video(_hd).mp4` */
   videoId: (url: string) => /\/generated\/([^/]+)\/generated_video(?:_hd)?\.mp4/.exec(url)?.[1],

@@ -1,6 +1,7 @@
 // The Grok driver's own requests and successes; the outcomes every backend shares are in
 // ../types.ts. An outcome is data, never a thrown string; only an abort rejects.
-import type { DownloadedFile, FailureOutcome } from '../types';
+import type { ItemSteps } from '../../shared/itemSteps';
+import type { DownloadedFile, FailureOutcome, ServiceQuota } from '../types';
 
 export type { DownloadedFile, FailureOutcome, ProgressFn, RunOptions } from '../types';
 
@@ -62,6 +63,10 @@ export interface VideoSuccess extends DownloadedFile {
   resolution?: string;
   /** Length in seconds of the final video after extensions (duration × (1 + extensions)). */
   lengthS?: number;
+  /** Milliseconds per step (src/shared/itemSteps.ts). */
+  steps?: ItemSteps;
+  /** What Grok's quota_info said was left on the account. */
+  quota?: ServiceQuota;
 }
 
 export type GenerationOutcome = VideoSuccess | FailureOutcome;
@@ -69,6 +74,8 @@ export type GenerationOutcome = VideoSuccess | FailureOutcome;
 export interface ImageSuccess {
   kind: 'success';
   images: Array<DownloadedFile & { postUrl: string }>;
+  steps?: ItemSteps;
+  quota?: ServiceQuota;
 }
 
 export type ImageOutcome = ImageSuccess | FailureOutcome;

@@ -143,7 +143,7 @@ export async function watchGeneration<T>(args: WatchArgs<T>): Promise<T> {
       if (netFailure) throw failed(`network: ${netFailure}`, true);
 
       const stream = args.traffic?.state;
-      if (stream?.moderated) throw new OutcomeError({ kind: 'moderated', message: 'Content Moderated (reported by the generation stream)' });
+      if (stream?.moderated) throw new OutcomeError({ kind: 'moderated', message: stream.moderatedWhy ?? 'Content Moderated (reported by the generation stream)' });
       if (stream?.error === 'unauthenticated') throw new OutcomeError({ kind: 'authRequired', message: 'the session is logged out (generation stream)' });
       if (stream?.error) throw failed(`generation error: Server failed to respond (${stream.error})`, true);
 

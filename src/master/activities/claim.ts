@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { databaseIdentity } from '../../shared/db/instance';
 import { endJob } from '../../shared/jobs/endJob';
 import { parsePayload, PayloadError } from '../../shared/payloads';
+import { payloadRules } from '../../shared/payloadRules';
 import { jobType as registryEntry, jobWorkflowIdParts } from '../../shared/registry';
 import { capacityOf, lockAccounts, readFacts, refusalEndsInMs, textArray, type AccountFacts } from '../../slave/accounts/capacity';
 import { reservationHolder } from '../../shared/jobs/reservation';
@@ -93,11 +94,13 @@ async function claimGroup(
     }
 
     const picked = await pickPending(tx, input.jobType, group, slots.length);
+    // Where a payload may point (imageUrl on the Grok driven, imagePath in IMAGES_DIR), with its schema.
+    const rules = payloadRules(deps.config);
     const ids: number[] = [];
     const accounts: string[] = [];
     for (const row of picked) {
       try {
-        parsePayload(entry.payloadSchema, row.payload);
+        parsePayload(entry.payloadSchema, row.payload, rules);
       } catch (err) {
         if (!(err instanceof PayloadError)) throw err;
         // Never dispatched: the job ends here, the rest of the claim goes on.

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint, bigserial, boolean, check, index, integer, jsonb, pgEnum, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core';
+import type { ItemSteps } from '../itemSteps';
 import { IN_FLIGHT_STATUSES, JOB_STATUSES } from '../jobs/statuses';
 
 // The statuses are decided in jobs/statuses.ts; re-exported for the many readers of the schema.
@@ -92,6 +93,8 @@ export const jobItems = pgTable(
     costTicks: bigint('cost_ticks', { mode: 'number' }),
     /** The api backend: an image call serving this item's group of the job (recorded on the group's first item). */
     xaiSharedCall: text('xai_shared_call'),
+    /** Milliseconds per step of the item's last try (src/shared/itemSteps.ts): where its time went. */
+    steps: jsonb('steps').$type<ItemSteps>(),
     ...timestamps,
   },
   (t) => [uniqueIndex('job_items_job_index_uq').on(t.jobId, t.index)],
@@ -149,6 +152,16 @@ export const accounts = pgTable(
     kind: text('kind', { enum: ['browser', 'api'] }).notNull().default('browser'),
     /** An api account's daily budget in ticks (1 USD = 10^10); null: no budget. */
     dailyBudgetTicks: bigint('daily_budget_ticks', { mode: 'number' }),
+    /** What Grok's quota_info said was left, and of how many, when read (src/slave/accounts/grokQuota.ts). */
+    grokQuotaLeft: integer('grok_quota_left'),
+    grokQuotaTotal: integer('grok_quota_total'),
+    grokQuotaReadAt: timestamp('grok_quota_read_at', { withTimezone: true }),
+    /** When Grok's window ends; null: the end of the day it was read. */
+    grokQuotaResetsAt: timestamp('grok_quota_resets_at', { withTimezone: true }),
+    /** The last canary (accounts check): false keeps the account out of its pool until one passes. */
+    canaryOk: boolean('canary_ok'),
+    canaryAt: timestamp('canary_at', { withTimezone: true }),
+    canaryError: text('canary_error'),
     ...timestamps,
   },
   (t) => [

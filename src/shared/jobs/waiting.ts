@@ -77,6 +77,6 @@ async function describeWant(db: Db, config: Config, want: AccountWant, paused: (
   if (cooling.length > 0) parts.push(`next cooldown ends ${hhmm(cooling.map((r) => r.until).sort()[0]!)}`);
   const gaps = refusals.filter((r): r is Extract<CapacityRefusal, { kind: 'gap' }> => r.kind === 'gap');
   if (gaps.length > 0) parts.push(`next gap ends ${hhmm(gaps.map((r) => r.until).sort()[0]!)}`);
-  for (const r of refusals) if (r.kind === 'quota' || r.kind === 'budget' || r.kind === 'login') parts.push(describeRefusal(r));
+  for (const r of refusals) if (r.kind === 'quota' || r.kind === 'budget' || r.kind === 'login' || r.kind === 'canary') parts.push(describeRefusal(r));
   return parts.join('; ');
 }

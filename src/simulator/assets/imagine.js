@@ -108,16 +108,32 @@
       .catch(function () { onDrop(); });
   }
 
-  // A line of Grok's conversation stream as the page's event.
-  function fromConversation(line) {
-    if (line.error) return { type: line.error.message === 'unauthenticated' ? 'unauthenticated' : 'error' };
-    var r = (line.result && line.result.response) || {};
-    if (r.videoChoice) return { type: 'choose', videos: r.videoChoice.videos, generationId: r.videoChoice.generationId };
-    var v = r.streamingVideoGenerationResponse;
-    if (!v) return { type: 'progress', progress: 0 };
-    if (v.moderated) return { type: 'moderated' };
-    if (v.videoUrl) return { type: 'done', video: { videoId: v.videoId, url: v.videoUrl, hd: false } };
-    return { type: 'progress', progress: v.progress };
+  // Grok's conversation stream as the page's events: the conversation line, the user's
+  // message, then streamingVideoGenerationResponse lines per candidate video. Side by side,
+  // the generation ends when every candidate has a URL or is blocked (isSoftBlock /
+  // isDisallowed): none left is moderated, one is the video, two are the A/B choice.
+  function conversationDecoder() {
+    var conversationId = null, cands = {}, order = [];
+    return function (line) {
+      if (line.error) return { type: line.error.message === 'unauthenticated' ? 'unauthenticated' : 'error' };
+      var result = line.result || {};
+      if (result.conversation) conversationId = result.conversation.conversationId;
+      var v = result.response && result.response.streamingVideoGenerationResponse;
+      if (!v) return { type: 'progress', progress: 0 };
+      if (v.moderated) return { type: 'moderated' };
+      if (!cands[v.videoId]) { cands[v.videoId] = { progress: 0 }; order.push(v.videoId); }
+      var c = cands[v.videoId];
+      c.progress = v.progress;
+      if (v.videoUrl) c.url = v.videoUrl;
+      if (v.isSoftBlock || v.isDisallowed) c.blocked = true;
+      var all = order.map(function (id) { return { videoId: id, url: cands[id].url, blocked: cands[id].blocked, progress: cands[id].progress }; });
+      var ended = all.every(function (x) { return x.blocked || x.url; });
+      if (!ended) return { type: 'progress', progress: Math.max.apply(null, all.map(function (x) { return x.progress || 0; })) };
+      var shown = all.filter(function (x) { return !x.blocked; });
+      if (shown.length === 0) return { type: 'moderated' };
+      if (shown.length === 1) return { type: 'done', video: { videoId: shown[0].videoId, url: shown[0].url, hd: false } };
+      return { type: 'choose', generationId: conversationId, videos: shown.map(function (x) { return { videoId: x.videoId, url: x.url, hd: false }; }) };
+    };
   }
 
   // ---- post page ----------------------------------------------------------------------
@@ -244,12 +260,31 @@
         body: JSON.stringify({ postId: S.postId, prompt: prompt, duration: state.duration, resolution: state.resolution, aspectRatio: state.aspectRatio, mode: state.mode, extendVideoId: extendVideoId }),
       };
       if (S.stream) {
-        // Grok's transport: one POST whose response streams the whole generation.
-        fetch('/rest/app-chat/conversations/new', request).then(function (res) {
-          if (!res.ok || !res.body) {
-            return res.json().catch(function () { return {}; }).then(function (body) { handleStartError(res, body); done(); });
-          }
-          return readLines(res, fromConversation, onEvent(showProgress(media)), onDrop);
+        // Grok's wire: the image's post (its id is the video's parentPostId), then one POST
+        // whose response streams the whole generation; the options in videoGenModelConfig,
+        // the mode as the message's suffix.
+        var image = $('image');
+        fetch('/rest/media/post/create', {
+          method: 'POST', headers: { 'content-type': 'application/json' }, credentials: 'same-origin',
+          body: JSON.stringify({ mediaType: 'MEDIA_POST_TYPE_IMAGE', mediaUrl: image ? image.getAttribute('src') : '' }),
+        }).then(function (r) {
+          return r.json().catch(function () { return {}; }).then(function (j) {
+            if (!r.ok || !j.post) { handleStartError(r, j); done(); return; }
+            var config = { parentPostId: j.post.id, aspectRatio: state.aspectRatio, videoLength: parseInt(state.duration, 10), resolutionName: state.resolution };
+            return fetch('/rest/app-chat/conversations/new', {
+              method: 'POST', headers: { 'content-type': 'application/json' }, credentials: 'same-origin',
+              body: JSON.stringify({
+                temporary: true, modelName: 'grok-3', message: (prompt ? prompt + ' ' : '') + '--mode=' + state.mode,
+                toolOverrides: { videoGen: true }, extendVideoId: extendVideoId,
+                responseMetadata: { modelConfigOverride: { modelMap: { videoGenModelConfig: config } } },
+              }),
+            }).then(function (res) {
+              if (!res.ok || !res.body) {
+                return res.json().catch(function () { return {}; }).then(function (body) { handleStartError(res, body); done(); });
+              }
+              return readLines(res, conversationDecoder(), onEvent(showProgress(media)), onDrop);
+            });
+          });
         }).catch(onDrop);
         return;
       }
@@ -279,6 +314,17 @@
     });
 
     function upscale(v) {
+      if (S.stream) {
+        // Grok's upscale answers once the HD file exists, with its URL.
+        info(T.upscaling);
+        fetch('/rest/media/video/upscale', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ videoId: v.videoId }) })
+          .then(function (r) {
+            if (r.status === 401) return loginWall();
+            if (!r.ok) return toast(T.serverError);
+            return r.json().then(function (j) { showVideo({ videoId: v.videoId, url: j.hdMediaUrl, hd: true }); });
+          }).catch(function () { toast(T.serverError); });
+        return;
+      }
       fetch('/rest/imagine/videos/' + encodeURIComponent(v.videoId) + '/upscale', { method: 'POST' })
         .then(function (r) {
           if (r.status === 401) return loginWall();

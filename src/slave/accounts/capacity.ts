@@ -3,6 +3,7 @@ import type { Executor } from '../../shared/db/client';
 import { accountLimits, type LimitsConfig } from './limits';
 import { usedTodaySql } from './quota';
 import { spentTodaySql } from './budget';
+import { grokQuotaSpentSql } from './grokQuota';
 
 // "This account can take a job now": the one rule, read by the master's claim (which jobs
 // start), the slot (slots.ts: an item's start on its reserved or a free account) and the
@@ -33,18 +34,25 @@ export interface AccountFacts {
   dailyBudgetTicks: number | null;
   spentTicks: number;
   authError: boolean;
+  /** Grok's quota_info said 0 left and that still holds: ms until its window ends (grokQuota.ts); else null. */
+  grokSpentMs: number | null;
+  /** The last check (accounts check / CANARY_CRON) failed: held out of its pool until one passes. */
+  canaryFailed: boolean;
   /** The database's clock when the facts were read. */
   now: string;
 }
 
 /** Why the account takes nothing now; `waitMs`/`until` when that ends by itself. */
 export type CapacityRefusal =
-  | { kind: 'cooling'; account: string; waitMs: number; until: string }
+  /** why 'grokQuota': Grok's quota_info said 0 left (until its window ends); else a rate limit's cooldown. */
+  | { kind: 'cooling'; account: string; waitMs: number; until: string; why?: 'grokQuota' }
   | { kind: 'gap'; account: string; waitMs: number; until: string }
   | { kind: 'busy'; account: string; waitMs: number; until: string; inFlight: number; concurrency: number }
   | { kind: 'quota'; account: string; limit: number; used: number }
   | { kind: 'budget'; account: string; limitTicks: number; spentTicks: number }
-  | { kind: 'login'; account: string };
+  | { kind: 'login'; account: string }
+  /** The last check failed (canaryState.ts): out of its pool until a check passes (which NOTIFYs capacity). */
+  | { kind: 'canary'; account: string };
 
 export type Capacity = { kind: 'free'; account: string; starts: number } | CapacityRefusal;
 
@@ -59,7 +67,10 @@ export function capacityOf(f: AccountFacts, config: LimitsConfig, options: { req
   const limits = accountLimits({ kind: f.kind, concurrency: f.concurrency, minGapMs: f.minGapMs }, config);
   const at = (ms: number) => new Date(new Date(f.now).getTime() + ms).toISOString();
   if (options.requireLogin && f.authError) return { kind: 'login', account };
+  if (options.requireLogin && f.canaryFailed) return { kind: 'canary', account };
   if (f.coolingMs !== null && f.coolingMs > 0) return { kind: 'cooling', account, waitMs: f.coolingMs, until: new Date(f.cooldownUntil!).toISOString() };
+  // Grok said none left: wait for its window, before Grok has to answer "Rate limit reached".
+  if (f.grokSpentMs !== null && f.grokSpentMs > 0) return { kind: 'cooling', account, waitMs: f.grokSpentMs, until: at(f.grokSpentMs), why: 'grokQuota' };
   if (f.dailyBudgetTicks !== null && f.spentTicks >= f.dailyBudgetTicks) {
     return { kind: 'budget', account, limitTicks: f.dailyBudgetTicks, spentTicks: f.spentTicks };
   }
@@ -98,6 +109,8 @@ interface FactsRow {
   daily_budget_ticks: string | null;
   spent: string;
   auth_error: boolean;
+  grok_spent_ms: string | null;
+  canary_failed: boolean;
   now: string;
   [key: string]: unknown;
 }
@@ -112,6 +125,10 @@ export async function readFacts(db: Executor, names: string[], holder = ''): Pro
   const { rows } = await db.execute<FactsRow>(sql`
     SELECT a.name, a.pool, a.kind, a.concurrency, a.min_gap_ms, a.daily_quota, a.daily_budget_ticks,
            a.last_auth_error IS NOT NULL AS auth_error, clock_timestamp() AS now, a.cooldown_until,
+           a.canary_ok IS FALSE AS canary_failed,
+           CASE WHEN ${grokQuotaSpentSql(sql`a`)}
+                THEN (extract(epoch FROM coalesce(a.grok_quota_resets_at, date_trunc('day', a.grok_quota_read_at) + interval '1 day') - clock_timestamp()) * 1000)::bigint
+           END AS grok_spent_ms,
            (extract(epoch FROM a.cooldown_until - clock_timestamp()) * 1000)::bigint AS cooling_ms,
            (extract(epoch FROM clock_timestamp() - a.last_started_at) * 1000)::bigint AS since_start_ms,
            coalesce(l.in_flight, 0)::int AS in_flight, l.holding, l.unused, l.first_expiry_ms,
@@ -146,6 +163,8 @@ export async function readFacts(db: Executor, names: string[], holder = ''): Pro
     dailyBudgetTicks: num(r.daily_budget_ticks),
     spentTicks: Number(r.spent),
     authError: r.auth_error,
+    grokSpentMs: num(r.grok_spent_ms),
+    canaryFailed: r.canary_failed,
     now: r.now,
   }));
 }
@@ -164,12 +183,13 @@ export function textArray(names: string[]): string {
 /** What a refusal says to a person (the waiting explanation, an item's wait). */
 export function describeRefusal(r: CapacityRefusal): string {
   switch (r.kind) {
-    case 'cooling': return `account ${r.account} is rate limited until ${r.until}`;
+    case 'cooling': return r.why === 'grokQuota' ? `account ${r.account} has no generations left (Grok's quota_info) until ${r.until}` : `account ${r.account} is rate limited until ${r.until}`;
     case 'gap': return `account ${r.account} keeps its gap between generations until ${r.until}`;
     case 'busy': return `account ${r.account} runs ${r.inFlight} of ${r.concurrency} generations`;
     case 'quota': return `account ${r.account} has used its daily quota (${r.used}/${r.limit})`;
     case 'budget': return `account ${r.account} has spent its daily budget`;
     case 'login': return `account ${r.account} needs a new login`;
+    case 'canary': return `account ${r.account} failed its last check (accounts check): out of its pool until a check passes`;
   }
 }
 

@@ -25,14 +25,15 @@ export type AccountChoice =
  * logged in but never ran anything, so they have no row yet).
  */
 export async function poolMembers(db: Db, config: LoginConfig, pool: string): Promise<Array<{ name: string; inFlight: number }>> {
-  const { rows } = await db.execute<{ name: string; pool: string; auth_error: boolean; in_flight: number; last_started_at: string | null }>(sql`
-    SELECT a.name, a.pool, a.last_auth_error IS NOT NULL AS auth_error, a.last_started_at,
+  const { rows } = await db.execute<{ name: string; pool: string; auth_error: boolean; canary_failed: boolean; in_flight: number; last_started_at: string | null }>(sql`
+    SELECT a.name, a.pool, a.last_auth_error IS NOT NULL AS auth_error, a.canary_ok IS FALSE AS canary_failed, a.last_started_at,
            (SELECT count(*)::int FROM account_leases l WHERE l.account = a.name AND l.expires_at > clock_timestamp()) AS in_flight
       FROM accounts a`);
   const saved = new Set(savedSessions(config));
   const known = new Set(rows.map((r) => r.name));
   const members = rows
-    .filter((r) => r.pool === pool && !r.auth_error && saved.has(r.name))
+    // A failed check (accounts check) holds the account out until one passes (capacity.ts says the same to the claim).
+    .filter((r) => r.pool === pool && !r.auth_error && !r.canary_failed && saved.has(r.name))
     .map((r) => ({ name: r.name, inFlight: Number(r.in_flight), last: r.last_started_at ? Date.parse(r.last_started_at) : 0 }));
   if (pool === DEFAULT_POOL) {
     for (const name of saved) if (!known.has(name)) members.push({ name, inFlight: 0, last: 0 });

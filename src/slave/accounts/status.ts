@@ -4,6 +4,7 @@ import { accountLimits, type LimitsConfig } from './limits';
 import { savedSessions, type LoginConfig } from './logins';
 import { DEFAULT_POOL } from '../../shared/jobs/account';
 import { spentTodaySql } from './budget';
+import { grokQuotaCurrentSql } from './grokQuota';
 import { usedTodaySql } from './quota';
 
 export interface AccountStatus {
@@ -17,6 +18,14 @@ export interface AccountStatus {
   dailyQuota: number | null;
   usedToday: number;
   quotaLeft: number | null;
+  /** What Grok's quota_info said was left, of how many, and when read; null: not read, or its window has passed. */
+  grokQuotaLeft: number | null;
+  grokQuotaTotal: number | null;
+  grokQuotaReadAt: string | null;
+  /** The last check (accounts check / CANARY_CRON): false holds the account out of its pool. */
+  canaryOk: boolean | null;
+  canaryAt: string | null;
+  canaryError: string | null;
   /** Generations running on it now: slots held (unexpired leases), across every slave. */
   inFlight: number;
   /** Generations at once it allows; Infinity (null in JSON): no limit (an api account by default). */
@@ -42,9 +51,13 @@ export async function accountStatuses(db: Db, config: LoginConfig & LimitsConfig
     name: string; pool: string; concurrency: number | null; min_gap_ms: number | null; daily_quota: number | null;
     cooling_ms: number | null; cooldown_until: string | null; used: number; in_flight: number;
     last_auth_error: string | null; last_error: string | null; kind: 'browser' | 'api'; daily_budget_ticks: string | null; spent: string;
+    grok_left: number | null; grok_quota_total: number | null; grok_quota_read_at: string | null;
+    canary_ok: boolean | null; canary_at: string | null; canary_error: string | null;
   }>(sql`
     SELECT a.name, a.pool, a.concurrency, a.min_gap_ms, a.daily_quota, a.last_auth_error, a.last_error,
            a.kind, a.daily_budget_ticks, ${spentTodaySql(sql`a.name`)} AS spent,
+           CASE WHEN ${grokQuotaCurrentSql(sql`a`)} THEN a.grok_quota_left END AS grok_left, a.grok_quota_total, a.grok_quota_read_at,
+           a.canary_ok, a.canary_at, a.canary_error,
            (extract(epoch FROM a.cooldown_until - now()) * 1000)::bigint AS cooling_ms, a.cooldown_until,
            ${usedTodaySql(sql`a.name`)} AS used,
            (SELECT count(*)::int FROM account_leases l WHERE l.account = a.name AND l.expires_at > clock_timestamp()) AS in_flight
@@ -70,6 +83,12 @@ export async function accountStatuses(db: Db, config: LoginConfig & LimitsConfig
       dailyQuota: limit,
       usedToday: used,
       quotaLeft: limit === null ? null : Math.max(0, limit - used),
+      grokQuotaLeft: r?.grok_left ?? null,
+      grokQuotaTotal: r?.grok_left == null ? null : r.grok_quota_total,
+      grokQuotaReadAt: r?.grok_quota_read_at ? new Date(r.grok_quota_read_at).toISOString() : null,
+      canaryOk: r?.canary_ok ?? null,
+      canaryAt: r?.canary_at ? new Date(r.canary_at).toISOString() : null,
+      canaryError: r?.canary_error ?? null,
       inFlight: Number(r?.in_flight ?? 0),
       concurrency: limits.concurrency,
       minGapMs: limits.minGapMs,

@@ -41,7 +41,7 @@ function finalStatus(status: number): boolean {
 
 // The job's callback (webhook). WEBHOOK_SECRET is read here from config: it never enters a
 // workflow input, a history or a log.
-export function deliveryActivities({ db, config, logger }: SlaveDeps) {
+export function deliveryActivities({ db, config, logger }: Pick<SlaveDeps, 'db' | 'config' | 'logger'>) {
   return {
     /**
      * null when the job has no callbackUrl (or, `endOfJob`, when the outbox sends it); else a

@@ -1,4 +1,3 @@
-import type { Client } from '@temporalio/client';
 import type { Config } from '../../shared/config';
 import type { Db } from '../../shared/db/client';
 import type { Logger } from '../../shared/logger';
@@ -10,6 +9,4 @@ export interface SlaveDeps {
   logger: Logger;
   /** Every backend by name; an item uses the one its job's plan names. */
   backends: Backends;
-  /** On the worker's connection: starts the callback of a terminated job (jobCallback.ts). */
-  client: Client;
 }

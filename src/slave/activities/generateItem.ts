@@ -17,6 +17,7 @@ import { completeItem } from '../item/complete';
 import { recordCost } from '../item/cost';
 import { afterModeration, backToGate, failureFor } from '../item/failures';
 import { recordFault } from '../item/recordFault';
+import { recordTry } from '../item/recordTry';
 import { watchStop } from '../item/stop';
 import { FILE_EXTENSION, type ItemPlan } from '../plan';
 import { startProgress } from '../progress';
@@ -119,6 +120,7 @@ export function generateItemActivity({ db, config, logger, backends }: SlaveDeps
         for (;;) {
           const outcome = await backends[backend].generate(request, run);
           if (outcome.costUsdTicks !== undefined) await recordCost(db, jobId, index, outcome.costUsdTicks);
+          await recordTry(db, { jobId, index, account, backend }, outcome);
           if (ctx.cancellationSignal.aborted) break;
           if (outcome.kind === 'success') {
             await completeItem({ db, config, store, logger: log }, { jobId, index, type: job.type, outcome, progress, startedAt });

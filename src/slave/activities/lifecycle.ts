@@ -36,7 +36,7 @@ export function lifecycleActivities({ db, config, logger }: SlaveDeps) {
       const account = plan.item?.account ?? null;
 
       if (job.status === 'INQUEUE') {
-        const missing = missingFiles(plan);
+        const missing = missingFiles(plan, config);
         if (missing) throw ApplicationFailure.nonRetryable(missing.message, FailureType.InvalidInput);
         if (plan.item?.backend === 'api' && account) {
           const problem = await apiAccountProblem(db, account);
