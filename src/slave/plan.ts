@@ -114,7 +114,8 @@ export function missingFiles(plan: JobPlan, config: PayloadRulesConfig): Payload
   // Every local file a payload names is read by the slave: each must lie inside IMAGES_DIR.
   const files: Array<[string, string | undefined]> = [
     ['imagePath', v?.imagePath],
-    ['editOf.file', v?.editFile],
+    // An edit of another job's item reads grokflow's own download (resolved by startJob), not a payload's path.
+    ['editOf.file', plan.item?.editOf ? undefined : v?.editFile],
     ...(v?.referenceImages ?? []).filter((r) => !/^https:/i.test(r)).map((r, i): [string, string] => [`referenceImages.${i}`, r]),
   ];
   const problems = files.flatMap(([field, file]) => {
