@@ -122,8 +122,8 @@ export class PostPage {
       timeouts: this.t,
       defaultCooldownMs: this.defaultCooldownMs,
       onPercent,
-      beforeDone: async () => {
-        if (abResolved) return;
+      beforeDone: async ({ dom }) => {
+        if (abResolved || !dom) return;
         if ((await anyOf(this.page, SEL.abQuestion).count()) === 0) return;
         const choice = await pick(this.page, SEL.abChoice);
         if (choice) {
@@ -131,10 +131,11 @@ export class PostPage {
           abResolved = true;
         }
       },
-      done: async () => {
+      done: async ({ dom }) => {
         // Network first: the stream's video URL, unless it asked for an A/B choice (the page's).
         const net = traffic?.state;
         if (net?.videoUrl && !net.choice && net.videoUrl !== previousSrc) return { src: net.videoUrl, videoId: net.videoId };
+        if (!dom) return undefined;
         // DOM fallback: a new video source. Its media are not fetched by the page (lean.ts):
         // the download checks that the URL serves a video.
         const v = await this.video();
