@@ -37,7 +37,11 @@ export class PostPage {
     await this.ready();
   }
 
-  /** Waits for the prompt box, or for a blocking state (login wall, not found…). */
+  /**
+   * Waits for the prompt box, or for a blocking state (login wall, not found…). A poll, not
+   * one locator wait: whichever of several unrelated states shows first ends it, and each
+   * probe is one round trip (the blockers are asked as one union first).
+   */
   async ready(): Promise<void> {
     await pollUntil(
       async () => {
@@ -197,6 +201,7 @@ export class PostPage {
     const dialog = await this.need(SEL.confirmDialog);
     const confirm = await this.need(SEL.confirmDelete, dialog);
     await confirm.click({ timeout: this.t.actionMs });
+    // Grok removes the video once its DELETE answered: the page, not the click, says it is gone.
     await pollUntil(
       async () => {
         const v = await this.video();
