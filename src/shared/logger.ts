@@ -18,7 +18,12 @@ export function workerIdentity(role: string): string {
 }
 
 /** The logger of a process; `config` may carry the secret settings, whose values are scrubbed from every line. */
-export function createLogger(config: Pick<Config, 'LOG_LEVEL' | 'LOG_PRETTY'> & Partial<Config>, bindings: Record<string, unknown> = {}): Logger {
+export function createLogger(
+  config: Pick<Config, 'LOG_LEVEL' | 'LOG_PRETTY'> & Partial<Config>,
+  bindings: Record<string, unknown> = {},
+  /** Where JSON lines go instead of stdout (a test reads them back). */
+  destination?: pino.DestinationStream,
+): Logger {
   const scrub = secretScrubber(config);
   const options: pino.LoggerOptions = {
     level: config.LOG_LEVEL,
@@ -28,5 +33,6 @@ export function createLogger(config: Pick<Config, 'LOG_LEVEL' | 'LOG_PRETTY'> & 
   };
   const isPretty = config.LOG_PRETTY ?? process.stdout.isTTY === true;
   // pino-pretty as a plain stream (not a transport thread): synchronous and tsx-friendly.
+  if (destination) return pino(options, destination);
   return isPretty ? pino(options, pretty({ colorize: true, sync: true })) : pino(options);
 }

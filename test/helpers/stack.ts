@@ -8,7 +8,7 @@ import { schedulerInput } from '../../src/master/schedules';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/server';
 import { loadConfig, type Config } from '../../src/shared/config';
 import { jobItems, jobs, type Job, type JobItem, type JobStatus } from '../../src/shared/db/schema';
-import { createLogger } from '../../src/shared/logger';
+import { createLogger, type Logger } from '../../src/shared/logger';
 import type { ActivityTimeouts, JobTypeName } from '../../src/shared/registry';
 import { closeBackends, createBackends, type Backends } from '../../src/backends';
 import type { GrokDriver } from '../../src/backends/browser/driver';
@@ -26,6 +26,10 @@ export interface StackOptions {
   slave?: boolean;
   /** The job types the master claims (default: every type); a job of another type stays PENDING. */
   masterTypes?: readonly JobTypeName[];
+  /** A password put in DATABASE_URL (loopback Postgres trusts: any password connects). */
+  databasePassword?: string;
+  /** The master's and slave's logger (default: JSON to stdout). */
+  logger?: (config: Config) => Logger;
 }
 
 export interface Stack {
@@ -56,8 +60,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     simulator.addUser(user, 'pw');
     fs.writeFileSync(path.join(accountsDir, `${user}.json`), JSON.stringify(simulator.storageState(user)), { mode: 0o600 });
   }
+  const databaseUrl = new URL(t.url);
+  if (options.databasePassword) databaseUrl.password = options.databasePassword;
   const configEnv: Record<string, string> = {
-    DATABASE_URL: t.url,
+    DATABASE_URL: databaseUrl.toString(),
     TEMPORAL_ADDRESS: env.address,
     GROK_BASE_URL: simulator.url,
     // No XAI_API_KEY: the api backend calls the simulator's stand-in of xAI's API, found here.
@@ -78,7 +84,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...options.env,
   };
   const config = loadConfig(configEnv);
-  const logger = createLogger(config);
+  const logger = options.logger?.(config) ?? createLogger(config);
   const stop = new AbortController();
   const timeouts: ActivityTimeouts = { startToClose: '2 minutes', scheduleToClose: '5 minutes', heartbeat: '5 seconds', ...options.activityTimeouts };
 

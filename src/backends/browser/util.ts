@@ -4,6 +4,10 @@ import path from 'node:path';
 import type { APIRequestContext } from 'playwright';
 import type { DownloadedFile } from './types';
 import { failed } from './types';
+import { SECRET_KEYS } from '../../shared/secrets';
+
+// `name=value` or `name: value` of any secret-named field (secrets.ts), and Grok's `sso` cookie.
+const SECRET_PAIR = new RegExp(`(${['sso', ...SECRET_KEYS].map((k) => k.replace(/[-]/g, '\\-')).join('|')})[^,;\\s]*[=:]\\s*(?:(?:Bearer|Basic)\\s+)?\\S+`, 'gi');
 
 /** Resolves after ms, or rejects with the signal's reason as soon as it aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -94,6 +98,6 @@ export function safeMessage(err: unknown): string {
   const raw = err instanceof Error ? err.message : String(err);
   return raw
     .split('\n')[0]!
-    .replace(/(cookie|sso|token|authorization)[^,;\s]*[=:]\s*\S+/gi, '$1=[redacted]')
+    .replace(SECRET_PAIR, '$1=[redacted]')
     .slice(0, 300);
 }
