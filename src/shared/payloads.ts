@@ -17,9 +17,9 @@ const deadlineMinutes = z.int().min(1).max(30 * 24 * 60);
 function accountOrPool(p: { account?: string; pool?: string }, ctx: z.RefinementCtx): void {
   if (p.account && p.pool) ctx.addIssue({ code: 'custom', path: ['pool'], message: 'give account or pool, not both' });
 }
-/** Which backend generates the job (README "Browser or API"); unset: GROK_BACKEND. */
+/** Which backend generates the job (docs/backends.md "Browser or API"); unset: GROK_BACKEND. */
 const backend = z.enum(BACKEND_NAMES);
-/** Where the job's result is POSTed when it ends (README "Delivery"). */
+/** Where the job's result is POSTed when it ends (docs/delivery.md "Delivery"). */
 export const callbackUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' });
 
 /** A payload's callbackUrl, read on its own so a job whose payload is otherwise bad still gets its callback. */

@@ -8,7 +8,7 @@ import type { BatchResult } from './schemas';
 import { parseToken, serializeToken, tokenCostTicks, type ResumeToken, type TokenRequest } from './token';
 import { videoSteps } from './videoPlan';
 
-// A job's items as one batch of xAI's Batch API (README "Browser or API", "route": "batch").
+// A job's items as one batch of xAI's Batch API (docs/backends.md "Browser or API", "route": "batch").
 // The order is what makes it safe across crashes: the batch is created empty and its id
 // written on the job's row (store.saveBatchId) before any request is added; each item's token
 // records its batch request before the requests are added; a resumed run asks xAI which of

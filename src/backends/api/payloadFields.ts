@@ -9,7 +9,7 @@ import { IMAGE_RESOLUTIONS, MAX_CHAIN_SECONDS, MAX_REFERENCE_IMAGES, VIDEO_MODEL
 export const videoModel = z.enum(VIDEO_MODEL_NAMES);
 export const videoResolution = z.enum(VIDEO_RESOLUTIONS);
 export const imageResolution = z.enum(IMAGE_RESOLUTIONS);
-/** `batch`: the job's items go to xAI's Batch API as one batch (README "Browser or API"); unset: XAI_ROUTE. */
+/** `batch`: the job's items go to xAI's Batch API as one batch (docs/backends.md "Browser or API"); unset: XAI_ROUTE. */
 export const ROUTES = ['direct', 'batch'] as const;
 export const route = z.enum(ROUTES);
 export type Route = (typeof ROUTES)[number];

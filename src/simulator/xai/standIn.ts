@@ -9,7 +9,7 @@ import { DEFAULT_VIDEO_PRICES, parseVideoPrices, type VideoPriceTable } from '..
 import { XaiBatches } from './batches';
 import { parseXaiScenario, type XaiScenario } from './scenarios';
 
-// The stand-in of xAI's Imagine API (README "Browser or API"): the paths, bodies, statuses,
+// The stand-in of xAI's Imagine API (docs/backends.md "Browser or API"): the paths, bodies, statuses,
 // error codes and Retry-After of https://api.x.ai/v1 as grokflow's API backend uses them,
 // in memory, with the prompt markers of scenarios.ts. No HTTP here (routes.ts): each call
 // returns the status, headers and body to send, so the rules read in one place.
