@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription, type WorkflowHandle } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import Table from 'cli-table3';
@@ -35,10 +38,16 @@ interface MasterRun {
 }
 
 export async function startMaster(t: TestDatabase, address: string, opts: { listen: boolean; wake?: WakeMode; cron: string }): Promise<MasterRun> {
+  // The capacity claim starts a job only on an account that can take it, and no slave here
+  // adopts a reservation: 20 saved sessions (names only) of 100 slots each hold every job
+  // this bench inserts.
+  const accountsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'grokflow-bench-accounts-'));
+  for (let i = 0; i < 20; i++) fs.writeFileSync(path.join(accountsDir, `bench-${i}.json`), '{}', { mode: 0o600 });
   const config = loadConfig({
     DATABASE_URL: t.url, TEMPORAL_ADDRESS: address, SCHEDULER_CRON: opts.cron, LOG_LEVEL: 'silent',
     // PAYLOAD's imageUrl is a grok.com post: the claim takes it only for that Grok.
-    GROK_BASE_URL: 'https://grok.com',
+    GROK_BASE_URL: 'https://grok.com', ACCOUNTS_DIR: accountsDir, ACCOUNT_CONCURRENCY: '100', ACCOUNT_MIN_GAP_MS: '0',
+    RESERVATION_TTL_MS: '3600000',
   });
   const abort = new AbortController();
   let ready!: () => void;
@@ -51,6 +60,7 @@ export async function startMaster(t: TestDatabase, address: string, opts: { list
     async stop() {
       abort.abort();
       await done;
+      fs.rmSync(accountsDir, { recursive: true, force: true });
     },
   };
 }

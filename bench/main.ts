@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import { runAbortBench } from './abort';
 import { runApiBench } from './api';
+import { runBacklogBench } from './backlog';
 import { runBookkeepingBench } from './bookkeeping';
 import { runClusterBench } from './cluster';
 import { runDeliveryBench } from './delivery';
@@ -28,6 +29,8 @@ const BENCHES: Record<string, { title: string; run: () => Promise<Row[]>; onlyBy
   variants: { title: 'Driver per simulator UI variant: 1-video overhead (≤ 1.0 s) and 10 concurrent vs 1 (≤ 1.5 ×)', run: async () => (await runVariantsBench()) as unknown as Row[] },
   pool: { title: 'Accounts as a pool: 30 jobs over 3 accounts, one rate limited, vs none (jobs/min ratio ≥ 0.6)', run: async () => (await runPoolBench()) as unknown as Row[] },
   api: { title: 'API backend (xAI stand-in): job overhead, submissions held to XAI_REQUESTS_PER_SECOND by Temporal', run: async () => (await runApiBench()) as unknown as Row[] },
+  // Not in the default run: 10,000 jobs unless BACKLOG_N says fewer (hours on the simulator's 3 s generations).
+  backlog: { title: 'Backlog as rows: N PENDING over 3 accounts and over 1 (3 s generations) vs the same N without a backlog', run: async () => (await runBacklogBench()) as unknown as Row[], onlyByName: true },
   faults: { title: 'Faults: every job ends, none twice (kill -9, PostgreSQL and Temporal restarts)', run: () => runFaultsBench() },
 };
 

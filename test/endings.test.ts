@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { and, eq, inArray } from 'drizzle-orm';
 import { cancelJob } from '../src/cli/jobActions';
@@ -17,6 +20,8 @@ import { silentLogger } from './fixtures/master-env';
 // under the ended job.
 
 const SECRET = 'endings-webhook-secret-0123456789';
+// imagePath must lie inside it: a missing file there passes the claim and fails the job's start.
+const IMAGES_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'grokflow-images-'));
 const VIDEO = 'GROK_VIDEO_GENERATION';
 const IMAGE = 'GROK_IMAGE_GENERATION';
 
@@ -36,7 +41,7 @@ describe('one verb per ending: exactly one callback, no open item, no lease', ()
     // an image job in flight is never reconciled (cancel with its workflow gone).
     s = await startStack({
       masterTypes: [VIDEO],
-      env: { WEBHOOK_SECRET: SECRET, WEBHOOK_ALLOW_PRIVATE: 'true', MODERATION_MAX_RETRIES: '1', WEBHOOK_RETRY_INITIAL_MS: '300', WEBHOOK_RETRY_MAX_MS: '1000' },
+      env: { WEBHOOK_SECRET: SECRET, WEBHOOK_ALLOW_PRIVATE: 'true', MODERATION_MAX_RETRIES: '1', IMAGES_DIR, WEBHOOK_RETRY_INITIAL_MS: '300', WEBHOOK_RETRY_MAX_MS: '1000' },
     });
     await s.t.pool.query(`INSERT INTO accounts (name) VALUES ('default') ON CONFLICT DO NOTHING`);
     second = startCallbackOutbox({ databaseUrl: s.t.url, db: s.t.db, client: s.env.client, logger: silentLogger, sweepMs: 200 });
@@ -46,6 +51,7 @@ describe('one verb per ending: exactly one callback, no open item, no lease', ()
     await second?.close();
     await s?.stop();
     await receiver?.close();
+    fs.rmSync(IMAGES_DIR, { recursive: true, force: true });
   });
 
   const post = () => s.simulator.createPost('default').url;
@@ -122,7 +128,7 @@ describe('one verb per ending: exactly one callback, no open item, no lease', ()
   });
 
   test('failed: a job-wide error (failJob)', async () => {
-    const id = await s.insertJob({ imagePath: '/nonexistent/image.jpg', prompt: 'no image', callbackUrl: hook('failjob') });
+    const id = await s.insertJob({ imagePath: path.join(IMAGES_DIR, 'nonexistent.jpg'), prompt: 'no image', callbackUrl: hook('failjob') });
     await s.waitForJob(id, ['COMPLETED', 'ERROR'], 120_000);
     await oneCallback(id, 'failjob', 'ERROR', /payload\.imagePath: no file/);
     await noDeliveryInJobWorkflow(id);

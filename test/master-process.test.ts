@@ -1,5 +1,6 @@
+import { masterAccountsEnv } from './helpers/masterAccounts';
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { freeLoopbackPort } from '../src/shared/freePort';
 import { wakeWorkflowId } from '../src/master/wake';
 import { jobWorkflowId } from '../src/shared/registry';
@@ -13,10 +14,14 @@ import { pollUntil } from './helpers/wait';
 describe('master process (`npm run master`)', () => {
   const fx = dbAndTemporalForSuite();
 
+  // Room to claim for a master with no slave (the capacity claim).
+  const accounts = masterAccountsEnv();
+  after(() => accounts.cleanup());
+
   function startMaster(extra: Record<string, string>) {
     const [command, args] = tsxProgram('src/master/main.ts');
     const master = startProgram('the master', command, args, {
-      env: { PATH: process.env.PATH, DATABASE_URL: fx.t.url, TEMPORAL_ADDRESS: fx.env.address, LOG_LEVEL: 'info', LOG_PRETTY: 'false', ...extra },
+      env: { PATH: process.env.PATH, DATABASE_URL: fx.t.url, TEMPORAL_ADDRESS: fx.env.address, LOG_LEVEL: 'info', LOG_PRETTY: 'false', ...accounts.env, ...extra },
     });
     return { child: master.child, exited: master.exited.then((e) => e.code), output: () => master.output, waitForOutput: master.waitForOutput };
   }

@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { asc, eq } from 'drizzle-orm';
 import { jobDeliveries, jobs } from '../src/shared/db/schema';
 import { freeLoopbackPort } from '../src/shared/freePort';
 import { parsePayload, videoPayloadSchema } from '../src/shared/payloads';
+import { jobWorkflowId } from '../src/shared/registry';
 import { addressRange, CallbackRefused, resolveCallback } from '../src/shared/webhooks/callbackAddress';
 import { runCli, show } from './helpers/cli';
 import { startReceiver, type Received, type Receiver } from './helpers/receiver';
@@ -14,6 +18,7 @@ import { startStack, type Stack } from './helpers/stack';
 import { waitFor } from './helpers/wait';
 
 const SECRET = 'test-webhook-secret-0123456789';
+const IMAGES_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'grokflow-images-'));
 
 function verify(r: Received): boolean {
   const expected = `sha256=${crypto.createHmac('sha256', SECRET).update(r.body).digest('hex')}`;
@@ -50,6 +55,8 @@ describe('webhooks: a signed callback when a job ends, retried by Temporal', () 
     WEBHOOK_RETRY_INITIAL_MS: '300',
     WEBHOOK_RETRY_MAX_MS: '1000',
     WEBHOOK_TIMEOUT_MS: '2000',
+    // imagePath must lie inside it: a missing file there passes the claim and fails the job's start.
+    IMAGES_DIR: IMAGES_DIR,
   };
   before(async () => {
     receiver = await startReceiver();
@@ -61,6 +68,7 @@ describe('webhooks: a signed callback when a job ends, retried by Temporal', () 
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
     await s?.stop();
     await receiver?.close();
+    fs.rmSync(IMAGES_DIR, { recursive: true, force: true });
   });
 
   const post = () => s.simulator.createPost('default').url;
@@ -99,13 +107,14 @@ describe('webhooks: a signed callback when a job ends, retried by Temporal', () 
   });
 
   test('a job that ends ERROR is delivered too', async () => {
-    const id = await s.insertJob({ imagePath: '/nonexistent/image.jpg', prompt: 'no image', callbackUrl: `${receiver.url}/error` });
+    const missing = path.join(IMAGES_DIR, 'nonexistent.jpg');
+    const id = await s.insertJob({ imagePath: missing, prompt: 'no image', callbackUrl: `${receiver.url}/error` });
     assert.equal((await s.waitForJob(id, ['COMPLETED', 'ERROR'], 120_000)).status, 'ERROR');
     const [got] = await receiver.until(1, '/error');
     const body = JSON.parse(got!.body);
     assert.ok(verify(got!));
     assert.equal(body.status, 'ERROR');
-    assert.match(body.error, /payload\.imagePath: no file at \/nonexistent\/image\.jpg/);
+    assert.ok(body.error.includes(`payload.imagePath: no file at ${missing}`), body.error);
   });
 
   test('a receiver that answers 500 twice gets the third attempt, same delivery id; the job stays COMPLETED', async () => {
@@ -182,7 +191,8 @@ describe('webhooks: a signed callback when a job ends, retried by Temporal', () 
     // Give a duplicate (a second start, a retried claim) the time it would need to show up.
     await new Promise((r) => setTimeout(r, 2000));
     assert.equal(receiver.received.filter((r) => r.path === '/rejected').length, 1, 'exactly one delivery');
-    const callback = await s.env.client.workflow.getHandle(`callback(${job.workflowId})`).describe();
+    // Rejected while PENDING, the job has no workflow id: its callback's id is built from the job's.
+    const callback = await s.env.client.workflow.getHandle(`callback(${job.workflowId ?? jobWorkflowId(job.type, id)})`).describe();
     assert.equal(callback.status.name, 'COMPLETED');
   });
 

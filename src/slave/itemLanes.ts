@@ -35,10 +35,12 @@ export async function runLanes(run: LaneRun): Promise<number[]> {
     const holder = extra ? laneHolder(run.slot.holder, n) : run.slot.holder;
     while (run.queue.length > 0 && !full()) {
       const index = run.queue.shift()!;
-      // The job's slot is kept while items follow (and across a continue-as-new).
+      // The job's slot is kept after every item (and across a continue-as-new): the job's end
+      // (endJob) gives it back, so a PROGRESS job always holds one and INQUEUE + PROGRESS never
+      // outnumbers the slots. An extra item's slot is given back after the item.
       const slot: ItemSlot = extra
         ? { holder, keep: false, extra: true }
-        : { holder, keep: run.queue.length > 0, ...(run.slot.account ? { account: run.slot.account } : {}) };
+        : { holder, keep: true, ...(run.slot.account ? { account: run.slot.account } : {}) };
       let answer: ItemDone | ItemWait | NoSlot;
       try {
         answer = await run.generate(index, slot);

@@ -15,7 +15,7 @@ export interface ItemSlot {
   holder: string;
   /** The account the job holds now (its reservation), tried first. */
   account?: string;
-  /** More items follow on this slot: keep it (the lease) after this one, do not release it. */
+  /** Keep the slot (the lease) after this item: the job's own slot, given back when the job ends. */
   keep: boolean;
   /** An extra parallel item: takes a free slot if there is one, never waits for one. */
   extra?: boolean;
