@@ -24,6 +24,18 @@ export interface SessionsRow {
   /** Wall time against the single generation's (target ≤ 1.5). */
   ratio: number | null;
   ok: number;
+  /** Why the others failed (distinct reasons, counted): a bench that fails says why. */
+  failures: string;
+}
+
+function failureSummary(outcomes: Array<{ kind: string; reason?: string; message?: string }>): string {
+  const counts = new Map<string, number>();
+  for (const o of outcomes) {
+    if (o.kind === 'success') continue;
+    const why = `${o.kind}: ${(o.reason ?? o.message ?? '').slice(0, 60)}`;
+    counts.set(why, (counts.get(why) ?? 0) + 1);
+  }
+  return [...counts].map(([why, n]) => `${n}× ${why}`).join('; ');
 }
 
 const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ (getconf CLK_TCK) on Linux
@@ -109,7 +121,7 @@ async function measure(driver: GrokDriver, sessions: number, mk: (i: number) => 
   clearInterval(timer);
   sample();
   cpu.sample();
-  return { wallMs, peak, profileCopies: peakProfiles, ok: outcomes.filter((o) => o.kind === 'success').length, cpuSeconds: cpu.seconds() - cpuBefore };
+  return { wallMs, peak, profileCopies: peakProfiles, ok: outcomes.filter((o) => o.kind === 'success').length, failures: failureSummary(outcomes), cpuSeconds: cpu.seconds() - cpuBefore };
 }
 
 export async function runSessionsBench(opts: { sessions?: number; generationMs?: number } = {}): Promise<SessionsRow[]> {
@@ -139,8 +151,8 @@ export async function runSessionsBench(opts: { sessions?: number; generationMs?:
     const accountProfiles = fs.readdirSync(h.accountsDir).filter((f) => f.endsWith('.profile')).length;
     const r = (x: number) => Math.round(x * 10) / 10;
     return [
-      { scenario: 'idle browser', sessions: 0, wallMs: 0, peakRssMb: r(idle.rss), peakPssMb: r(idle.pss), perExtraSessionRssMb: null, perExtraSessionPssMb: null, profileCopies: 0, cpuSecondsPerGeneration: null, ratio: null, ok: 0 },
-      { scenario: '1 generation', sessions: 1, wallMs: one.wallMs, peakRssMb: r(one.peak.rss), peakPssMb: r(one.peak.pss), perExtraSessionRssMb: null, perExtraSessionPssMb: null, profileCopies: one.profileCopies + accountProfiles, cpuSecondsPerGeneration: Math.round(one.cpuSeconds * 100) / 100, ratio: 1, ok: one.ok },
+      { scenario: 'idle browser', sessions: 0, wallMs: 0, peakRssMb: r(idle.rss), peakPssMb: r(idle.pss), perExtraSessionRssMb: null, perExtraSessionPssMb: null, profileCopies: 0, cpuSecondsPerGeneration: null, ratio: null, ok: 0, failures: '' },
+      { scenario: '1 generation', sessions: 1, wallMs: one.wallMs, peakRssMb: r(one.peak.rss), peakPssMb: r(one.peak.pss), perExtraSessionRssMb: null, perExtraSessionPssMb: null, profileCopies: one.profileCopies + accountProfiles, cpuSecondsPerGeneration: Math.round(one.cpuSeconds * 100) / 100, ratio: 1, ok: one.ok, failures: one.failures },
       {
         scenario: `${sessions} concurrent generations`,
         sessions,
@@ -153,6 +165,7 @@ export async function runSessionsBench(opts: { sessions?: number; generationMs?:
         cpuSecondsPerGeneration: Math.round((many.cpuSeconds / sessions) * 100) / 100,
         ratio: Math.round((many.wallMs / one.wallMs) * 100) / 100,
         ok: many.ok,
+        failures: many.failures,
       },
     ];
   } finally {
