@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../shared/db/client';
-import { jobs, type Job } from '../shared/db/schema';
+import { jobEvents, jobs, type Job } from '../shared/db/schema';
 import { jobAccount, type AccountConfig } from '../shared/jobs/account';
 import { payloadRules, type PayloadRulesConfig } from '../shared/payloadRules';
 import { isFinalStatus } from '../shared/jobs/statuses';
@@ -25,25 +25,62 @@ export async function findJob(db: Db, idText: string): Promise<Job> {
   return job;
 }
 
-/** A PENDING job from add options, validated by the job type's schema first. */
-export async function createJob(db: Db, config: AccountConfig & PayloadRulesConfig, o: AddOptions & { priority?: string }): Promise<Job> {
+/** A new job's row from add options, its payload validated by the job type's schema (and the deployment's rules) first. */
+export function newJobValues(config: AccountConfig & PayloadRulesConfig, o: AddOptions & { priority?: string }): typeof jobs.$inferInsert & { payload: Record<string, unknown> } {
   const type = resolveType(o.type);
   const payload = buildPayload(type, o, payloadRules(config));
   const priority = o.priority === undefined ? 0 : Number(o.priority);
   if (!Number.isInteger(priority)) throw new CliError(`--priority must be a whole number, got "${o.priority}"`, ExitCode.Usage);
-  const [job] = await db.insert(jobs).values({ type, payload, priority, account: jobAccount(payload, config) }).returning();
+  return { type, payload, priority, account: jobAccount(payload, config) };
+}
+
+/** A PENDING job from add options, validated by the job type's schema first. */
+export async function createJob(db: Db, config: AccountConfig & PayloadRulesConfig, o: AddOptions & { priority?: string }): Promise<Job> {
+  const [job] = await db.insert(jobs).values(newJobValues(config, o)).returning();
   return job!;
 }
 
-/** A new PENDING job with a failed job's payload, `retry_of` pointing at it. */
-export async function retryJob(db: Db, idText: string): Promise<Job> {
-  const job = await findJob(db, idText);
-  if (job.status !== 'ERROR') throw new CliError(`job ${job.id} is ${job.status}; only a job in ERROR can be retried`, ExitCode.Failure);
-  const [copy] = await db
-    .insert(jobs)
-    .values({ type: job.type, payload: job.payload, priority: job.priority, account: job.account, retryOf: job.id })
-    .returning();
-  return copy!;
+export interface RetryOptions {
+  /** Who asks ('cli', 'web'), recorded in the failed job's events. */
+  by?: string;
+  /** The bulk action this retry belongs to (src/cli/bulkActions.ts), recorded beside it. */
+  bulk?: string;
+  /** A job that has a retry already gets none: `AlreadyRetried` instead (bulk retries). */
+  once?: boolean;
+}
+
+/** A retry refused because the job has one already (RetryOptions.once). */
+export class AlreadyRetried extends CliError {
+  constructor(readonly jobId: number, readonly retryId: number) {
+    super(`job ${jobId} has a retry already: job ${retryId}`, ExitCode.Failure);
+  }
+}
+
+/**
+ * A new PENDING job with a failed job's payload, `retry_of` pointing at it; the failed job's
+ * events record the retry. The failed row is locked meanwhile, so two retries with `once` at
+ * the same moment make one job.
+ */
+export async function retryJob(db: Db, idText: string, o: RetryOptions = {}): Promise<Job> {
+  const found = await findJob(db, idText);
+  return db.transaction(async (tx) => {
+    const [job] = await tx.select().from(jobs).where(eq(jobs.id, found.id)).for('update');
+    if (!job) throw new CliError(`job ${idText} not found`, ExitCode.NotFound);
+    if (job.status !== 'ERROR') throw new CliError(`job ${job.id} is ${job.status}; only a job in ERROR can be retried`, ExitCode.Failure);
+    if (o.once) {
+      const [earlier] = await tx.select({ id: jobs.id }).from(jobs).where(eq(jobs.retryOf, job.id)).limit(1);
+      if (earlier) throw new AlreadyRetried(job.id, earlier.id);
+    }
+    const [copy] = await tx
+      .insert(jobs)
+      .values({ type: job.type, payload: job.payload, priority: job.priority, account: job.account, retryOf: job.id })
+      .returning();
+    await tx.insert(jobEvents).values({
+      jobId: job.id, fromStatus: job.status, toStatus: job.status,
+      detail: { action: 'retry', retryId: copy!.id, by: o.by ?? 'cli', ...(o.bulk ? { bulk: o.bulk } : {}) },
+    });
+    return copy!;
+  });
 }
 
 export interface CancelOutcome {

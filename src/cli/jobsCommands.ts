@@ -1,8 +1,9 @@
 import { ITEM_STEPS, overheadMs, readSteps } from '../shared/itemSteps';
 import { waitingReasons } from '../shared/jobs/waiting';
 import { formatUsd } from '../backends/api/cost';
-import { and, asc, desc, eq, type SQL } from 'drizzle-orm';
-import { jobDeliveries, jobEvents, jobItems, jobs, JOB_STATUSES, type Job, type JobStatus } from '../shared/db/schema';
+import { asc, desc, eq } from 'drizzle-orm';
+import { jobDeliveries, jobEvents, jobItems, jobs, type Job } from '../shared/db/schema';
+import { listPauses, pausedLine } from '../shared/jobs/pauses';
 import { callbackUrlOf } from '../shared/payloads';
 import { isFinalStatus } from '../shared/jobs/statuses';
 import { databaseIdentity } from '../shared/db/instance';
@@ -11,7 +12,8 @@ import { jobType, jobWorkflowId } from '../shared/registry';
 import { CliError, ExitCode, type CliContext } from './context';
 import { ago, duration, json, table, truncate } from './format';
 import { cancelJob as cancelJobRow, createJob, findJob, retryJob as retryJobRow } from './jobActions';
-import { resolveType, type AddOptions } from './jobInput';
+import { jobFilterSql, jobSummary, type JobFilter } from './jobFilter';
+import { type AddOptions } from './jobInput';
 
 type Out = (text: string) => void;
 
@@ -20,23 +22,23 @@ export async function addJob(ctx: CliContext, o: AddOptions & { priority?: strin
   out(o.json ? json({ id: job.id, type: job.type, status: job.status, payload: job.payload }) : String(job.id));
 }
 
-export async function listJobs(ctx: CliContext, o: { status?: string; type?: string; limit: string; json?: boolean }, out: Out): Promise<void> {
-  const where: SQL[] = [];
-  if (o.status) {
-    const status = o.status.toUpperCase() as JobStatus;
-    if (!JOB_STATUSES.includes(status)) throw new CliError(`--status must be one of ${JOB_STATUSES.join(', ')}`, ExitCode.Usage);
-    where.push(eq(jobs.status, status));
-  }
-  if (o.type) where.push(eq(jobs.type, resolveType(o.type)));
+export async function listJobs(ctx: CliContext, o: JobFilter & { limit: string; json?: boolean }, out: Out): Promise<void> {
   const limit = Number(o.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new CliError('--limit must be a positive whole number', ExitCode.Usage);
-  const rows = await ctx.db.select().from(jobs).where(and(...where)).orderBy(desc(jobs.id)).limit(limit);
+  const rows = await ctx.db.select().from(jobs).where(jobFilterSql(o)).orderBy(desc(jobs.id)).limit(limit);
+  const pauses = await listPauses(ctx.db);
   // What each PENDING job waits for, worked out now (src/shared/jobs/waiting.ts).
   const waiting = await waitingReasons(ctx.db, ctx.config, rows);
-  if (o.json) return out(json(rows.map((j) => (waiting.has(j.id) ? { ...j, waiting: waiting.get(j.id) } : j))));
+  if (o.json) return out(json(rows.map((j) => ({ ...j, summary: jobSummary(j), ...(waiting.has(j.id) ? { waiting: waiting.get(j.id) } : {}) }))));
+  // Paused scopes first: a PENDING job below may be waiting for a resume, not for capacity.
+  const paused = pausedLine(pauses);
+  if (paused) out(paused);
   out(table(
-    ['id', 'type', 'status', 'progress', 'account', 'created', 'took', 'message'],
-    rows.map((j) => [j.id, j.type, j.status, `${j.progress}%`, j.account, ago(j.createdAt), duration(j.durationMs), truncate(j.errorMessage ?? waiting.get(j.id) ?? j.progressMessage)]),
+    ['id', 'type', 'status', 'progress', 'account', 'created', 'took', 'n', 'backend', 'prompt', 'message'],
+    rows.map((j) => {
+      const s = jobSummary(j);
+      return [j.id, j.type, j.status, `${j.progress}%`, j.account, ago(j.createdAt), duration(j.durationMs), s.count, s.backend, truncate(s.prompt, 40), truncate(j.errorMessage ?? waiting.get(j.id) ?? j.progressMessage, 50)];
+    }),
   ));
 }
 

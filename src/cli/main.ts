@@ -4,6 +4,8 @@ import { BACKEND_NAMES } from '../backends/names';
 import { listAccounts, setAccount } from './accountsCommands';
 import { CliContext, CliError, ExitCode } from './context';
 import { addJob, cancelJob, listJobs, redeliverJob, retryJob, showJob } from './jobsCommands';
+import type { BulkVerb } from './bulkActions';
+import { bulkAction, importCommand, listPausesCommand, pauseCommand, resumeCommand } from './opsCommands';
 import { watchJobs } from './watch';
 
 function version(): string {
@@ -25,6 +27,32 @@ const program = new Command('grokflow')
   .configureOutput({ outputError: (text, write) => write(text) })
   .showHelpAfterError('(add --help for usage)')
   .addHelpText('after', '\nExit codes: 0 ok, 1 failed (or the watched job ended ERROR), 2 bad usage or invalid input, 3 not found.');
+
+/** The filter flags `jobs list` and the bulk actions share (src/cli/jobFilter.ts). */
+function filterOptions(cmd: Command): Command {
+  return cmd
+    .option('-s, --status <status>', 'PENDING, INQUEUE, PROGRESS, COMPLETED or ERROR')
+    .option('-t, --type <type>', 'video, image or a full type name')
+    .option('-a, --account <name>', 'the account the job keeps to')
+    .option('--pool <pool>', 'the pool the job runs in')
+    .option('--search <text>', 'text in the job\'s prompt (or one of its prompts)')
+    .option('--since <when>', 'created at or after: a date (2026-12-01), a time (2026-12-01T18:00Z) or an age (90m, 12h, 7d)')
+    .option('--until <when>', 'created before: same forms as --since');
+}
+
+/** `jobs retry|cancel <id>` acts on one job; with filter flags instead, on every job they find. */
+function bulkOrOne(verb: BulkVerb, one: (id: string, o: Record<string, unknown>) => Promise<void>) {
+  return async (id: string | undefined, o: Record<string, unknown>) => {
+    const filtering = ['status', 'type', 'account', 'pool', 'search', 'since', 'until'].some((k) => o[k] !== undefined);
+    if (id !== undefined && filtering) throw new CliError(`give a job id or filter flags, not both`, ExitCode.Usage);
+    if (id !== undefined) {
+      if (o.dryRun || o.yes) throw new CliError('--dry-run and --yes go with filter flags (a bulk action)', ExitCode.Usage);
+      return one(id, o);
+    }
+    if (!filtering) throw new CliError(`give a job id, or filter flags to ${verb} every job they find (see --help)`, ExitCode.Usage);
+    return bulkAction(ctx(), verb, o, out);
+  };
+}
 
 const jobsCmd = program.command('jobs').description('add, list, watch and control jobs');
 
@@ -53,11 +81,9 @@ jobsCmd
   .option('--json', 'print the job as JSON instead of its id')
   .action(async (o) => addJob(ctx(), o, out));
 
-jobsCmd
+filterOptions(jobsCmd
   .command('list')
-  .description('recent jobs as a table')
-  .option('-s, --status <status>')
-  .option('-t, --type <type>')
+  .description('recent jobs as a table, with what each asks for (first prompt, count, backend); paused types and pools first'))
   .option('-l, --limit <n>', 'how many', '20')
   .option('--json')
   .action(async (o) => listJobs(ctx(), o, out));
@@ -79,12 +105,44 @@ jobsCmd
     exitCode = await watchJobs(ctx(), id, out, stop.signal);
   });
 
-jobsCmd.command('retry <id>').description('a new PENDING job from a failed one, linked to it').option('--json').action(async (id, o) => retryJob(ctx(), id, o, out));
-jobsCmd
-  .command('cancel <id>')
-  .description('cancel a job: its workflow records ERROR "cancelled" (a PENDING job ends at once)')
+filterOptions(jobsCmd
+  .command('retry [id]')
+  .description('a new PENDING job from a failed one, linked to it; with filter flags: every ERROR job they find that has no retry yet, after a preview'))
+  .option('--dry-run', 'show the count, the jobs and the api jobs\' estimated cost; change nothing')
+  .option('-y, --yes', 'act without asking (a script)')
+  .option('--json')
+  .action(bulkOrOne('retry', (id, o) => retryJob(ctx(), id, o, out)));
+filterOptions(jobsCmd
+  .command('cancel [id]')
+  .description('cancel a job: its workflow records ERROR "cancelled" (a PENDING job ends at once); with filter flags: every unfinished job they find, after a preview'))
   .option('--wait', 'wait until the job has ended ERROR; exits 1 if it completed first')
-  .action(async (id, o) => cancelJob(ctx(), id, o, out));
+  .option('--dry-run', 'show the count, the jobs and the api jobs\' estimated cost; change nothing')
+  .option('-y, --yes', 'act without asking (a script)')
+  .option('--json')
+  .action(bulkOrOne('cancel', (id, o) => cancelJob(ctx(), id, o, out)));
+jobsCmd
+  .command('import <file>')
+  .description('one PENDING job a row of a .csv (columns: payload fields; prompts split on "|"; optional type, key, priority) or a .jsonl (a payload a line); every row validated first, all or nothing')
+  .option('-t, --type <type>', 'the type of rows without a type column (default video)')
+  .option('--dry-run', 'validate and show what would be added; change nothing')
+  .option('--skip-invalid', 'add the valid rows and list the invalid ones (default: one invalid row refuses the file)')
+  .option('--json')
+  .action(async (file, o) => importCommand(ctx(), file, o, out));
+
+program
+  .command('pause')
+  .description('claim no new job of a type or pool (running ones finish); its Temporal Schedule shows paused')
+  .option('-t, --type <type>', 'video, image or a full type name')
+  .option('--pool <pool>')
+  .option('--reason <text>', 'shown beside the pause (banner, jobs list, Web UI)')
+  .action(async (o) => pauseCommand(ctx(), o, out));
+program
+  .command('resume')
+  .description('claim jobs of a paused type or pool again (at once: the master hears it)')
+  .option('-t, --type <type>', 'video, image or a full type name')
+  .option('--pool <pool>')
+  .action(async (o) => resumeCommand(ctx(), o, out));
+program.command('pauses').description('the paused types and pools').option('--json').action(async (o) => listPausesCommand(ctx(), o, out));
 
 const accountsCmd = program.command('accounts').description('Grok accounts: login, cooldowns, quotas');
 accountsCmd.command('list').description('accounts with pool, in-flight generations, cooldowns, quota used and left, last error').option('--json').action(async (o) => listAccounts(ctx(), o, out));

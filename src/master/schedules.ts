@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import {
   ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions,
 } from '@temporalio/client';
+import type { Db } from '../shared/db/client';
+import { listPauses } from '../shared/jobs/pauses';
 import type { Logger } from '../shared/logger';
 import { JOB_TYPE_NAMES, jobType, type JobTypeEntry, type JobTypeName } from '../shared/registry';
 import type { SchedulerInput } from '../shared/workflowInputs';
@@ -75,14 +77,15 @@ export async function ensureSchedule(client: Client, entry: JobTypeEntry, option
         throw createErr;
       }
     }
-    if (current.state.note === desired.state!.note) return 'unchanged';
+    // The note's first line is the fingerprint; a grokflow pause adds a line (syncSchedulePause).
+    if (fingerprintLine(current.state.note) === desired.state!.note) return 'unchanged';
     try {
       await handle.update((previous) => ({
         ...previous,
         spec: desired.spec,
         action: desired.action as typeof previous.action,
         policies: desired.policies as typeof previous.policies,
-        state: { ...previous.state, note: desired.state!.note },
+        state: { ...previous.state, note: withPauseLine(desired.state!.note!, previous.state.note) },
       }));
       log?.info({ cron }, 'schedule updated');
       return 'updated';
@@ -122,4 +125,52 @@ export async function scheduledRuns(client: Client, type: JobTypeName): Promise<
   const next = (await client.schedule.getHandle(scheduleId(type)).describe()).info.nextActionTimes;
   const gaps = next.slice(1).map((d, i) => d.getTime() - next[i]!.getTime());
   return { next, periodMs: gaps.length > 0 ? Math.min(...gaps) : undefined };
+}
+
+/** The line a grokflow pause adds to its schedule's note, after the fingerprint. */
+const PAUSE_LINE_PREFIX = 'paused by grokflow: ';
+
+function fingerprintLine(note: string | undefined): string | undefined {
+  return note?.split('\n')[0];
+}
+
+function withPauseLine(note: string, previous: string | undefined): string {
+  const pauseLine = previous?.split('\n').find((l) => l.startsWith(PAUSE_LINE_PREFIX));
+  return pauseLine ? `${note}\n${pauseLine}` : note;
+}
+
+/**
+ * A paused job type (job_pauses) shows in Temporal's Web UI as its Schedule paused, with a
+ * note saying why; a resumed one unpauses it. Only a pause grokflow made is undone here: a
+ * schedule paused by hand in the Web UI stays paused. The claim reads job_pauses itself;
+ * this is what an operator sees in the Web UI.
+ */
+export async function syncSchedulePause(
+  client: Client,
+  type: JobTypeName,
+  pause: { reason: string | null; pausedBy: string | null; pausedAt: Date } | undefined,
+): Promise<'paused' | 'unpaused' | 'unchanged'> {
+  const handle = client.schedule.getHandle(scheduleId(type));
+  const { state } = await handle.describe();
+  const base = fingerprintLine(state.note) ?? '';
+  const ours = state.note?.split('\n').some((l) => l.startsWith(PAUSE_LINE_PREFIX)) ?? false;
+  if (pause) {
+    const line = `${PAUSE_LINE_PREFIX}type paused${pause.pausedBy ? ` by ${pause.pausedBy}` : ''} at ${pause.pausedAt.toISOString()}${pause.reason ? `: ${pause.reason}` : ''} (grokflow resume --type ${type})`;
+    const note = base ? `${base}\n${line}` : line;
+    if (state.paused && state.note === note) return 'unchanged';
+    await handle.pause(note);
+    return 'paused';
+  }
+  if (!state.paused || !ours) return 'unchanged';
+  await handle.unpause(base);
+  return 'unpaused';
+}
+
+/** At a master's start: every type's Schedule paused or not as job_pauses says (a pause made while Temporal was away). */
+export async function syncSchedulePauses(client: Client, db: Db, types: readonly JobTypeName[], logger?: Logger): Promise<void> {
+  const pauses = await listPauses(db);
+  for (const type of types) {
+    const done = await syncSchedulePause(client, type, pauses.find((p) => p.scope === 'type' && p.name === type));
+    if (done !== 'unchanged') logger?.info({ jobType: type, schedule: done }, 'schedule pause synced with job_pauses');
+  }
 }

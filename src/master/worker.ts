@@ -11,7 +11,7 @@ import type { SchedulerInput } from '../shared/workflowInputs';
 import { createMasterActivities, defaultReconcileGraceMs } from './activities';
 import { startCallbackOutbox, type CallbackOutbox } from './callbackOutbox';
 import { startListener, type JobListener } from './listener';
-import { ensureSchedules, scheduledRuns, schedulerInput } from './schedules';
+import { ensureSchedules, scheduledRuns, schedulerInput, syncSchedulePauses } from './schedules';
 import { ensureCanarySchedule } from './canarySchedule';
 import { createWaker, type WakeMode } from './wake';
 
@@ -111,6 +111,8 @@ export async function runMaster(config: Config, options: RunMasterOptions = {}):
   let outbox: CallbackOutbox | undefined;
   try {
     const outcomes = await ensureSchedules(client, { cron: config.SCHEDULER_CRON, types, input, logger });
+    // A type paused while no master ran shows paused in the Web UI from now on.
+    await syncSchedulePauses(client, db, types, logger);
     await ensureCanarySchedule(client, config.CANARY_CRON, logger);
     // Every type's schedule has SCHEDULER_CRON: one type's runs tell them all.
     const runs = await scheduledRuns(client, types[0]!);

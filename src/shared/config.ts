@@ -4,6 +4,9 @@ import { cronProblem } from './cron';
 import { UI_VARIANTS } from '../simulator/variants';
 import { BACKEND_NAMES } from '../backends/names';
 import { ACCOUNT_NAME_RULE, isAccountName } from './accountName';
+import { VIDEO_MODEL_NAMES } from '../backends/api/limits';
+import { ROUTES } from '../backends/api/payloadFields';
+import { DEFAULT_VIDEO_PRICES, videoPricesProblem } from '../backends/api/prices';
 
 // Every setting comes from the environment, is validated here and nowhere else, and is
 // listed in the README's configuration table with the same default.
@@ -32,9 +35,14 @@ export const configSchema = z.object({
   GROK_BACKEND: z.enum(BACKEND_NAMES).default('browser').describe('browser: Grok\'s web app through Chromium; api: xAI\'s Imagine API'),
   XAI_API_KEY: z.string().min(1).optional().describe('secret; unset: the API backend talks to the simulator\'s stand-in of the API'),
   XAI_BASE_URL: z.url().default('https://api.x.ai/v1').describe('read only with XAI_API_KEY'),
-  XAI_VIDEO_MODEL: z.string().min(1).default('grok-imagine-video'),
+  XAI_VIDEO_MODEL: z.enum(VIDEO_MODEL_NAMES).default('grok-imagine-video').describe('the video model of jobs that name none (payload.model)'),
   XAI_IMAGE_MODEL: z.string().min(1).default('grok-imagine-image'),
-  XAI_VIDEO_USD_PER_SECOND: z.coerce.number().positive().default(0.05).describe('the budget estimate of a video second'),
+  XAI_VIDEO_PRICES: z.string().superRefine((v, ctx) => {
+    const problem = videoPricesProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }).default(DEFAULT_VIDEO_PRICES).describe('USD per video second by model and resolution: the estimate, and the cost when xAI reports none'),
+  XAI_ROUTE: z.enum(ROUTES).default('direct').describe('batch: API jobs that say nothing go to xAI\'s Batch API'),
+  XAI_BATCH_POLL_INTERVAL_MS: positiveInt.default(30_000).describe('how often a running batch is looked at'),
   XAI_IMAGE_USD: z.coerce.number().positive().default(0.02).describe('the budget estimate of an image, and its cost when xAI reports none'),
   XAI_POLL_INTERVAL_MS: positiveInt.default(5000).describe('how often a pending video generation is looked at'),
   XAI_REQUESTS_PER_SECOND: z.coerce.number().positive().default(1).describe('generations started per second on each API task queue, across every slave'),

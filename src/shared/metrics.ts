@@ -77,6 +77,22 @@ export function registerJobGauge(db: Db): void {
   });
 }
 
+/** Paused job types and pools (job_pauses), 1 each, read at scrape time: an alert can say what is paused. */
+export function registerPauseGauge(db: Db): void {
+  if (registry.getSingleMetric('grokflow_paused')) return;
+  new Gauge({
+    name: 'grokflow_paused',
+    help: 'Paused job types and pools (scope "type" or "pool"): 1 while paused',
+    labelNames: ['scope', 'name'] as const,
+    registers: [registry],
+    async collect() {
+      const { rows } = await db.execute<{ scope: string; name: string }>(sql`SELECT scope, name FROM job_pauses`);
+      this.reset();
+      for (const r of rows) this.set({ scope: r.scope, name: r.name }, 1);
+    },
+  });
+}
+
 /** What the per-account gauges need of each account (src/slave/accounts/status.ts computes it). */
 export interface AccountFigures {
   name: string;

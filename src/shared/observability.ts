@@ -3,7 +3,7 @@ import type { Config } from './config';
 import type { Db } from './db/client';
 import type { Logger } from './logger';
 import { freeLoopbackPort } from './freePort';
-import { registerAccountGauges, registerJobGauge, startMetricsServer } from './metrics';
+import { registerAccountGauges, registerJobGauge, registerPauseGauge, startMetricsServer } from './metrics';
 import { accountStatuses } from '../slave/accounts/status';
 import { installTemporalRuntime } from './temporalRuntime';
 
@@ -32,6 +32,7 @@ export async function startObservability(config: Config, logger: Logger, program
   installTemporalRuntime(logger, { metricsBindAddress: sdkMetricsAddress });
   if (db) {
     registerJobGauge(db);
+    registerPauseGauge(db);
     registerAccountGauges(() => accountStatuses(db, config));
   }
   const server: http.Server = await startMetricsServer({ port, host: config.METRICS_HOST, sdkMetricsAddress, logger });

@@ -37,6 +37,8 @@ export interface PageOptions {
   nav?: boolean;
   /** The CSRF token of the Log out button, shown when the browser is logged in by a session. */
   logout?: string;
+  /** Shown above every page's content (what is paused). */
+  banner?: Html;
 }
 
 export function page(o: PageOptions, body: Html): string {
@@ -50,7 +52,8 @@ export function page(o: PageOptions, body: Html): string {
 <script src="/static/app.js" defer></script>
 </head>
 <body>
-${o.nav === false ? '' : html`<header><a class="brand" href="/">grokflow</a><nav><a href="/">Jobs</a><a href="/jobs/new">Add a job</a><a href="/accounts">Accounts</a><a href="/gallery">Gallery</a><a href="/dashboard">Dashboard</a></nav>${o.logout ? postButton('/logout', 'Log out', o.logout, 'logout') : ''}</header>`}
+${o.nav === false ? '' : html`<header><a class="brand" href="/">grokflow</a><nav><a href="/">Jobs</a><a href="/jobs/new">Add a job</a><a href="/accounts">Accounts</a><a href="/gallery">Gallery</a><a href="/dashboard">Dashboard</a><a href="/jobs/import">Import</a><a href="/pauses">Pauses</a></nav>${o.logout ? postButton('/logout', 'Log out', o.logout, 'logout') : ''}</header>`}
+${o.banner ?? ''}
 <main>
 ${body}
 </main>

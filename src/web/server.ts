@@ -20,7 +20,6 @@ import { payloadRules } from '../shared/payloadRules';
 import { CHART_JS_FILE, chartJsDir } from './chartLibrary';
 import { dashboardPage } from './dashboardPage';
 import { galleryPage, type GalleryQuery } from './galleryPage';
-import type { JobFilter as ViewFilter } from './galleryFilter';
 import { csrfUnlessBearer, registerAuth, webToken } from './auth';
 import { registerOriginCheck } from './origin';
 import { webSessions } from './sessions';
@@ -28,6 +27,9 @@ import { JobEventHub, registerEvents } from './events';
 import { registerFiles, type FileRoots } from './files';
 import { html, page } from './html';
 import { jobPage } from './jobPage';
+import { registerOpsRoutes } from './opsRoutes';
+import { pauseBanner } from './pausesPage';
+import { listPauses } from '../shared/jobs/pauses';
 import { filteredJobRow, jobsPage, type JobFilter } from './jobsPage';
 
 export interface WebDeps {
@@ -108,9 +110,10 @@ export async function startWeb(config: Config, deps: WebDeps, port = config.WEB_
   registerFiles(app, roots);
   registerEvents(app, hub);
 
-  const send = (reply: FastifyReply, title: string, body: ReturnType<typeof html>) =>
+  // Every page carries the pause banner while a type or pool is paused (src/web/pausesPage.ts).
+  const send = async (reply: FastifyReply, title: string, body: ReturnType<typeof html>) =>
     reply.type('text/html; charset=utf-8').header('cache-control', 'no-store')
-      .send(page({ title, logout: reply.request.auth === 'cookie' ? reply.generateCsrf() : undefined }, body));
+      .send(page({ title, logout: reply.request.auth === 'cookie' ? reply.generateCsrf() : undefined, banner: pauseBanner(await listPauses(deps.db)) }, body));
   const fail = (reply: FastifyReply, err: unknown) => {
     if (!(err instanceof CliError)) throw err;
     return send(reply.code(HTTP_STATUS[err.exitCode] ?? 400), 'Error', html`<h1>Error</h1><p class="error" role="alert">${err.message}</p><p><a href="/">back to the jobs</a></p>`);
@@ -174,6 +177,7 @@ export async function startWeb(config: Config, deps: WebDeps, port = config.WEB_
     }
   });
   app.get('/accounts', async (_req, reply) => send(reply, 'Accounts', await accountsPage(deps.db, config)));
+  registerOpsRoutes(app, { deps, config, log, send, fail, guard });
   app.get<{ Querystring: GalleryQuery }>('/gallery', async (req, reply) => {
     try {
       return send(reply, 'Gallery', await galleryPage(deps.db, roots.downloads, req.query));
@@ -181,7 +185,7 @@ export async function startWeb(config: Config, deps: WebDeps, port = config.WEB_
       return fail(reply, err);
     }
   });
-  app.get<{ Querystring: ViewFilter }>('/dashboard', async (req, reply) => {
+  app.get('/dashboard', async (req, reply) => {
     try {
       return send(reply, 'Dashboard', await dashboardPage(deps.db, req.query));
     } catch (err) {

@@ -43,6 +43,10 @@ export const jobs = pgTable(
     backend: text('backend'),
     /** What xAI charged for the job, in ticks (1 USD = 10^10): the sum of its items'. Null for browser jobs. */
     costTicks: bigint('cost_ticks', { mode: 'number' }),
+    /** The api backend's batch at xAI ("route": "batch"), recorded before any request is added to it. */
+    xaiBatchId: text('xai_batch_id'),
+    /** An imported row's `key` (src/cli/jobImport.ts): the same key is imported once. */
+    importKey: text('import_key'),
   },
   (t) => [
     // Serves the claim: WHERE status='PENDING' AND type=$1 ORDER BY priority DESC, created_at.
@@ -53,6 +57,12 @@ export const jobs = pgTable(
     // accountWant reads), in claim order.
     index('jobs_pending_want_idx').on(t.type, sql`(payload->>'account')`, sql`(payload->>'pool')`, sql`(payload->>'backend')`, t.priority.desc(), t.createdAt, t.id).where(sql`status = 'PENDING'`),
     index('jobs_in_flight_idx').on(t.status, t.updatedAt).where(sql.raw(`status IN (${IN_FLIGHT_STATUSES.map((s) => `'${s}'`).join(', ')})`)),
+    // Migration 0013: search by prompt (a trigram index on PROMPT_TEXT, src/cli/jobFilter.ts),
+    // a job's retries, imports' keys, and the date filter.
+    index('jobs_prompt_trgm_idx').using('gin', sql.raw(`(coalesce(payload->>'prompt', '') || ' ' || coalesce(payload->>'prompts', '')) gin_trgm_ops`)),
+    index('jobs_retry_of_idx').on(t.retryOf).where(sql`${t.retryOf} IS NOT NULL`),
+    uniqueIndex('jobs_import_key_idx').on(t.importKey).where(sql`${t.importKey} IS NOT NULL`),
+    index('jobs_created_at_idx').on(t.createdAt),
   ],
 );
 
@@ -89,6 +99,8 @@ export const jobItems = pgTable(
     backendToken: text('backend_token'),
     /** What xAI charged for this item, in ticks, every request of it included (moderated ones too). */
     costTicks: bigint('cost_ticks', { mode: 'number' }),
+    /** The api backend: an image call serving this item's group of the job (recorded on the group's first item). */
+    xaiSharedCall: text('xai_shared_call'),
     /** Milliseconds per step of the item's last try (src/shared/itemSteps.ts): where its time went. */
     steps: jsonb('steps').$type<ItemSteps>(),
     ...timestamps,

@@ -1,3 +1,4 @@
+import { sql, type SQL } from 'drizzle-orm';
 import type { Config } from '../config';
 
 /** Accounts with no pool set belong to this one, and so do jobs that name neither. */
@@ -23,4 +24,13 @@ export function accountWant(p: { account?: string; pool?: string; backend?: stri
 export function jobAccount(payload: { account?: string; pool?: string; backend?: string }, config: AccountConfig): string | null {
   const want = accountWant(payload, config);
   return 'account' in want ? want.account : null;
+}
+
+/**
+ * The pool a job runs in, as SQL (the rule of accountWant): its payload's pool, else the pool
+ * of the account it keeps to, else `default`. The jobs list's pool filter and the claim's
+ * pause check read it. `jobsTable` names the jobs row in the caller's statement.
+ */
+export function jobPoolSql(jobsTable = 'jobs'): SQL {
+  return sql.raw(`coalesce(${jobsTable}.payload->>'pool', (SELECT a.pool FROM accounts a WHERE a.name = ${jobsTable}.account), '${DEFAULT_POOL}')`);
 }
