@@ -10,7 +10,7 @@ import { runFaultsBench } from './faults';
 import { runPoolBench } from './pool';
 import { runSessionsBench } from './sessions';
 import { runSlaveBench } from './slave';
-import { runVariantsBench } from './variants';
+import { runVariantsBench, variantTable } from './variants';
 
 // `npm run bench`: every speed and memory target of the issues, measured on this machine
 // against the real parts and printed as tables. `npm run bench -- dispatch` runs one.
@@ -26,9 +26,9 @@ const BENCHES: Record<string, { title: string; run: () => Promise<Row[]>; onlyBy
   // Not in the default run: it builds and starts the PostgreSQL-backed cluster (minutes).
   cluster: { title: 'Cluster (npm run cluster): jobs/min by slaves; 1,000 PENDING on PostgreSQL vs dev server', run: runClusterBench, onlyByName: true },
   delivery: { title: 'Delivery: uploads to S3-compatible storage (versitygw), signed callbacks', run: async () => (await runDeliveryBench()) as unknown as Row[] },
-  variants: { title: 'Driver per simulator UI variant: 1-video overhead (≤ 1.0 s) and 10 concurrent vs 1 (≤ 1.5 ×)', run: async () => (await runVariantsBench()) as unknown as Row[] },
+  variants: { title: 'Driver per simulator UI variant: 1-video overhead (≤ 1.0 s) split by step (ms), and 10 concurrent vs 1 (≤ 1.5 ×)', run: async () => variantTable(await runVariantsBench()) },
   pool: { title: 'Accounts as a pool: 30 jobs over 3 accounts, one rate limited, vs none (jobs/min ratio ≥ 0.6)', run: async () => (await runPoolBench()) as unknown as Row[] },
-  api: { title: 'API backend (xAI stand-in): job overhead, submissions held to XAI_REQUESTS_PER_SECOND by Temporal', run: async () => (await runApiBench()) as unknown as Row[] },
+  api: { title: 'API backend (xAI stand-in): job overhead, submissions held to XAI_REQUESTS_PER_SECOND by Temporal, batch vs direct', run: async () => (await runApiBench()) as unknown as Row[] },
   // Not in the default run: 10,000 jobs unless BACKLOG_N says fewer (hours on the simulator's 3 s generations).
   backlog: { title: 'Backlog as rows: N PENDING over 3 accounts and over 1 (3 s generations) vs the same N without a backlog', run: async () => (await runBacklogBench()) as unknown as Row[], onlyByName: true },
   faults: { title: 'Faults: every job ends, none twice (kill -9, PostgreSQL and Temporal restarts)', run: () => runFaultsBench() },

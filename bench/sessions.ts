@@ -6,7 +6,9 @@ import { descendants } from '../test/helpers/processes';
 
 // Sessions: 10 concurrent generations in one slave worker (one browser, one
 // context each) against 1 — wall time, peak memory of the browser's processes, the increment
-// per extra session (target < 150 MB), and zero Chrome profile copies on disk.
+// per extra session (target < 150 MB), zero Chrome profile copies on disk, and (issue 24)
+// the CPU seconds the browser's processes spent per generation, read from /proc: on 2 cores,
+// 10 generations at once can only take as long as 1 when their CPU fits beside each other.
 
 export interface SessionsRow {
   scenario: string;
@@ -17,7 +19,52 @@ export interface SessionsRow {
   perExtraSessionRssMb: number | null;
   perExtraSessionPssMb: number | null;
   profileCopies: number;
+  /** CPU seconds (user + system) of the browser's processes during the run, per generation. */
+  cpuSecondsPerGeneration: number | null;
+  /** Wall time against the single generation's (target ≤ 1.5). */
+  ratio: number | null;
   ok: number;
+  /** Why the others failed (distinct reasons, counted): a bench that fails says why. */
+  failures: string;
+}
+
+function failureSummary(outcomes: Array<{ kind: string; reason?: string; message?: string }>): string {
+  const counts = new Map<string, number>();
+  for (const o of outcomes) {
+    if (o.kind === 'success') continue;
+    const why = `${o.kind}: ${(o.reason ?? o.message ?? '').slice(0, 60)}`;
+    counts.set(why, (counts.get(why) ?? 0) + 1);
+  }
+  return [...counts].map(([why, n]) => `${n}× ${why}`).join('; ');
+}
+
+const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ (getconf CLK_TCK) on Linux
+
+/**
+ * CPU ticks of the browser's processes, per pid, kept at their highest seen: a renderer that
+ * exits between two samples keeps what it had used at the last one. (The browser process's
+ * own cutime would count exited children only once it reaps them.)
+ */
+class CpuMeter {
+  private readonly ticks = new Map<number, number>();
+  sample(): void {
+    for (const pid of descendants(process.pid)) {
+      try {
+        // Fields after the command name (which may hold spaces): utime is the 14th, stime the 15th.
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const used = Number(fields[11]) + Number(fields[12]);
+        this.ticks.set(pid, Math.max(this.ticks.get(pid) ?? 0, used));
+      } catch {
+        // gone between the listing and the read
+      }
+    }
+  }
+  seconds(): number {
+    let sum = 0;
+    for (const t of this.ticks.values()) sum += t;
+    return sum / CLOCK_TICKS_PER_SECOND;
+  }
 }
 
 function readKb(file: string, key: string): number {
@@ -61,13 +108,20 @@ async function measure(driver: GrokDriver, sessions: number, mk: (i: number) => 
     const now = profileDirs();
     peakProfiles = Math.max(peakProfiles, [...now].filter((d) => !before.has(d)).length);
   };
-  const timer = setInterval(sample, 100);
+  const cpu = new CpuMeter();
+  cpu.sample();
+  const cpuBefore = cpu.seconds();
+  const timer = setInterval(() => {
+    sample();
+    cpu.sample();
+  }, 100);
   const t0 = Date.now();
   const outcomes = await Promise.all(Array.from({ length: sessions }, (_, i) => driver.generateVideo(mk(i))));
   const wallMs = Date.now() - t0;
   clearInterval(timer);
   sample();
-  return { wallMs, peak, profileCopies: peakProfiles, ok: outcomes.filter((o) => o.kind === 'success').length };
+  cpu.sample();
+  return { wallMs, peak, profileCopies: peakProfiles, ok: outcomes.filter((o) => o.kind === 'success').length, failures: failureSummary(outcomes), cpuSeconds: cpu.seconds() - cpuBefore };
 }
 
 export async function runSessionsBench(opts: { sessions?: number; generationMs?: number } = {}): Promise<SessionsRow[]> {
@@ -97,8 +151,8 @@ export async function runSessionsBench(opts: { sessions?: number; generationMs?:
     const accountProfiles = fs.readdirSync(h.accountsDir).filter((f) => f.endsWith('.profile')).length;
     const r = (x: number) => Math.round(x * 10) / 10;
     return [
-      { scenario: 'idle browser', sessions: 0, wallMs: 0, peakRssMb: r(idle.rss), peakPssMb: r(idle.pss), perExtraSessionRssMb: null, perExtraSessionPssMb: null, profileCopies: 0, ok: 0 },
-      { scenario: '1 generation', sessions: 1, wallMs: one.wallMs, peakRssMb: r(one.peak.rss), peakPssMb: r(one.peak.pss), perExtraSessionRssMb: null, perExtraSessionPssMb: null, profileCopies: one.profileCopies + accountProfiles, ok: one.ok },
+      { scenario: 'idle browser', sessions: 0, wallMs: 0, peakRssMb: r(idle.rss), peakPssMb: r(idle.pss), perExtraSessionRssMb: null, perExtraSessionPssMb: null, profileCopies: 0, cpuSecondsPerGeneration: null, ratio: null, ok: 0, failures: '' },
+      { scenario: '1 generation', sessions: 1, wallMs: one.wallMs, peakRssMb: r(one.peak.rss), peakPssMb: r(one.peak.pss), perExtraSessionRssMb: null, perExtraSessionPssMb: null, profileCopies: one.profileCopies + accountProfiles, cpuSecondsPerGeneration: Math.round(one.cpuSeconds * 100) / 100, ratio: 1, ok: one.ok, failures: one.failures },
       {
         scenario: `${sessions} concurrent generations`,
         sessions,
@@ -108,7 +162,10 @@ export async function runSessionsBench(opts: { sessions?: number; generationMs?:
         perExtraSessionRssMb: r(perRss),
         perExtraSessionPssMb: r(perPss),
         profileCopies: many.profileCopies + accountProfiles,
+        cpuSecondsPerGeneration: Math.round((many.cpuSeconds / sessions) * 100) / 100,
+        ratio: Math.round((many.wallMs / one.wallMs) * 100) / 100,
         ok: many.ok,
+        failures: many.failures,
       },
     ];
   } finally {
@@ -128,6 +185,9 @@ if (require.main === module) {
       console.log(`per extra session: ${rss} MB summed RSS (target < 150 MB: ${rss < 150 ? 'PASS' : 'FAIL'}), ${pss} MB PSS (target < 150 MB: ${pss < 150 ? 'PASS' : 'FAIL'})`);
       console.log(`profile copies on disk: ${last.profileCopies} (target 0): ${last.profileCopies === 0 ? 'PASS' : 'FAIL'}`);
       console.log(`successful generations: ${last.ok}/${last.sessions}`);
+      // The floor on this machine: N generations' browser CPU spread over its cores, against one generation's wall time.
+      const floor = ((last.cpuSecondsPerGeneration ?? 0) * last.sessions) / os.cpus().length;
+      console.log(`${last.sessions} at once vs 1: ${last.ratio}× (target ≤ 1.5: ${(last.ratio ?? Infinity) <= 1.5 ? 'PASS' : 'FAIL'}); browser CPU ${last.cpuSecondsPerGeneration} s per generation, ${floor.toFixed(1)} s of CPU per core for the ${last.sessions} (load average ${os.loadavg()[0]!.toFixed(1)})`);
       if (pss >= 150 || last.profileCopies !== 0 || last.ok !== last.sessions) process.exitCode = 1;
     })
     .catch((err: unknown) => {

@@ -17,6 +17,7 @@ function banner(info: ServiceInfo): string {
     ...(info.metricsUrl ? [`   Metrics       ${info.metricsUrl}`] : []),
     `   Scheduler     "${info.schedulerCron}", next runs ${info.nextRuns.map((d) => d.toISOString()).join(', ') || 'none'}`,
     ...(info.webUrl ? [`   Web console   ${info.webUrl}`] : []),
+    ...(info.paused ? [`   Paused        ${info.paused.replace(/^paused: /, '')}   ← no new job of it starts (npx grokflow pauses; resume)`] : []),
     '',
     ' Try it:',
     `   psql ${info.databaseUrl} -c "INSERT INTO jobs (type, payload) VALUES ('GROK_VIDEO_GENERATION', '{\\"prompt\\": \\"a red fox running through snow\\"}')"`,

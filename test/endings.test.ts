@@ -35,6 +35,8 @@ describe('one verb per ending: exactly one callback, no open item, no lease', ()
   let receiver: Receiver;
   // A second delivery loop, as a second master runs one: every ending below is raced by both.
   let second: CallbackOutbox | undefined;
+  /** What each ending took from its end to its delivery workflow's start and first POST (printed, not asserted). */
+  const figures: Array<Record<string, string | number>> = [];
   before(async () => {
     receiver = await startReceiver();
     // The master claims video jobs only: an image job stays PENDING (cancel while PENDING) and
@@ -48,6 +50,7 @@ describe('one verb per ending: exactly one callback, no open item, no lease', ()
     await second.ready;
   });
   after(async () => {
+    if (figures.length > 0) console.table(figures);
     await second?.close();
     await s?.stop();
     await receiver?.close();
@@ -98,6 +101,9 @@ describe('one verb per ending: exactly one callback, no open item, no lease', ()
     assert.equal(outbox.length, 1);
     assert.ok(outbox[0]!.startedAt, 'the outbox row is stamped started');
     assert.equal(outbox[0]!.workflowId, `callback(${workflowId})`);
+    const [firstAttempt] = await s.t.db.select().from(jobDeliveries).where(eq(jobDeliveries.jobId, id)).orderBy(jobDeliveries.id).limit(1);
+    figures.push({ ending: name, 'end → started (ms)': outbox[0]!.startedAt!.getTime() - outbox[0]!.createdAt.getTime(),
+      'end → first attempt (ms)': firstAttempt!.at.getTime() - outbox[0]!.createdAt.getTime() });
     const deliveries = await s.t.db.select().from(jobDeliveries).where(eq(jobDeliveries.jobId, id));
     assert.equal(new Set(deliveries.map((d) => d.deliveryId)).size, 1, 'one delivery id');
     const open = await s.t.db.select().from(jobItems).where(and(eq(jobItems.jobId, id), inArray(jobItems.status, ['PENDING', 'RUNNING'])));

@@ -103,7 +103,7 @@ describe('gallery and dashboard', () => {
     await page.close();
   });
 
-  test('the gallery filters like the jobs list: account, type, pool, dates; each tile says prompt, account and cost', async () => {
+  test('the gallery filters like the jobs list: account, type, pool, dates, words of the prompt; each tile says prompt, account and cost', async () => {
     const page = await context.newPage();
     await page.goto(`${web.url}/gallery?account=xai&type=image`);
     const expected = withFile().filter((i) => i.account === 'xai' && i.file!.endsWith('.jpg'));
@@ -123,7 +123,13 @@ describe('gallery and dashboard', () => {
     // A bad value is named, with the status that fits.
     const res = await page.goto(`${web.url}/gallery?since=yesterday`);
     assert.equal(res!.status(), 400);
-    assert.match((await page.locator('.error').textContent())!, /since must be a date as YYYY-MM-DD, got "yesterday"/);
+    assert.match((await page.locator('.error').textContent())!, /since must be a date \(2026-12-01\), a time .* or an age .*, got "yesterday"/);
+    // A word of the prompt, as the jobs list searches: only the files of those jobs.
+    await page.goto(`${web.url}/gallery?search=lighthouse`);
+    const lighthouse = withFile().filter((i) => i.prompt.includes('lighthouse'));
+    assert.ok(lighthouse.length > 0 && lighthouse.length <= GALLERY_PAGE_SIZE, `${lighthouse.length} lighthouse files`);
+    assert.equal(await tiles.count(), lighthouse.length);
+    assert.equal(await page.locator('input[name=search]').inputValue(), 'lighthouse');
     await page.close();
   });
 

@@ -263,6 +263,16 @@ describe('web console: trust boundary', () => {
     assert.ok(visits.length > 0, 'the control job opened the post');
     assert.deepEqual(visits.filter((v) => v.host !== sim.host), [], 'no visit under the foreign name');
 
+    // The driver itself, handed the foreign URL past every check: it refuses before a page opens.
+    const before = s.simulator.postVisits.length;
+    const outcome = await s.generator!.generateVideo({
+      jobId: 'trust-foreign', itemIndex: 0, account: 'default', postUrl: foreign, prompt: 'lured', duration: 'max',
+      downloadPath: path.join(s.dir, 'downloads', 'trust-foreign', '0.mp4'),
+    });
+    assert.equal(outcome.kind, 'failed');
+    assert.match((outcome as { reason: string }).reason, new RegExp(`imageUrl: not a post on ${sim.origin.replace(/[.]/g, '\\.')}; not opened`));
+    assert.equal(s.simulator.postVisits.length, before, 'no visit at all');
+
     // From the console: the same rule, the same message.
     const page = await browser.newPage();
     await page.goto(`${web.url}/jobs/new`);

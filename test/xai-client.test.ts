@@ -74,7 +74,7 @@ describe('xAI client against the stand-in', () => {
     if (done.status !== 'done') return;
     assert.equal(done.moderated, false);
     assert.equal(done.durationS, 6);
-    assert.equal(done.costTicks, 6 * 500_000_000, 'xAI\'s cost, in ticks, kept exact');
+    assert.equal(done.costTicks, 6 * 700_000_000, 'xAI\'s cost at 720p ($0.07/s), in ticks, kept exact');
     const file = path.join(dir, 'fox.mp4');
     const got = await client.download(done.url, file);
     const expected = sim.asset('generated_video.mp4');
@@ -107,11 +107,37 @@ describe('xAI client against the stand-in', () => {
     await assert.rejects(imageDataUri(path.join(dir, 'notes.txt')), /imagePath .*notes\.txt: not an image/);
   });
 
+  test('xAI\'s limits, refused with its 400 messages: an 11 s extension, an extension of a 1.5 model, 1080p on grok-imagine-video, an edit of more than 8.7 s', async () => {
+    const id = await client.submitVideo({ prompt: 'a source of 15 s', duration: 15 });
+    const done = (await settle(client, id)).at(-1)!;
+    assert.equal(done.status, 'done');
+    if (done.status !== 'done') return;
+    const refused = async (p: Promise<unknown>, re: RegExp) => {
+      const err = await rejection(p);
+      assert.equal(err.kind, 'invalidInput');
+      assert.equal(err.status, 400);
+      assert.match(err.message, re);
+    };
+    await refused(client.submitExtension({ prompt: 'too long', videoUrl: done.url, duration: 11 }), /duration: 11 is not an integer from 2 to 10/);
+    await refused(client.submitExtension({ prompt: 'on 1.5', model: 'grok-imagine-video-1.5', videoUrl: done.url, duration: 6 }), /does not support video extension/);
+    await refused(client.submitVideo({ prompt: 'sharp', resolution: '1080p' }), /resolution: "1080p" is not supported by grok-imagine-video/);
+    await refused(client.submitEdit({ prompt: 'recolour', videoUrl: done.url }), /the input video is 15 s; at most 8\.7 s can be edited/);
+    const ext = await client.submitExtension({ prompt: 'ten more', videoUrl: done.url, duration: 10 });
+    const extended = (await settle(client, ext)).at(-1)!;
+    assert.equal(extended.status === 'done' && extended.durationS, 25);
+    if (extended.status !== 'done') return;
+    await refused(client.submitExtension({ prompt: 'a third', videoUrl: extended.url, duration: 2 }), /the input video is 25 s; it must be between 2 and 15 seconds/);
+    const sharp = await client.submitVideo({ prompt: 'sharp on 1.5', model: 'grok-imagine-video-1.5', resolution: '1080p', duration: 6 });
+    const sharpDone = (await settle(client, sharp)).at(-1)!;
+    assert.equal(sharpDone.status === 'done' && sharpDone.costTicks, 6 * 2_000_000_000, '1080p on 1.5 at $0.20/s');
+  });
+
   test('images: synchronous, one URL each, downloaded whole', async () => {
     const r = await client.generateImages({ prompt: 'a lighthouse at dusk', n: 2 });
     assert.equal(r.urls.length, 2);
     assert.equal(r.moderated, false);
-    assert.equal(r.costTicks, undefined, 'the stand-in, like xAI\'s documented answer, reports no image cost');
+    assert.equal(r.costTicks, 2 * 200_000_000, 'xAI\'s usage.cost_in_usd_ticks: two images at $0.02');
+    assert.deepEqual(r.moderatedEach, [false, false]);
     const got = await client.download(r.urls[1]!, path.join(dir, 'lighthouse.jpg'));
     assert.equal(got.sha256, sha(sim.asset('image.jpg')));
     assert.equal(got.contentType, 'image/jpeg');
@@ -123,7 +149,7 @@ describe('xAI client against the stand-in', () => {
     const expired = (await settle(client, await client.submitVideo({ prompt: 'too late #sim:expired' }))).at(-1)!;
     assert.equal(expired.status, 'expired');
     const failed = (await settle(client, await client.submitVideo({ prompt: 'broken #sim:failed' }))).at(-1)!;
-    assert.deepEqual(failed, { status: 'failed', message: 'Video generation failed' });
+    assert.deepEqual(failed, { status: 'failed', message: 'Video generation failed', code: 'generation_failed' });
     // moderate=1: the first try is refused, the second passes.
     const first = (await settle(client, await client.submitVideo({ prompt: 'borderline #sim:moderate=1' }))).at(-1)!;
     const second = (await settle(client, await client.submitVideo({ prompt: 'borderline #sim:moderate=1' }))).at(-1)!;
@@ -245,7 +271,7 @@ describe('xAI settings', () => {
     assert.deepEqual(real, { baseUrl: 'https://api.x.ai/v1', apiKey: 'xai-abc', simulated: false });
     assert.equal(loadConfig({}).GROK_BACKEND, 'browser');
     assert.throws(() => loadConfig({ GROK_BACKEND: 'carrier-pigeon' }), /GROK_BACKEND/);
-    assert.throws(() => loadConfig({ XAI_VIDEO_USD_PER_SECOND: '-1' }), /XAI_VIDEO_USD_PER_SECOND/);
+    assert.throws(() => loadConfig({ XAI_VIDEO_PRICES: 'grok-imagine-video:4k=1' }), /XAI_VIDEO_PRICES/);
   });
 
   test('the logger redacts the key under apiKey and XAI_API_KEY', async () => {

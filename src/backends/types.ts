@@ -24,6 +24,20 @@ export interface VideoOptions {
   extendTo?: number;
   upscale: boolean;
   deleteAfterDownload: boolean;
+  /** api: the video model (payload.model, else XAI_VIDEO_MODEL). */
+  model?: string;
+  /** api: reference-to-video, https URLs or files (absolute paths, resolved by the plan). */
+  referenceImages?: string[];
+  /** api: a video edit of this file (a finished item's file, or payload.editOf.file). */
+  editFile?: string;
+}
+
+/** The api backend's image choices, as the plan resolved them. */
+export interface ImageOptions {
+  /** '1k' | '2k'; default: xAI's. */
+  resolution?: string;
+  /** Images the job asks for: xAI answers up to 10 per call, so items share calls (src/backends/api/imageCalls.ts). */
+  count: number;
 }
 
 export interface ItemRequest {
@@ -34,6 +48,8 @@ export interface ItemRequest {
   prompt: string;
   /** Present for video items. */
   video?: VideoOptions;
+  /** Image items of the api backend. */
+  image?: ImageOptions;
   /** Target file, with the kind's extension; an HD twin goes next to it with an `_hd` suffix. */
   downloadPath: string;
   /**
@@ -102,6 +118,13 @@ export interface RunOptions {
    * a crash: it resumes instead of submitting (and paying) again. Kept on the item's row.
    */
   resume?: { token: string | null; save(token: string): Promise<void> };
+  /**
+   * A record shared by the items of one job, kept on item `index`'s row and changed under its
+   * row lock: `change` gets what is there and returns the new text (undefined: leave it).
+   * Resolves with what the row holds afterwards. The api backend records there the image call
+   * (up to 10 images) that serves several items, so they make one call, not one each.
+   */
+  shared?: { update(index: number, change: (current: string | null) => string | undefined): Promise<string | null> };
 }
 
 export interface Generator {

@@ -189,6 +189,6 @@ async function registerSearchAttributes(client: Client, config: Config, logger: 
     const added = await ensureSearchAttributes(client.connection, config.TEMPORAL_NAMESPACE);
     if (added.length > 0) logger.info({ added }, 'search attributes registered');
   } catch (err) {
-    logger.warn({ err }, 'could not register the search attributes JobId, JobType, Account; register them as the README says');
+    logger.warn({ err }, 'could not register the search attributes JobId, JobType, Account; register them as docs/operations.md says');
   }
 }

@@ -2,6 +2,7 @@ import { runMaster } from '../master/worker';
 import type { Config } from '../shared/config';
 import { createDb, createPool } from '../shared/db/client';
 import { redactUrl } from '../shared/db/migrate';
+import { listPauses, pausedLine } from '../shared/jobs/pauses';
 import { grokTarget } from '../shared/grokTarget';
 import { xaiTarget } from '../backends/api/target';
 import type { Logger } from '../shared/logger';
@@ -29,6 +30,8 @@ export interface ServiceInfo {
   schedulerCron: string;
   /** The schedulers' next three runs, as Temporal reads SCHEDULER_CRON. */
   nextRuns: Date[];
+  /** What is paused at start (`paused: pool night (…)`): its jobs wait for `grokflow resume`. */
+  paused?: string;
 }
 
 /**
@@ -57,6 +60,9 @@ export async function runService(config: Config, logger: Logger, signal: AbortSi
     stack.push(() => pool.end());
     const db = createDb(pool);
     const observability = await startObservability(config, logger, 'service', db);
+    // Said at start: a paused type or pool left from an earlier run explains jobs that stay
+    // PENDING. A database that cannot answer is the master's to report, in its own words.
+    const paused = await listPauses(db).then(pausedLine, () => undefined);
     stack.push(() => observability.close());
 
     const address = temporalAddress(config);
@@ -87,6 +93,7 @@ export async function runService(config: Config, logger: Logger, signal: AbortSi
         webUrl: web?.url,
         schedulerCron: config.SCHEDULER_CRON,
         nextRuns,
+        paused,
       });
     };
     // One part failing stops the other: a half-running service would only confuse.

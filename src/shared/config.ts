@@ -4,9 +4,12 @@ import { cronProblem } from './cron';
 import { UI_VARIANTS } from '../simulator/variants';
 import { BACKEND_NAMES } from '../backends/names';
 import { ACCOUNT_NAME_RULE, isAccountName } from './accountName';
+import { VIDEO_MODEL_NAMES } from '../backends/api/limits';
+import { ROUTES } from '../backends/api/payloadFields';
+import { DEFAULT_VIDEO_PRICES, videoPricesProblem } from '../backends/api/prices';
 
 // Every setting comes from the environment, is validated here and nowhere else, and is
-// listed in the README's configuration table with the same default.
+// listed in the configuration table of docs/configuration.md with the same default.
 const bool = z.stringbool({ truthy: ['1', 'true', 'yes', 'on'], falsy: ['0', 'false', 'no', 'off', ''] });
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -27,14 +30,19 @@ export const configSchema = z.object({
   SIMULATOR_GENERATION_MS: positiveInt.default(3000),
   SIMULATOR_COOLDOWN_MS: positiveInt.default(60_000),
   SIMULATOR_USERS: z.string().regex(/^[\w.-]+(:[^,]*)?(,[\w.-]+(:[^,]*)?)*$/, 'name:password[,name:password…]').default('default:secret'),
-  SIMULATOR_UI_VARIANT: z.enum(UI_VARIANTS).default('classic').describe('how the simulator\'s pages look and talk (README: the simulator)'),
-  // The backend a job runs on unless its payload names one (README "Browser or API").
+  SIMULATOR_UI_VARIANT: z.enum(UI_VARIANTS).default('classic').describe('how the simulator\'s pages look and talk (docs/simulator.md)'),
+  // The backend a job runs on unless its payload names one (docs/backends.md "Browser or API").
   GROK_BACKEND: z.enum(BACKEND_NAMES).default('browser').describe('browser: Grok\'s web app through Chromium; api: xAI\'s Imagine API'),
   XAI_API_KEY: z.string().min(1).optional().describe('secret; unset: the API backend talks to the simulator\'s stand-in of the API'),
   XAI_BASE_URL: z.url().default('https://api.x.ai/v1').describe('read only with XAI_API_KEY'),
-  XAI_VIDEO_MODEL: z.string().min(1).default('grok-imagine-video'),
+  XAI_VIDEO_MODEL: z.enum(VIDEO_MODEL_NAMES).default('grok-imagine-video').describe('the video model of jobs that name none (payload.model)'),
   XAI_IMAGE_MODEL: z.string().min(1).default('grok-imagine-image'),
-  XAI_VIDEO_USD_PER_SECOND: z.coerce.number().positive().default(0.05).describe('the budget estimate of a video second'),
+  XAI_VIDEO_PRICES: z.string().superRefine((v, ctx) => {
+    const problem = videoPricesProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }).default(DEFAULT_VIDEO_PRICES).describe('USD per video second by model and resolution: the estimate, and the cost when xAI reports none'),
+  XAI_ROUTE: z.enum(ROUTES).default('direct').describe('batch: API jobs that say nothing go to xAI\'s Batch API'),
+  XAI_BATCH_POLL_INTERVAL_MS: positiveInt.default(30_000).describe('how often a running batch is looked at'),
   XAI_IMAGE_USD: z.coerce.number().positive().default(0.02).describe('the budget estimate of an image, and its cost when xAI reports none'),
   XAI_POLL_INTERVAL_MS: positiveInt.default(5000).describe('how often a pending video generation is looked at'),
   XAI_REQUESTS_PER_SECOND: z.coerce.number().positive().default(1).describe('generations started per second on each API task queue, across every slave'),
@@ -45,7 +53,7 @@ export const configSchema = z.object({
   AUTH_MODE: z.enum(['storageState', 'profile']).default('storageState'),
   ACCOUNTS_DIR: z.string().default('accounts'),
   DOWNLOADS_DIR: z.string().default('downloads'),
-  // Delivery (README "Delivery"): object storage for the files, a signed webhook at the end.
+  // Delivery (docs/delivery.md "Delivery"): object storage for the files, a signed webhook at the end.
   OUTPUT_URL: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 's3://bucket[/prefix]').optional().describe('unset: files stay in DOWNLOADS_DIR'),
   S3_ENDPOINT: z.url().optional().describe('an S3-compatible server; unset: AWS S3'),
   S3_REGION: z.string().min(1).default('us-east-1'),
@@ -69,7 +77,7 @@ export const configSchema = z.object({
   ITEM_CONCURRENCY: positiveInt.default(1),
   RATE_LIMIT_COOLDOWN_MS: z.coerce.number().int().positive('at least 1 ms: with 0 a rate-limited account would be used again at once')
     .default(15 * 60_000).describe('used when Grok does not say how long'),
-  // Accounts as a pool (README "Accounts"): limits every slave keeps together, per account.
+  // Accounts as a pool (docs/accounts.md "Accounts as a pool"): limits every slave keeps together, per account.
   ACCOUNT_CONCURRENCY: positiveInt.max(100).default(10).describe('generations at once per browser account (1–100, the seed\'s 10), unless `accounts set --concurrency`; AUTH_MODE=profile: 1'),
   ACCOUNT_MIN_GAP_MS: z.coerce.number().int().min(0).default(8000).describe('least time between two generation starts on one account, unless `accounts set --min-gap`'),
   ACCOUNT_BUSY_RETRY_MS: positiveInt.default(5000).describe('how long an item whose reserved slot was lost (its lease ran out) waits before asking again'),

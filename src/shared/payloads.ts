@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ACCOUNT_NAME_RULE, isAccountName } from './accountName';
 import { BACKEND_NAMES } from '../backends/names';
+import { apiVideoIssues, imageResolution, referenceImages, editOf, route, videoModel, videoResolution } from '../backends/api/payloadFields';
 import { payloadRuleProblems, type PayloadRules } from './payloadRules';
 
 const POST_URL = /\/imagine\/post\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\/?$/i;
@@ -16,9 +17,9 @@ const deadlineMinutes = z.int().min(1).max(30 * 24 * 60);
 function accountOrPool(p: { account?: string; pool?: string }, ctx: z.RefinementCtx): void {
   if (p.account && p.pool) ctx.addIssue({ code: 'custom', path: ['pool'], message: 'give account or pool, not both' });
 }
-/** Which backend generates the job (README "Browser or API"); unset: GROK_BACKEND. */
+/** Which backend generates the job (docs/backends.md "Browser or API"); unset: GROK_BACKEND. */
 const backend = z.enum(BACKEND_NAMES);
-/** Where the job's result is POSTed when it ends (README "Delivery"). */
+/** Where the job's result is POSTed when it ends (docs/delivery.md "Delivery"). */
 export const callbackUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' });
 
 /** A payload's callbackUrl, read on its own so a job whose payload is otherwise bad still gets its callback. */
@@ -35,7 +36,8 @@ export const videoPayloadSchema = z
     prompts: z.array(prompt).min(1).max(100).optional(),
     count: z.int().min(1).max(100).optional(),
     duration: z.enum(['max', '6s', '10s']).default('max'),
-    resolution: z.enum(['480p', '720p']).optional(),
+    // 1080p: grok-imagine-video-1.5 on the api backend only (src/backends/api/limits.ts).
+    resolution: videoResolution.optional(),
     // Applied through the Video Options menu; a value the page does not offer fails the item.
     mode: z.enum(['normal', 'fun', 'spicy', 'custom']).optional(),
     aspectRatio: z.enum(['16:9', '9:16', '1:1', '2:3', '3:2']).optional(),
@@ -50,9 +52,15 @@ export const videoPayloadSchema = z
     deleteAfterDownload: z.boolean().default(false),
     minSuccessful: z.int().min(0).max(100).optional(),
     callbackUrl: callbackUrlSchema.optional(),
+    // The api backend's own fields (src/backends/api/payloadFields.ts).
+    model: videoModel.optional(),
+    route: route.optional(),
+    referenceImages: referenceImages.optional(),
+    editOf: editOf.optional(),
   })
   .superRefine((p, ctx) => {
     accountOrPool(p, ctx);
+    apiVideoIssues(p, ctx);
     if (p.imageUrl && p.imagePath) {
       ctx.addIssue({ code: 'custom', path: ['imagePath'], message: 'give imageUrl or imagePath, not both' });
     }
@@ -77,6 +85,9 @@ export const imagePayloadSchema = z.strictObject({
   backend: backend.optional(),
   minSuccessful: z.int().min(0).max(100).optional(),
   callbackUrl: callbackUrlSchema.optional(),
+  // The api backend's own fields (src/backends/api/payloadFields.ts).
+  resolution: imageResolution.optional(),
+  route: route.optional(),
 }).superRefine(accountOrPool);
 
 export type VideoPayload = z.output<typeof videoPayloadSchema>;

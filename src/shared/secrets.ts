@@ -7,8 +7,12 @@ import type { Config } from './config';
 /** Settings whose whole value is a secret. */
 export const SECRET_SETTINGS = ['WEB_TOKEN', 'WEBHOOK_SECRET', 'AWS_SECRET_ACCESS_KEY', 'XAI_API_KEY'] as const satisfies ReadonlyArray<keyof Config>;
 
-/** Settings that hold URLs or credential lists whose password part is a secret. */
-export const PASSWORD_SETTINGS = ['DATABASE_URL', 'S3_ENDPOINT', 'GROK_BASE_URL', 'SIMULATOR_URL', 'XAI_BASE_URL', 'TEMPORAL_UI_URL', 'SIMULATOR_USERS'] as const satisfies ReadonlyArray<keyof Config>;
+/**
+ * Settings that hold URLs whose password part is a secret. (SIMULATOR_USERS is not one: its
+ * passwords open the simulator's made-up accounts only, and its default, `secret`, would
+ * blank an ordinary word in every prompt shown.)
+ */
+export const PASSWORD_SETTINGS = ['DATABASE_URL', 'S3_ENDPOINT', 'GROK_BASE_URL', 'SIMULATOR_URL', 'XAI_BASE_URL', 'TEMPORAL_UI_URL'] as const satisfies ReadonlyArray<keyof Config>;
 
 /**
  * Keys whose value is secret wherever they appear in an object (a log line, a trace event):
@@ -31,13 +35,6 @@ export function secretValues(config: Partial<Config>): string[] {
   for (const name of PASSWORD_SETTINGS) {
     const v = config[name];
     if (typeof v !== 'string' || !v) continue;
-    if (name === 'SIMULATOR_USERS') {
-      for (const pair of v.split(',')) {
-        const password = pair.split(':').slice(1).join(':');
-        if (password) values.add(password);
-      }
-      continue;
-    }
     const password = urlPassword(v);
     if (password) values.add(password);
   }

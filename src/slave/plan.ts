@@ -1,6 +1,7 @@
-import { apiPayloadProblems } from '../backends/api/payload';
+import { apiPayloadProblems, browserPayloadProblems } from '../backends/api/payload';
+import { apiOnlyFields, referenceImageFile, type Route } from '../backends/api/payloadFields';
 import type { BackendName } from '../backends/names';
-import type { VideoOptions } from '../backends/types';
+import type { ImageOptions, VideoOptions } from '../backends/types';
 import type { Config } from '../shared/config';
 import type { Job } from '../shared/db/schema';
 import { imageFileProblem } from '../shared/imageFile';
@@ -27,6 +28,12 @@ export interface ItemPlan {
   /** The job's pool when it names no account (payload.pool, else `default`). */
   pool?: string;
   video?: VideoOptions;
+  /** api image jobs: the resolution and how many images the job asks for (calls of up to 10). */
+  image?: ImageOptions;
+  /** api: `batch` sends the job's items to xAI's Batch API as one batch; absent: direct calls. */
+  route?: Route;
+  /** api editOf a finished item of another job: which one (the plan checks it at the start). */
+  editOf?: { job: number; item: number };
 }
 
 /** What the workflow gets from startJob (prompts stay in job_items, out of the history). */
@@ -58,7 +65,8 @@ export interface ReadJob {
   minSuccessful: number;
 }
 
-export type PlanConfig = Pick<Config, 'ITEM_CONCURRENCY' | 'JOB_DEADLINE_MS' | 'GROK_BACKEND' | 'XAI_ACCOUNT'> & Partial<Pick<Config, 'SLAVE_HISTORY_EVENTS'>> & PayloadRulesConfig;
+export type PlanConfig = Pick<Config, 'ITEM_CONCURRENCY' | 'JOB_DEADLINE_MS' | 'GROK_BACKEND' | 'XAI_ACCOUNT'>
+  & Partial<Pick<Config, 'SLAVE_HISTORY_EVENTS' | 'XAI_VIDEO_MODEL' | 'XAI_ROUTE'>> & PayloadRulesConfig;
 
 /** Reads a job's row into its plan; a bad payload throws a PayloadError naming the field. */
 export function readJob(job: Pick<Job, 'type' | 'payload' | 'createdAt'>, config: PlanConfig): ReadJob {
@@ -70,15 +78,22 @@ export function readJob(job: Pick<Job, 'type' | 'payload' | 'createdAt'>, config
   const prompt = items[0]?.prompt ?? '';
   const backend = payload.backend ?? config.GROK_BACKEND;
   if (backend === 'api') {
-    const problems = apiPayloadProblems(payload);
+    const problems = apiPayloadProblems(payload, { XAI_VIDEO_MODEL: videoModelOf(config) }, type.itemKind);
     if (problems.length > 0) throw new PayloadError(`invalid payload for the api backend: ${problems.join('; ')}`);
+  } else {
+    const problems = browserPayloadProblems(apiOnlyFields(payload));
+    if (problems.length > 0) throw new PayloadError(`invalid payload: ${problems.join('; ')}`);
   }
+  const api = backend === 'api';
   const want = accountWant(payload, config);
   const item: ItemPlan = {
     kind: type.itemKind,
     backend,
     ...want,
-    video: type.itemKind === 'video' ? videoOptions(payload) : undefined,
+    video: type.itemKind === 'video' ? videoOptions(payload, api ? videoModelOf(config) : undefined, payloadRules(config).imagesDir) : undefined,
+    ...(api && type.itemKind === 'image' ? { image: { count: items.length, ...(payload.resolution ? { resolution: payload.resolution } : {}) } } : {}),
+    ...(api && (payload.route ?? config.XAI_ROUTE) === 'batch' && { route: 'batch' as const }),
+    ...(api && payload.editOf && 'job' in payload.editOf && { editOf: { job: payload.editOf.job, item: payload.editOf.item } }),
   };
   const plan: JobPlan = {
     itemIndexes: items.map((i) => i.index),
@@ -94,13 +109,29 @@ export function readJob(job: Pick<Job, 'type' | 'payload' | 'createdAt'>, config
 
 /** The plan's local files that are missing (checked when the job starts, before any browser opens). */
 export function missingFiles(plan: JobPlan, config: PayloadRulesConfig): PayloadError | undefined {
-  const imagePath = plan.item?.video?.imagePath;
-  const problem = imagePath ? imageFileProblem(imagePath, payloadRules(config).imagesDir) : undefined;
-  return problem ? new PayloadError(`invalid payload: payload.imagePath: ${problem}`) : undefined;
+  const v = plan.item?.video;
+  const imagesDir = payloadRules(config).imagesDir;
+  // Every local file a payload names is read by the slave: each must lie inside IMAGES_DIR.
+  const files: Array<[string, string | undefined]> = [
+    ['imagePath', v?.imagePath],
+    // An edit of another job's item reads grokflow's own download (resolved by startJob), not a payload's path.
+    ['editOf.file', plan.item?.editOf ? undefined : v?.editFile],
+    ...(v?.referenceImages ?? []).filter((r) => !/^https:/i.test(r)).map((r, i): [string, string] => [`referenceImages.${i}`, r]),
+  ];
+  const problems = files.flatMap(([field, file]) => {
+    const problem = file ? imageFileProblem(file, imagesDir) : undefined;
+    return problem ? [`payload.${field}: ${problem}`] : [];
+  });
+  return problems.length > 0 ? new PayloadError(`invalid payload: ${problems.join('; ')}`) : undefined;
 }
 
-function videoOptions(p: Partial<VideoPayload>): VideoOptions {
+const videoModelOf = (config: PlanConfig) => config.XAI_VIDEO_MODEL ?? 'grok-imagine-video';
+
+function videoOptions(p: Partial<VideoPayload>, apiModel: string | undefined, imagesDir: string): VideoOptions {
   return {
+    ...(apiModel && { model: p.model ?? apiModel }),
+    ...(p.referenceImages && { referenceImages: p.referenceImages.map((r) => (/^https:/i.test(r) ? r : referenceImageFile(r, imagesDir))) }),
+    ...(p.editOf && 'file' in p.editOf && { editFile: p.editOf.file }),
     postUrl: p.imageUrl,
     imagePath: p.imagePath,
     duration: p.duration ?? 'max',

@@ -81,6 +81,9 @@ async function generationJobWorkflow(input: SlaveWorkflowInput): Promise<JobResu
     upsertMemo({ summary: plan.summary });
     // A plan without an item comes from a startJob recorded before backends: the browser's.
     const generation = generationOn(plan.item?.backend ?? 'browser');
+    // An api job of "route": "batch": its items go to xAI as one batch first; each
+    // generateItem below then completes its item from the file the batch left on disk.
+    if (!input.continued && plan.item?.route === 'batch' && patched('api-batch')) await generation.runBatch({ ...job, plan: plan.item });
     let account = plan.account;
     // An item with no account free waits here on a durable timer, using no retry attempt.
     const waits = new ItemWaits(plan.deadlineAt ?? Number.POSITIVE_INFINITY);

@@ -3,8 +3,7 @@ import { duration } from '../cli/format';
 import type { Db } from '../shared/db/client';
 import { JOB_STATUSES } from '../shared/db/schema';
 import { dashboard, DEFAULT_WINDOW_DAYS, type Dashboard } from './dashboardQueries';
-import type { JobFilter } from './galleryFilter';
-import { filterForm } from './galleryPage';
+import { filterForm, viewFilter } from './galleryFilter';
 import { html, type Html } from './html';
 
 // The dashboard: the numbers of dashboardQueries.ts as Chart.js charts. The server shapes
@@ -95,7 +94,8 @@ function chart(id: string, title: string, note: string, spec: ChartSpec): Html {
 </section>`;
 }
 
-export async function dashboardPage(db: Db, f: JobFilter): Promise<Html> {
+export async function dashboardPage(db: Db, query: unknown): Promise<Html> {
+  const f = viewFilter(query);
   const d = await dashboard(db, f);
   const t = d.totals;
   const rate = t.generations ? `${((100 * t.moderated) / t.generations).toFixed(1)} %` : '–';

@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../shared/db/client';
-import { filterWhere, type JobFilter } from './galleryFilter';
+import { filterWhere, filterWindow, type JobFilter } from './galleryFilter';
 
 // Every query the dashboard draws, in one place. Each reads the jobs the filter selects
 // (over `jobs`) within the window; the charts are plain arrays the page hands to the
@@ -64,11 +64,12 @@ export async function dashboard(db: Db, f: JobFilter): Promise<Dashboard> {
            (extract(epoch FROM now()) * 1000)::float8 AS now`);
   const t = totals.rows[0]!;
   const now = num(t.now);
+  const window = filterWindow(f, new Date(now));
   const mod = moderation.rows.map((r) => ({ account: r.account, generations: num(r.generations), moderated: num(r.moderated) }));
   const spent = spend.rows.map((r) => ({ day: r.day, account: r.account, ticks: num(r.ticks) }));
   return {
-    from: f.since ? `${f.since}T00:00:00.000Z` : new Date(now - DEFAULT_WINDOW_DAYS * 86_400_000).toISOString(),
-    to: f.until ? `${f.until}T23:59:59.999Z` : new Date(now).toISOString(),
+    from: (window.since ?? new Date(now - DEFAULT_WINDOW_DAYS * 86_400_000)).toISOString(),
+    to: (window.until ?? new Date(now)).toISOString(),
     jobsPerHour: perHour.rows.map((r) => ({ hour: iso(r.hour), status: r.status, n: r.n })),
     moderation: mod,
     spendPerDay: spent,

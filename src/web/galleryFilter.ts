@@ -1,60 +1,43 @@
 import { sql, type SQL } from 'drizzle-orm';
-import { CliError, ExitCode } from '../cli/context';
-import { resolveType } from '../cli/jobInput';
-import { JOB_STATUSES, type JobStatus } from '../shared/db/schema';
-import { DEFAULT_POOL } from '../shared/jobs/account';
+import { jobFilterSql, parseWhen, type JobFilter } from '../cli/jobFilter';
+import { JOB_STATUSES } from '../shared/db/schema';
+import { JOB_TYPE_NAMES } from '../shared/registry';
+import { html, type Html } from './html';
+import { filterFromQuery } from './jobsPage';
 
-// The gallery's and the dashboard's filter, written as SQL over `jobs` (and `job_items i`
-// for the account an item ran on). Kept to this one function so that the jobs list's shared
-// filter (helper ops) can replace it without touching the pages.
+// The gallery's and the dashboard's filter: the jobs list's (src/cli/jobFilter.ts, the same
+// fields, checks and messages), over `jobs`, with one difference for pages that show items:
+// an account matches the account an item ran on too (a pool job's items choose theirs).
 
-export interface JobFilter {
-  status?: string;
-  type?: string;
-  account?: string;
-  pool?: string;
-  /** YYYY-MM-DD: jobs created on or after that day (UTC). */
-  since?: string;
-  /** YYYY-MM-DD: jobs created on or before that day (UTC). */
-  until?: string;
-}
+export type { JobFilter } from '../cli/jobFilter';
+export { filterQuery } from '../cli/jobFilter';
 
-export const FILTER_KEYS = ['status', 'type', 'account', 'pool', 'since', 'until'] as const;
+/** The query string's filter, checked as a form's (a bad field is named, 400). */
+export const viewFilter = filterFromQuery;
 
-function day(value: string, name: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
-    throw new CliError(`${name} must be a date as YYYY-MM-DD, got "${value}"`, ExitCode.Usage);
-  }
-  return value;
-}
-
-/**
- * The conditions a filter sets, over `jobs`; with `items`, the account also matches the
- * account an item ran on (a pool job's items choose theirs). Bad values name the field.
- */
-export function filterConditions(f: JobFilter, o: { items?: boolean } = {}): SQL[] {
-  const out: SQL[] = [];
-  if (f.status) {
-    const status = f.status.toUpperCase() as JobStatus;
-    if (!JOB_STATUSES.includes(status)) throw new CliError(`status must be one of ${JOB_STATUSES.join(', ')}`, ExitCode.Usage);
-    out.push(sql`jobs.status = ${status}`);
-  }
-  if (f.type) out.push(sql`jobs.type = ${resolveType(f.type)}`);
-  if (f.account) out.push(o.items ? sql`coalesce(i.account, jobs.account) = ${f.account}` : sql`jobs.account = ${f.account}`);
-  if (f.pool) out.push(sql`coalesce(jobs.payload->>'pool', ${DEFAULT_POOL}) = ${f.pool}`);
-  if (f.since) out.push(sql`jobs.created_at >= (${day(f.since, 'since')}::date)::timestamp AT TIME ZONE 'UTC'`);
-  if (f.until) out.push(sql`jobs.created_at < (${day(f.until, 'until')}::date + 1)::timestamp AT TIME ZONE 'UTC'`);
-  return out;
-}
-
-/** The conditions joined with AND; `true` when there are none. */
+/** The filter as SQL over `jobs` (and `job_items i` with `items`); `true` for no filter. */
 export function filterWhere(f: JobFilter, o: { items?: boolean } = {}): SQL {
-  const c = filterConditions(f, o);
-  return c.length ? sql.join(c, sql` AND `) : sql`true`;
+  const shared = jobFilterSql(o.items ? { ...f, account: undefined } : f);
+  const account = o.items && f.account ? sql`coalesce(i.account, jobs.account) = ${f.account}` : undefined;
+  const parts = [shared, account].filter((p): p is SQL => p !== undefined);
+  return parts.length ? sql.join(parts, sql` AND `) : sql`true`;
 }
 
-/** Only the filter's own keys, non-empty: what a page's links carry on. */
-export function filterQuery(f: JobFilter): string {
-  const entries = FILTER_KEYS.flatMap((k) => (f[k] ? [[k, f[k]!] as [string, string]] : []));
-  return new URLSearchParams(entries).toString();
+/** When the filter's window starts and ends, if it names them. */
+export function filterWindow(f: JobFilter, now = new Date()): { since?: Date; until?: Date } {
+  return { since: f.since ? parseWhen(f.since, 'since', now) : undefined, until: f.until ? parseWhen(f.until, 'until', now) : undefined };
+}
+
+/** The filter form the gallery and the dashboard share (the jobs list's fields). */
+export function filterForm(action: string, f: JobFilter): Html {
+  return html`<form method="get" action="${action}" class="filters" role="search">
+  <label>Search prompts <input type="search" name="search" value="${f.search ?? ''}" size="22" placeholder="a word of the prompt"></label>
+  <label>Status <select name="status"><option value="">any</option>${JOB_STATUSES.map((s) => html`<option ${f.status === s ? 'selected' : ''}>${s}</option>`)}</select></label>
+  <label>Type <select name="type"><option value="">any</option>${JOB_TYPE_NAMES.map((t) => html`<option ${f.type === t ? 'selected' : ''}>${t}</option>`)}</select></label>
+  <label>Account <input name="account" value="${f.account ?? ''}" size="10"></label>
+  <label>Pool <input name="pool" value="${f.pool ?? ''}" size="8"></label>
+  <label>Since <input name="since" value="${f.since ?? ''}" size="11" placeholder="2026-12-01 or 12h"></label>
+  <label>Until <input name="until" value="${f.until ?? ''}" size="11"></label>
+  <button type="submit">Filter</button> <a href="${action}">clear</a>
+</form>`;
 }

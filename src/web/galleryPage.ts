@@ -1,12 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { formatUsd } from '../backends/api/cost';
 import { duration, truncate } from '../cli/format';
-import { resolveType } from '../cli/jobInput';
 import type { Db } from '../shared/db/client';
-import { JOB_STATUSES } from '../shared/db/schema';
-import { JOB_TYPE_NAMES } from '../shared/registry';
 import { DOWNLOADS_PREFIX, fileUrl } from './files';
-import { filterQuery, filterWhere, type JobFilter } from './galleryFilter';
+import { filterForm, filterQuery, filterWhere, viewFilter, type JobFilter } from './galleryFilter';
 import { html, type Html } from './html';
 
 // Finished files across jobs: one tile per item that has a file, newest first. A page is
@@ -15,10 +12,10 @@ import { html, type Html } from './html';
 
 export const GALLERY_PAGE_SIZE = 60;
 
-export interface GalleryQuery extends JobFilter {
+export type GalleryQuery = Record<string, unknown> & {
   /** Show items older than this item id (the "older" link). */
   before?: string;
-}
+};
 
 interface Tile {
   itemId: number;
@@ -35,14 +32,14 @@ interface Tile {
 
 const IMAGE = /\.(jpe?g|png|webp|gif)$/i;
 
-async function tiles(db: Db, q: GalleryQuery): Promise<Tile[]> {
-  const before = q.before && /^\d+$/.test(q.before) ? sql`AND i.id < ${Number(q.before)}` : sql``;
+async function tiles(db: Db, f: JobFilter, q: GalleryQuery): Promise<Tile[]> {
+  const before = typeof q.before === 'string' && /^\d+$/.test(q.before) ? sql`AND i.id < ${Number(q.before)}` : sql``;
   const { rows } = await db.execute<Record<string, unknown>>(sql`
     SELECT i.id AS item_id, jobs.id AS job_id, i.index, jobs.type, i.prompt, i.file_path,
            coalesce(i.account, jobs.account) AS account, i.duration AS length,
            i.cost_ticks, jobs.duration_ms
       FROM job_items i JOIN jobs ON jobs.id = i.job_id
-     WHERE i.status = 'COMPLETED' AND i.file_path IS NOT NULL AND ${filterWhere(q, { items: true })} ${before}
+     WHERE i.status = 'COMPLETED' AND i.file_path IS NOT NULL AND ${filterWhere(f, { items: true })} ${before}
      ORDER BY i.id DESC
      LIMIT ${GALLERY_PAGE_SIZE}`);
   return rows.map((r) => ({
@@ -82,27 +79,15 @@ function tile(t: Tile, downloads: string): Html {
 </figure>`;
 }
 
-/** The filter form the gallery and the dashboard share. */
-export function filterForm(action: string, f: JobFilter): Html {
-  return html`<form method="get" action="${action}" class="filters">
-  <label>Status <select name="status"><option value="">any</option>${JOB_STATUSES.map((s) => html`<option ${f.status?.toUpperCase() === s ? 'selected' : ''}>${s}</option>`)}</select></label>
-  <label>Type <select name="type"><option value="">any</option>${JOB_TYPE_NAMES.map((t) => html`<option ${f.type && resolveType(f.type) === t ? 'selected' : ''}>${t}</option>`)}</select></label>
-  <label>Account <input name="account" value="${f.account ?? ''}" size="12"></label>
-  <label>Pool <input name="pool" value="${f.pool ?? ''}" size="10"></label>
-  <label>From <input type="date" name="since" value="${f.since ?? ''}"></label>
-  <label>To <input type="date" name="until" value="${f.until ?? ''}"></label>
-  <button type="submit">Filter</button> <a href="${action}">clear</a>
-</form>`;
-}
-
 export async function galleryPage(db: Db, downloads: string, q: GalleryQuery): Promise<Html> {
-  const shown = await tiles(db, q);
-  const query = filterQuery(q);
+  const f = viewFilter(q);
+  const shown = await tiles(db, f, q);
+  const query = filterQuery(f);
   const last = shown[shown.length - 1];
   const older = shown.length === GALLERY_PAGE_SIZE && last ? `/gallery?${query ? `${query}&` : ''}before=${last.itemId}` : undefined;
   return html`
 <h1>Gallery</h1>
-${filterForm('/gallery', q)}
+${filterForm('/gallery', f)}
 <div class="gallery" data-tiles="${shown.length}">${shown.map((t) => tile(t, downloads))}</div>
 ${shown.length ? '' : html`<p class="empty">No finished files${query ? ' match this filter' : ' yet'}.</p>`}
 ${older ? html`<p class="more"><a href="${older}" rel="next">older</a></p>` : ''}`;

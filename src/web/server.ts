@@ -20,7 +20,6 @@ import { payloadRules } from '../shared/payloadRules';
 import { CHART_JS_FILE, chartJsDir } from './chartLibrary';
 import { dashboardPage } from './dashboardPage';
 import { galleryPage, type GalleryQuery } from './galleryPage';
-import type { JobFilter as ViewFilter } from './galleryFilter';
 import { csrfUnlessBearer, registerAuth, webToken } from './auth';
 import { registerOriginCheck } from './origin';
 import { webSessions } from './sessions';
@@ -186,7 +185,7 @@ export async function startWeb(config: Config, deps: WebDeps, port = config.WEB_
       return fail(reply, err);
     }
   });
-  app.get<{ Querystring: ViewFilter }>('/dashboard', async (req, reply) => {
+  app.get('/dashboard', async (req, reply) => {
     try {
       return send(reply, 'Dashboard', await dashboardPage(deps.db, req.query));
     } catch (err) {

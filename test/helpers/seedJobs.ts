@@ -14,7 +14,7 @@ const ASSETS = path.join(__dirname, '..', '..', 'src', 'simulator', 'assets');
 export const SEED_ACCOUNTS = ['alice', 'bob', 'carol', 'xai'] as const;
 const WORDS = ['fox', 'lighthouse', 'desert', 'neon city', 'waterfall', 'robot', 'forest', 'harbour', 'comet', 'glacier'];
 
-export interface SeededItem { jobId: number; index: number; account: string; file: string | null; costTicks: number | null; status: string; moderationRetries: number }
+export interface SeededItem { jobId: number; index: number; prompt: string; account: string; file: string | null; costTicks: number | null; status: string; moderationRetries: number }
 export interface Seeded { jobIds: number[]; items: SeededItem[] }
 
 /** Deterministic: the same rows on every run (a small linear congruential generator). */
@@ -73,7 +73,7 @@ export async function seedJobs(t: TestDatabase, downloadsDir: string, count = 30
       }
       const prompt = (j.payload as { prompt: string }).prompt;
       itemRows.push({ jobId: j.id, index, prompt, status, attempts: status === 'PENDING' ? 0 : 1 + moderationRetries, moderationRetries, filePath: file, bytes: file ? fs.statSync(file).size : null, duration: file && j.type === 'GROK_VIDEO_GENERATION' ? '6s' : null, account: j.account, costTicks });
-      items.push({ jobId: j.id, index, account: j.account!, file, costTicks, status, moderationRetries });
+      items.push({ jobId: j.id, index, prompt, account: j.account!, file, costTicks, status, moderationRetries });
     }
   }
   await t.db.insert(jobItems).values(itemRows);

@@ -1,4 +1,4 @@
-// What can go wrong talking to xAI's API, as the few kinds the backend acts on (README
+// What can go wrong talking to xAI's API, as the few kinds the backend acts on (docs/backends.md
 // "Browser or API"): the key refused, a rate limit with its delay, a fault worth retrying,
 // input xAI refuses (its own message kept), an answer of a shape we do not know.
 

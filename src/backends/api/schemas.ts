@@ -37,3 +37,36 @@ export const imageAnswer = z.looseObject({
   usage: z.looseObject({ cost_in_usd_ticks: z.number().int().nonnegative().nullish() }).nullish(),
 });
 export type ImageAnswer = z.infer<typeof imageAnswer>;
+
+// The Batch API (docs.x.ai/developers/advanced-api-usage/batch-api), as grokflow reads it.
+const batchState = z.looseObject({
+  num_requests: z.number().int().nonnegative(),
+  num_pending: z.number().int().nonnegative(),
+  num_success: z.number().int().nonnegative().nullish(),
+  num_error: z.number().int().nonnegative().nullish(),
+  num_cancelled: z.number().int().nonnegative().nullish(),
+});
+
+/** POST /batches and GET /batches/{id}. */
+export const batchAnswer = z.looseObject({ batch_id: z.string().min(1), state: batchState.nullish() });
+
+/** GET /batches/{id}/requests. */
+export const batchRequestsAnswer = z.looseObject({
+  batch_request_metadata: z.array(z.looseObject({ batch_request_id: z.string(), state: z.string().nullish() })),
+  pagination_token: z.string().nullish(),
+});
+
+const errorBody = z.looseObject({ code: z.string().nullish(), message: z.string().nullish() });
+
+/** GET /batches/{id}/results: one page of finished requests. */
+export const batchResultsAnswer = z.looseObject({
+  results: z.array(z.looseObject({
+    batch_request_id: z.string(),
+    batch_result: z.looseObject({
+      response: z.looseObject({ video_generation: videoAnswer.nullish(), image_generation: imageAnswer.nullish() }).nullish(),
+      error: errorBody.nullish(),
+    }),
+  })),
+  pagination_token: z.string().nullish(),
+});
+export type BatchResult = z.infer<typeof batchResultsAnswer>['results'][number];

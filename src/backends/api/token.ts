@@ -9,7 +9,7 @@ import { z } from 'zod';
 const request = z.object({
   /** xAI's request id; an image (synchronous, no id) gets a local one. */
   id: z.string().min(1),
-  kind: z.enum(['generation', 'extension', 'image']),
+  kind: z.enum(['generation', 'extension', 'edit', 'image', 'batch']),
   /**
    * How it ended; absent: submitted, not yet seen to end. `unanswered`: an image request
    * whose POST never answered (the worker died during it).
@@ -18,6 +18,12 @@ const request = z.object({
   costTicks: z.number().int().nonnegative().optional(),
   /** An image request's file URLs (it has no id to poll them again by). */
   urls: z.array(z.string()).optional(),
+  /** A batch request's file, downloaded as soon as its result came (its URL lives one hour). */
+  file: z.object({ sha256: z.string(), bytes: z.number().int().nonnegative() }).optional(),
+  /** The video's length as xAI reported it. */
+  seconds: z.number().nonnegative().optional(),
+  /** A failed request: xAI's own error code and message, as it gave them. */
+  error: z.object({ code: z.string().optional(), message: z.string() }).optional(),
 });
 export type TokenRequest = z.infer<typeof request>;
 

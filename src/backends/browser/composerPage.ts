@@ -27,6 +27,7 @@ export class ComposerPage {
 
   async open(baseUrl: string): Promise<void> {
     await this.page.goto(URLS.composer(baseUrl), { waitUntil: 'domcontentloaded', timeout: this.t.navigationMs });
+    // The prompt box or a blocking state, whichever shows first (see PostPage.ready).
     await pollUntil(
       async () => {
         const blocked = await blockingOutcome(this.page, this.defaultCooldownMs);
@@ -42,6 +43,7 @@ export class ComposerPage {
     const input = await pickAttached(this.page, SEL.uploadInput);
     if (!input) throw failed(`could not find ${SEL.uploadInput.description}`, true);
     await input.setInputFiles(imagePath, { timeout: this.t.actionMs });
+    // The page navigates to the new post once Grok stored the upload, or shows why not.
     return pollUntil(
       async () => {
         if (URLS.isPost(this.page.url())) return this.page.url();

@@ -41,6 +41,8 @@ export const DEFAULT_TIMEOUTS: DriverTimeouts = {
   videoReadyMs: 30_000,
   upscaleMs: 5 * 60_000,
   downloadMs: 120_000,
+  // The DOM fallback's poll (no page event says a percentage or a toast appeared without
+  // injecting a script); a generation whose stream is read waits on its lines instead (watch.ts).
   pollMs: 50,
 };
 

@@ -68,6 +68,7 @@ export class GenerationTraffic {
   private readonly liveLines: string[] = [];
   private endedLines: string[] = [];
   private readonly onResponse = (r: Response) => void this.readEnded(r);
+  private readonly waiters = new Set<() => void>();
 
   private constructor(
     private readonly page: Page,
@@ -95,6 +96,35 @@ export class GenerationTraffic {
       await cdp.send('Network.enable').catch(() => {});
     }
     return t;
+  }
+
+  /** The generation's stream is being read: its lines, not the DOM, tell its progress. */
+  live(): boolean {
+    return this.state.progress !== undefined;
+  }
+
+  /**
+   * Resolves at the stream's next line, or after `ms` (whichever first); rejects when the
+   * signal aborts. The watch loop waits here instead of polling the page.
+   */
+  nextChange(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        reject(signal!.reason);
+      };
+      const timer = setTimeout(done, ms);
+      this.waiters.add(done);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   async dispose(): Promise<void> {
@@ -133,6 +163,7 @@ export class GenerationTraffic {
       return; // not a JSON line: not ours to read
     }
     const s = this.state;
+    for (const wake of [...this.waiters]) wake();
     if (line.error) s.error = line.error.message ?? 'error';
     if (line.result?.conversation?.conversationId) s.conversationId = line.result.conversation.conversationId;
     if (line.result?.response?.videoChoice) s.choice = true;

@@ -37,7 +37,11 @@ export class PostPage {
     await this.ready();
   }
 
-  /** Waits for the prompt box, or for a blocking state (login wall, not found…). */
+  /**
+   * Waits for the prompt box, or for a blocking state (login wall, not found…). A poll, not
+   * one locator wait: whichever of several unrelated states shows first ends it, and each
+   * probe is one round trip (the blockers are asked as one union first).
+   */
   async ready(): Promise<void> {
     await pollUntil(
       async () => {
@@ -122,8 +126,8 @@ export class PostPage {
       timeouts: this.t,
       defaultCooldownMs: this.defaultCooldownMs,
       onPercent,
-      beforeDone: async () => {
-        if (abResolved) return;
+      beforeDone: async ({ dom }) => {
+        if (abResolved || !dom) return;
         if ((await anyOf(this.page, SEL.abQuestion).count()) === 0) return;
         const choice = await pick(this.page, SEL.abChoice);
         if (choice) {
@@ -131,10 +135,11 @@ export class PostPage {
           abResolved = true;
         }
       },
-      done: async () => {
+      done: async ({ dom }) => {
         // Network first: the stream's video URL, unless it asked for an A/B choice (the page's).
         const net = traffic?.state;
         if (net?.videoUrl && !net.choice && net.videoUrl !== previousSrc) return { src: net.videoUrl, videoId: net.videoId };
+        if (!dom) return undefined;
         // DOM fallback: a new video source. Its media are not fetched by the page (lean.ts):
         // the download checks that the URL serves a video.
         const v = await this.video();
@@ -196,6 +201,7 @@ export class PostPage {
     const dialog = await this.need(SEL.confirmDialog);
     const confirm = await this.need(SEL.confirmDelete, dialog);
     await confirm.click({ timeout: this.t.actionMs });
+    // Grok removes the video once its DELETE answered: the page, not the click, says it is gone.
     await pollUntil(
       async () => {
         const v = await this.video();

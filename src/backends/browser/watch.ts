@@ -113,17 +113,29 @@ export function trackNetworkFailures(page: Page): { failure(): string | undefine
   return { failure: () => failure, dispose: () => page.off('requestfailed', onFailed) };
 }
 
+/**
+ * While the generation's stream is read (network.ts), the page is looked at once a second, not
+ * every poll: the lines carry progress, the video and moderation, and the page is only asked
+ * for what only it shows (a toast, a login wall, the A/B question). Each look costs the
+ * renderer and this process a few DevTools round trips, which at 20 a second per session is
+ * most of a waiting session's CPU.
+ */
+export const DOM_CHECK_WHILE_STREAMING_MS = 1000;
+
 export interface WatchArgs<T> {
   page: Page;
   signal?: AbortSignal;
   timeouts: WatchTimeouts;
   defaultCooldownMs: number;
-  /** Returns the result once the generation is done (called only after a percentage was seen). */
-  done(): Promise<T | undefined>;
+  /**
+   * Returns the result once the generation is done (called only after a percentage was seen).
+   * `dom`: whether the page may be looked at this time (false: the stream alone, see above).
+   */
+  done(look: { dom: boolean }): Promise<T | undefined>;
   /** The generation's own traffic, read first; the DOM is the fallback. */
   traffic?: GenerationTraffic;
   /** Called on every poll before done(): e.g. resolve an A/B choice. */
-  beforeDone?(): Promise<void>;
+  beforeDone?(look: { dom: boolean }): Promise<void>;
   onPercent?(p: number): void;
 }
 
@@ -134,15 +146,24 @@ export async function watchGeneration<T>(args: WatchArgs<T>): Promise<T> {
   let lastPercent: number | undefined;
   let lastChange = Date.now();
   let seen = false;
+  let lastDom = 0;
   try {
     for (;;) {
       signal?.throwIfAborted();
-      const blocked = await blockingOutcome(page, args.defaultCooldownMs);
-      if (blocked) throw new OutcomeError(blocked);
+      const stream = args.traffic?.state;
+      const live = args.traffic?.live() ?? false;
+      // The page is looked at on every poll until the stream speaks, then once a second, and
+      // whenever the stream says it ended (a video, a choice, moderation, an error).
+      const ended = !!stream && (!!stream.videoUrl || stream.choice || stream.moderated || !!stream.error);
+      const dom = !live || ended || Date.now() - lastDom >= DOM_CHECK_WHILE_STREAMING_MS;
+      if (dom) {
+        lastDom = Date.now();
+        const blocked = await blockingOutcome(page, args.defaultCooldownMs);
+        if (blocked) throw new OutcomeError(blocked);
+      }
       const netFailure = net.failure();
       if (netFailure) throw failed(`network: ${netFailure}`, true);
 
-      const stream = args.traffic?.state;
       if (stream?.moderated) throw new OutcomeError({ kind: 'moderated', message: stream.moderatedWhy ?? 'Content Moderated (reported by the generation stream)' });
       if (stream?.error === 'unauthenticated') throw new OutcomeError({ kind: 'authRequired', message: 'the session is logged out (generation stream)' });
       if (stream?.error) throw failed(`generation error: Server failed to respond (${stream.error})`, true);
@@ -157,8 +178,8 @@ export async function watchGeneration<T>(args: WatchArgs<T>): Promise<T> {
         }
       }
       if (seen) {
-        await args.beforeDone?.();
-        const result = await args.done();
+        await args.beforeDone?.({ dom });
+        const result = await args.done({ dom });
         if (result !== undefined) return result;
       }
       const now = Date.now();
@@ -167,7 +188,10 @@ export async function watchGeneration<T>(args: WatchArgs<T>): Promise<T> {
         throw failed(`stuck: progress stayed at ${lastPercent}% for ${Math.round((now - lastChange) / 1000)} s`, true);
       }
       if (now - start > timeouts.generationMs) throw failed(`timeout: generation took over ${Math.round(timeouts.generationMs / 1000)} s`, true);
-      await sleep(timeouts.pollMs, signal);
+      // The DOM fallback polls every pollMs (no page event tells a percentage changed without
+      // injecting a script); a stream being read wakes the loop at its next line instead.
+      if (args.traffic && live) await args.traffic.nextChange(DOM_CHECK_WHILE_STREAMING_MS, signal);
+      else await sleep(timeouts.pollMs, signal);
     }
   } finally {
     net.dispose();

@@ -43,6 +43,8 @@ export const jobs = pgTable(
     backend: text('backend'),
     /** What xAI charged for the job, in ticks (1 USD = 10^10): the sum of its items'. Null for browser jobs. */
     costTicks: bigint('cost_ticks', { mode: 'number' }),
+    /** The api backend's batch at xAI ("route": "batch"), recorded before any request is added to it. */
+    xaiBatchId: text('xai_batch_id'),
     /** An imported row's `key` (src/cli/jobImport.ts): the same key is imported once. */
     importKey: text('import_key'),
   },
@@ -97,6 +99,8 @@ export const jobItems = pgTable(
     backendToken: text('backend_token'),
     /** What xAI charged for this item, in ticks, every request of it included (moderated ones too). */
     costTicks: bigint('cost_ticks', { mode: 'number' }),
+    /** The api backend: an image call serving this item's group of the job (recorded on the group's first item). */
+    xaiSharedCall: text('xai_shared_call'),
     /** Milliseconds per step of the item's last try (src/shared/itemSteps.ts): where its time went. */
     steps: jsonb('steps').$type<ItemSteps>(),
     ...timestamps,

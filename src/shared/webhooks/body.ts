@@ -1,6 +1,6 @@
 import type { Job, JobItem } from '../db/schema';
 
-/** The JSON a job's callback carries (README "Delivery"). */
+/** The JSON a job's callback carries (docs/delivery.md "Delivery"). */
 export function callbackBody(job: Job, items: JobItem[], deliveryId: string) {
   return {
     deliveryId,

@@ -19,7 +19,8 @@ function answer(res: http.ServerResponse, a: Answer): void {
 }
 
 export async function handleXai(xai: XaiStandIn, media: XaiMedia, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-  const p = new URL(req.url ?? '/', 'http://sim').pathname;
+  const u = new URL(req.url ?? '/', 'http://sim');
+  const p = u.pathname;
   const method = req.method ?? 'GET';
   // Files are on their own origin at xAI; here the host the request came to.
   const origin = `http://${req.headers.host ?? '127.0.0.1'}`;
@@ -33,8 +34,22 @@ export async function handleXai(xai: XaiStandIn, media: XaiMedia, req: http.Inco
 
   const refused = xai.authorize(req.headers.authorization);
   if (refused) return answer(res, refused);
+  xai.count(method, p);
 
-  if (method === 'POST' && (p === '/v1/videos/generations' || p === '/v1/videos/extensions' || p === '/v1/images/generations')) {
+  const batch = /^\/v1\/batches(?:\/([^/]+)(?:\/(requests|results))?)?$/.exec(p);
+  if (batch) {
+    const id = batch[1] === undefined ? undefined : decodeURIComponent(batch[1]);
+    if (method === 'GET' && id && !batch[2]) return answer(res, xai.batches.get(id));
+    if (method === 'GET' && id && batch[2] === 'requests') return answer(res, xai.batches.requests(id));
+    if (method === 'GET' && id && batch[2] === 'results') return answer(res, xai.batches.results(id, origin, u.searchParams));
+    if (method === 'POST' && (!id || batch[2] === 'requests')) {
+      const body = await bodyOf(req);
+      if ('status' in body) return answer(res, body);
+      return answer(res, id ? xai.batches.add(id, body.json, origin) : xai.batches.create(body.json));
+    }
+  }
+
+  if (method === 'POST' && (p === '/v1/videos/generations' || p === '/v1/videos/extensions' || p === '/v1/videos/edits' || p === '/v1/images/generations')) {
     let body: Record<string, unknown>;
     try {
       body = await readJson(req, 20 * 1024 * 1024);
@@ -50,9 +65,19 @@ export async function handleXai(xai: XaiStandIn, media: XaiMedia, req: http.Inco
       if (res.destroyed) return;
       return answer(res, a);
     }
-    return answer(res, xai.submitVideo(p === '/v1/videos/generations' ? 'videos/generations' : 'videos/extensions', body));
+    return answer(res, xai.submitVideo(p.slice('/v1/'.length) as 'videos/generations' | 'videos/extensions' | 'videos/edits', body));
   }
   const status = /^\/v1\/videos\/([^/]+)$/.exec(p);
   if (status && method === 'GET') return answer(res, xai.videoStatus(decodeURIComponent(status[1]!), origin));
   return answer(res, { status: 404, body: { code: 'not_found', error: `No route ${method} ${p}` } });
+}
+
+async function bodyOf(req: http.IncomingMessage): Promise<{ json: Record<string, unknown> } | Answer> {
+  try {
+    const json = await readJson(req, 64 * 1024 * 1024);
+    if (typeof json === 'object' && json !== null && !Array.isArray(json)) return { json: json as Record<string, unknown> };
+  } catch {
+    // answered below
+  }
+  return { status: 400, body: { code: 'invalid_argument', error: 'The body must be a JSON object' } };
 }

@@ -1,8 +1,15 @@
 import crypto from 'node:crypto';
 import { usdToTicks } from '../../backends/api/cost';
+import {
+  EXTENSION_MAX_RESOLUTION, EXTENSION_SECONDS, EXTENSION_SOURCE_SECONDS, GENERATION_SECONDS, IMAGE_RESOLUTIONS, isVideoModel,
+  MAX_EDIT_INPUT_SECONDS, MAX_IMAGES_PER_CALL, MAX_REFERENCE_IMAGES, VIDEO_MODELS,
+} from '../../backends/api/limits';
+import { mp4Seconds } from '../../backends/api/mp4Duration';
+import { DEFAULT_VIDEO_PRICES, parseVideoPrices, type VideoPriceTable } from '../../backends/api/prices';
+import { XaiBatches } from './batches';
 import { parseXaiScenario, type XaiScenario } from './scenarios';
 
-// The stand-in of xAI's Imagine API (README "Browser or API"): the paths, bodies, statuses,
+// The stand-in of xAI's Imagine API (docs/backends.md "Browser or API"): the paths, bodies, statuses,
 // error codes and Retry-After of https://api.x.ai/v1 as grokflow's API backend uses them,
 // in memory, with the prompt markers of scenarios.ts. No HTTP here (routes.ts): each call
 // returns the status, headers and body to send, so the rules read in one place.
@@ -10,7 +17,8 @@ import { parseXaiScenario, type XaiScenario } from './scenarios';
 /** The key the stand-in accepts unless told otherwise; what `npm start` uses without XAI_API_KEY. */
 export const STAND_IN_API_KEY = 'xai-simulator-key';
 
-export type XaiEndpoint = 'videos/generations' | 'videos/extensions' | 'images/generations';
+export type XaiEndpoint = 'videos/generations' | 'videos/extensions' | 'videos/edits' | 'images/generations';
+export type XaiVideoEndpoint = Exclude<XaiEndpoint, 'images/generations'>;
 
 export interface XaiStandInOptions {
   /** Keys accepted as `Authorization: Bearer <key>`; default [STAND_IN_API_KEY]. */
@@ -23,8 +31,12 @@ export interface XaiStandInOptions {
   urlTtlMs?: number;
   /** Video submissions accepted per second across keys; more answer 429 (default: no limit). */
   maxSubmissionsPerSecond?: number;
-  /** Price the stand-in charges per second of video, in ticks (default $0.05). */
-  videoTicksPerSecond?: number;
+  /** What the stand-in charges per second of video, by model and resolution (default: grokflow's XAI_VIDEO_PRICES default). */
+  videoPrices?: string;
+  /** What one image costs, in ticks (default $0.02). */
+  imageTicks?: number;
+  /** A batch request's price as a share of the direct one (default 0.5: xAI's batch discount). */
+  batchPriceShare?: number;
 }
 
 /** One POST as it arrived, accepted or not. */
@@ -41,7 +53,7 @@ export interface XaiSubmission {
 
 export interface XaiVideoRequest {
   id: string;
-  endpoint: 'videos/generations' | 'videos/extensions';
+  endpoint: XaiVideoEndpoint;
   model: string;
   prompt: string;
   scenario: XaiScenario;
@@ -53,6 +65,12 @@ export interface XaiVideoRequest {
   aspectRatio: string;
   /** Image-to-video: the image's URL, or `data:` when an upload (not kept: only its kind). */
   image?: 'url' | 'data';
+  /** Reference-to-video: how many reference images. */
+  references?: number;
+  /** Billed seconds (an edit: its input's length; an extension: the seconds added). */
+  billedSeconds: number;
+  /** A share of the price (a batch request's discount); 1 for direct calls. */
+  priceShare: number;
   /** An extension: the video it extends. */
   videoUrl?: string;
   startedAt: number;
@@ -76,10 +94,9 @@ export interface Answer {
   headers?: Record<string, string>;
 }
 
-const VIDEO_MODELS = ['grok-imagine-video'];
 const IMAGE_MODELS = ['grok-imagine-image'];
 const ASPECT_RATIOS = ['16:9', '9:16', '1:1', '4:3', '3:4', '3:2', '2:3'];
-const RESOLUTIONS = ['480p', '720p'];
+const int = (v: unknown): v is number => Number.isInteger(v);
 
 const invalid = (message: string): Answer => ({ status: 400, body: { code: 'invalid_argument', error: message } });
 
@@ -89,9 +106,14 @@ export class XaiStandIn {
   readonly keys: Set<string>;
   readonly submissions: XaiSubmission[] = [];
   readonly requests = new Map<string, XaiVideoRequest>();
+  /** The Batch API (batches.ts), sharing these rules. */
+  readonly batches: XaiBatches;
+  /** Every call to /v1/… by `METHOD path-pattern`: the bench's "requests made". */
+  readonly calls = new Map<string, number>();
   private readonly media = new Map<string, Media>();
   private readonly tries = new Map<string, number>();
-  private readonly o: Required<Omit<XaiStandInOptions, 'apiKeys' | 'maxSubmissionsPerSecond'>> & Pick<XaiStandInOptions, 'maxSubmissionsPerSecond'>;
+  private readonly o: Required<Omit<XaiStandInOptions, 'apiKeys' | 'maxSubmissionsPerSecond' | 'videoPrices'>> & Pick<XaiStandInOptions, 'maxSubmissionsPerSecond'>;
+  private readonly prices: VideoPriceTable;
 
   constructor(options: XaiStandInOptions = {}) {
     this.keys = new Set(options.apiKeys ?? [STAND_IN_API_KEY]);
@@ -99,9 +121,35 @@ export class XaiStandIn {
       generationMs: options.generationMs ?? 3000,
       imageMs: options.imageMs ?? 200,
       urlTtlMs: options.urlTtlMs ?? 3_600_000,
-      videoTicksPerSecond: options.videoTicksPerSecond ?? usdToTicks(0.05),
+      imageTicks: options.imageTicks ?? usdToTicks(0.02),
+      batchPriceShare: options.batchPriceShare ?? 0.5,
       maxSubmissionsPerSecond: options.maxSubmissionsPerSecond,
     };
+    this.prices = parseVideoPrices(options.videoPrices ?? DEFAULT_VIDEO_PRICES);
+    this.batches = new XaiBatches(this);
+  }
+
+  /** Counts one call to the API (routes.ts). */
+  count(method: string, pathname: string): void {
+    const key = `${method} ${pathname.replace(/^\/v1\/videos\/(?!generations|extensions|edits)[^/]+$/, '/v1/videos/{id}').replace(/^\/v1\/batches\/[^/]+/, '/v1/batches/{id}')}`;
+    this.calls.set(key, (this.calls.get(key) ?? 0) + 1);
+  }
+
+  /** Calls to the API so far, all or those whose key starts with `prefix` (`POST /v1/videos`). */
+  callsMade(prefix = ''): number {
+    let n = 0;
+    for (const [k, v] of this.calls) if (k.startsWith(prefix)) n += v;
+    return n;
+  }
+
+  /** A batch request's share of the direct price. */
+  get batchPriceShare(): number {
+    return this.o.batchPriceShare;
+  }
+
+  /** The URL lifetime of generated files (a batch's results live as long). */
+  get urlTtlMs(): number {
+    return this.o.urlTtlMs;
   }
 
   /** A key the stand-in accepts. */
@@ -127,40 +175,40 @@ export class XaiStandIn {
     return undefined;
   }
 
-  /** POST /videos/generations and /videos/extensions. */
-  submitVideo(endpoint: 'videos/generations' | 'videos/extensions', body: Record<string, unknown>): Answer {
-    const extension = endpoint === 'videos/extensions';
+  /** POST /videos/generations, /videos/extensions and /videos/edits (and a batch's video requests, `priceShare` < 1). */
+  submitVideo(endpoint: XaiVideoEndpoint, body: Record<string, unknown>, priceShare = 1): Answer {
     const rawPrompt = typeof body.prompt === 'string' ? body.prompt : '';
     const { prompt, scenario } = parseXaiScenario(rawPrompt);
     const refuse = this.refusal(endpoint, prompt, rawPrompt, scenario);
     if (refuse) return refuse;
+    const checked = this.videoProblem(endpoint, body, prompt);
+    if (typeof checked === 'string') return this.record(endpoint, prompt, rawPrompt, invalid(checked));
+    const r = this.startVideo(endpoint, body, prompt, scenario, checked, priceShare);
+    return this.record(endpoint, prompt, rawPrompt, { status: 200, body: { request_id: r.id } }, r.id);
+  }
 
-    const model = body.model;
-    const problem =
-      typeof model !== 'string' || !VIDEO_MODELS.includes(model) ? `Model "${String(model)}" does not exist or does not generate videos`
-      : !extension && !prompt && body.image === undefined ? 'prompt: required when no image is given'
-      : body.duration !== undefined && (!Number.isInteger(body.duration) || (body.duration as number) < 1 || (body.duration as number) > 15) ? `duration: ${JSON.stringify(body.duration)} is not an integer from 1 to 15`
-      : !extension && body.aspect_ratio !== undefined && !ASPECT_RATIOS.includes(String(body.aspect_ratio)) ? `aspect_ratio: "${String(body.aspect_ratio)}" is not one of ${ASPECT_RATIOS.join(', ')}`
-      : !extension && body.resolution !== undefined && !RESOLUTIONS.includes(String(body.resolution)) ? `resolution: "${String(body.resolution)}" is not one of ${RESOLUTIONS.join(', ')}`
-      : imageProblem(body.image)
-        ?? (extension ? videoProblem(body.video) : undefined);
-    if (problem) return this.record(endpoint, prompt, rawPrompt, invalid(problem));
-
-    const duration = (body.duration as number | undefined) ?? 6;
-    const extended = extension ? this.videoAt(String((body.video as { url: string }).url)) : undefined;
-    const attempt = this.tries.get(`${endpoint}|${prompt}`)!;
+  /** A video request accepted: generating from now. */
+  startVideo(endpoint: XaiVideoEndpoint, body: Record<string, unknown>, prompt: string, scenario: XaiScenario, source: { length?: number; resolution?: string; aspectRatio?: string }, priceShare: number): XaiVideoRequest {
+    const model = body.model as string;
+    const duration = endpoint === 'videos/edits' ? source.length! : (body.duration as number | undefined) ?? (endpoint === 'videos/extensions' ? EXTENSION_SECONDS.default : 6);
+    const attempt = this.tries.get(`${endpoint}|${prompt}`) ?? 1;
+    const asked = String(body.resolution ?? '480p');
     const request: XaiVideoRequest = {
       id: crypto.randomUUID(),
       endpoint,
-      model: model as string,
+      model,
       prompt,
       scenario,
       duration,
-      length: (extended?.length ?? 0) + duration,
-      resolution: extended?.resolution ?? String(body.resolution ?? '480p'),
-      aspectRatio: extended?.aspectRatio ?? String(body.aspect_ratio ?? '16:9'),
+      billedSeconds: duration,
+      priceShare,
+      length: endpoint === 'videos/edits' ? duration : (source.length ?? 0) + duration,
+      // An extension or an edit keeps its source's resolution, capped at 720p.
+      resolution: source.resolution ? capAt720(source.resolution) : asked,
+      aspectRatio: source.aspectRatio ?? String(body.aspect_ratio ?? '16:9'),
       image: body.image === undefined ? undefined : String((body.image as { url: string }).url).startsWith('data:') ? 'data' : 'url',
-      videoUrl: extension ? String((body.video as { url: string }).url) : undefined,
+      references: Array.isArray(body.reference_images) ? body.reference_images.length : undefined,
+      videoUrl: endpoint === 'videos/generations' ? undefined : String((body.video as { url: string }).url).slice(0, 200),
       startedAt: Date.now(),
       durationMs: scenario.slowMs ?? this.o.generationMs,
       moderated: scenario.moderate !== undefined && attempt <= scenario.moderate,
@@ -168,7 +216,59 @@ export class XaiStandIn {
       mediaToken: crypto.randomUUID(),
     };
     this.requests.set(request.id, request);
-    return this.record(endpoint, prompt, rawPrompt, { status: 200, body: { request_id: request.id } }, request.id);
+    return request;
+  }
+
+  /** xAI's 400 message for a video body, or what its source video is (an extension's, an edit's). */
+  videoProblem(endpoint: XaiVideoEndpoint, body: Record<string, unknown>, prompt: string): string | { length?: number; resolution?: string; aspectRatio?: string } {
+    const model = body.model;
+    if (typeof model !== 'string' || !isVideoModel(model)) return `Model "${String(model)}" does not exist or does not generate videos`;
+    const spec = VIDEO_MODELS[model];
+    if (endpoint === 'videos/generations') {
+      const refs = body.reference_images;
+      const problem =
+        !prompt && body.image === undefined ? 'prompt: required when no image is given'
+        : body.duration !== undefined && (!int(body.duration) || body.duration < GENERATION_SECONDS.min || body.duration > GENERATION_SECONDS.max) ? `duration: ${JSON.stringify(body.duration)} is not an integer from ${GENERATION_SECONDS.min} to ${GENERATION_SECONDS.max}`
+        : body.aspect_ratio !== undefined && !ASPECT_RATIOS.includes(String(body.aspect_ratio)) ? `aspect_ratio: "${String(body.aspect_ratio)}" is not one of ${ASPECT_RATIOS.join(', ')}`
+        : body.resolution !== undefined && !(spec.resolutions as readonly string[]).includes(String(body.resolution)) ? `resolution: "${String(body.resolution)}" is not supported by ${model} (${spec.resolutions.join(', ')})`
+        : refs !== undefined && (!Array.isArray(refs) || refs.length < 1 || refs.length > MAX_REFERENCE_IMAGES) ? `reference_images: between 1 and ${MAX_REFERENCE_IMAGES} images`
+        : refs !== undefined && body.image !== undefined ? 'reference_images: cannot be combined with image'
+        : imageProblem(body.image) ?? (Array.isArray(refs) ? refs.map((r, i) => imageProblem(r, `reference_images[${i}]`)).find(Boolean) : undefined);
+      return problem ?? {};
+    }
+    if (endpoint === 'videos/extensions') {
+      if (!spec.extends) return `Model "${model}" does not support video extension; use grok-imagine-video`;
+      if (body.duration !== undefined && (!int(body.duration) || body.duration < EXTENSION_SECONDS.min || body.duration > EXTENSION_SECONDS.max)) {
+        return `duration: ${JSON.stringify(body.duration)} is not an integer from ${EXTENSION_SECONDS.min} to ${EXTENSION_SECONDS.max} (the seconds the extension adds)`;
+      }
+      if (body.aspect_ratio !== undefined || body.resolution !== undefined) return 'aspect_ratio and resolution are not supported for video extension: the output matches the input video';
+    }
+    const video = videoProblem(body.video);
+    if (video) return video;
+    const source = this.sourceVideo(String((body.video as { url: string }).url));
+    if (!source) return 'video.url: the video could not be fetched or read as an mp4';
+    if (endpoint === 'videos/extensions' && (source.length < EXTENSION_SOURCE_SECONDS.min || source.length > EXTENSION_SOURCE_SECONDS.max)) {
+      return `video: the input video is ${source.length} s; it must be between ${EXTENSION_SOURCE_SECONDS.min} and ${EXTENSION_SOURCE_SECONDS.max} seconds`;
+    }
+    if (endpoint === 'videos/edits' && source.length > MAX_EDIT_INPUT_SECONDS) return `video: the input video is ${source.length} s; at most ${MAX_EDIT_INPUT_SECONDS} s can be edited`;
+    return source;
+  }
+
+  /** A video's length and look: one of ours by its URL, or an uploaded mp4 by its movie header. */
+  private sourceVideo(url: string): { length: number; resolution?: string; aspectRatio?: string } | undefined {
+    const data = /^data:video\/mp4;base64,(.+)$/.exec(url);
+    if (data) {
+      const seconds = mp4Seconds(Buffer.from(data[1]!, 'base64'));
+      return seconds === undefined ? undefined : { length: seconds };
+    }
+    const ours = this.videoAt(url);
+    return ours ? { length: ours.length, resolution: ours.resolution, aspectRatio: ours.aspectRatio } : undefined;
+  }
+
+  /** What a finished request is billed: its seconds at its model × resolution, times its share. */
+  videoCost(r: XaiVideoRequest): number {
+    const usd = this.prices[r.model]?.[r.resolution as keyof VideoPriceTable[string]] ?? 0;
+    return Math.round(r.billedSeconds * usdToTicks(usd) * r.priceShare);
   }
 
   /** GET /videos/{id}: pending with progress, then done | expired | failed. */
@@ -182,23 +282,31 @@ export class XaiStandIn {
       const progress = r.scenario.stuck ? 50 : Math.min(99, Math.floor((elapsed / r.durationMs) * 100));
       return { status: 200, body: { status: 'pending', model: r.model, progress } };
     }
-    if (r.scenario.expired) return { status: 200, body: { status: 'expired', model: r.model } };
-    if (r.scenario.failed) return { status: 200, body: { status: 'failed', model: r.model, error: { code: 'generation_failed', message: 'Video generation failed' } } };
-    if (!this.media.has(r.mediaToken)) this.media.set(r.mediaToken, { file: 'video', expiresAt: Date.now() + this.o.urlTtlMs, requestId: r.id, downloads: 0 });
+    return { status: 200, body: this.videoResult(r, origin) };
+  }
+
+  /** A finished request's answer (also a batch's result for it). */
+  videoResult(r: XaiVideoRequest, origin: string): Record<string, unknown> {
+    if (r.scenario.expired) return { status: 'expired', model: r.model };
+    if (r.scenario.failed) return { status: 'failed', model: r.model, error: { code: 'generation_failed', message: 'Video generation failed' } };
+    // The URL lives urlTtlMs from when the video was done, however late it is first asked for.
+    if (!this.media.has(r.mediaToken)) this.media.set(r.mediaToken, { file: 'video', expiresAt: r.startedAt + r.durationMs + this.o.urlTtlMs, requestId: r.id, downloads: 0 });
     return {
-      status: 200,
-      body: {
-        status: 'done',
-        model: r.model,
-        progress: 100,
-        video: { url: `${origin}/xai-media/${r.mediaToken}/video.mp4`, duration: r.length, respect_moderation: !r.moderated },
-        usage: { cost_in_usd_ticks: r.duration * this.o.videoTicksPerSecond },
-      },
+      status: 'done',
+      model: r.model,
+      progress: 100,
+      video: { url: `${origin}/xai-media/${r.mediaToken}/video.mp4`, duration: r.length, respect_moderation: !r.moderated },
+      usage: { cost_in_usd_ticks: this.videoCost(r) },
     };
   }
 
+  /** Whether a request has finished generating (a batch counts it then). */
+  finished(r: XaiVideoRequest): boolean {
+    return !r.scenario.stuck && Date.now() - r.startedAt >= r.durationMs;
+  }
+
   /** POST /images/generations: synchronous; the caller waits `imageDelayMs` before sending the answer. */
-  submitImage(body: Record<string, unknown>, origin: string): Answer & { delayMs: number } {
+  submitImage(body: Record<string, unknown>, origin: string, priceShare = 1): Answer & { delayMs: number } {
     const rawPrompt = typeof body.prompt === 'string' ? body.prompt : '';
     const { prompt, scenario } = parseXaiScenario(rawPrompt);
     const endpoint = 'images/generations';
@@ -208,7 +316,8 @@ export class XaiStandIn {
     const problem =
       typeof body.model !== 'string' || !IMAGE_MODELS.includes(body.model) ? `Model "${String(body.model)}" does not exist or does not generate images`
       : !prompt ? 'prompt: required'
-      : !Number.isInteger(n) || (n as number) < 1 || (n as number) > 10 ? `n: ${JSON.stringify(n)} is not an integer from 1 to 10`
+      : !Number.isInteger(n) || (n as number) < 1 || (n as number) > MAX_IMAGES_PER_CALL ? `n: ${JSON.stringify(n)} is not an integer from 1 to ${MAX_IMAGES_PER_CALL}`
+      : body.resolution !== undefined && !(IMAGE_RESOLUTIONS as readonly string[]).includes(String(body.resolution)) ? `resolution: "${String(body.resolution)}" is not one of ${IMAGE_RESOLUTIONS.join(', ')}`
       : body.response_format !== undefined && body.response_format !== 'url' && body.response_format !== 'b64_json' ? `response_format: "${String(body.response_format)}" is not url or b64_json`
       : undefined;
     if (problem) return { ...this.record(endpoint, prompt, rawPrompt, invalid(problem)), delayMs: 0 };
@@ -220,7 +329,8 @@ export class XaiStandIn {
       this.media.set(token, { file: 'image', expiresAt: Date.now() + this.o.urlTtlMs, requestId, downloads: 0 });
       return { url: `${origin}/xai-media/${token}/image.jpg`, revised_prompt: prompt, ...(moderated ? { respect_moderation: false } : {}) };
     });
-    return { ...this.record(endpoint, prompt, rawPrompt, { status: 200, body: { data } }, requestId), delayMs: scenario.slowMs ?? this.o.imageMs };
+    const usage = { cost_in_usd_ticks: Math.round((n as number) * this.o.imageTicks * priceShare) };
+    return { ...this.record(endpoint, prompt, rawPrompt, { status: 200, body: { data, usage } }, requestId), delayMs: scenario.slowMs ?? this.o.imageMs };
   }
 
   /** A generated file by its temporary URL's token; undefined once expired or unknown. */
@@ -256,7 +366,7 @@ export class XaiStandIn {
     return undefined;
   }
 
-  private record(endpoint: XaiEndpoint, prompt: string, rawPrompt: string, answer: Answer, requestId?: string): Answer {
+  record(endpoint: XaiEndpoint, prompt: string, rawPrompt: string, answer: Answer, requestId?: string): Answer {
     this.submissions.push({ at: Date.now(), endpoint, prompt, rawPrompt, status: answer.status, requestId });
     return answer;
   }
@@ -278,16 +388,20 @@ function rateLimited(seconds: number): Answer {
   };
 }
 
-function imageProblem(image: unknown): string | undefined {
+function imageProblem(image: unknown, field = 'image'): string | undefined {
   if (image === undefined) return undefined;
   const url = (image as { url?: unknown } | null)?.url;
-  if (typeof url !== 'string') return 'image.url: required when image is given';
+  if (typeof url !== 'string') return `${field}.url: required when ${field} is given`;
   if (/^data:image\/[a-z+.-]+;base64,[A-Za-z0-9+/=]+$/.test(url) || /^https?:\/\//.test(url)) return undefined;
-  return 'image.url: must be an http(s) URL or a data:image/…;base64 URI';
+  return `${field}.url: must be an http(s) URL or a data:image/…;base64 URI`;
 }
 
 function videoProblem(video: unknown): string | undefined {
   const url = (video as { url?: unknown } | null)?.url;
-  if (typeof url !== 'string' || !/^https?:\/\//.test(url)) return 'video.url: required, an http(s) URL of the video to extend';
+  if (typeof url !== 'string' || !(/^https?:\/\//.test(url) || url.startsWith('data:video/mp4;base64,'))) return 'video.url: required, an http(s) URL (or a data:video/mp4 URI) of the input video';
   return undefined;
+}
+
+function capAt720(resolution: string): string {
+  return resolution === '1080p' ? EXTENSION_MAX_RESOLUTION : resolution;
 }

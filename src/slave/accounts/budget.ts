@@ -2,7 +2,7 @@ import { eq, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../shared/db/client';
 import { accounts } from '../../shared/db/schema';
 import { formatUsd } from '../../backends/api/cost';
-import { itemEstimateTicks, videoSeconds, type Prices } from '../../backends/api/videoPlan';
+import { estimateDetail, itemEstimateTicks, type Prices } from '../../backends/api/videoPlan';
 import type { ItemPlan } from '../plan';
 
 // The daily USD budget of an api account (the seed's budget rules): checked before a job
@@ -54,11 +54,16 @@ export async function setApiBudget(db: Db, name: string, dailyBudgetTicks: numbe
 }
 
 /** What a job of `count` items of this plan is expected to cost, and how that was worked out. */
-export function jobEstimate(item: ItemPlan, count: number, prices: Prices): { ticks: number; detail: string } {
-  const each = itemEstimateTicks(item.kind, prices, item.video);
-  if (item.kind === 'image') return { ticks: each * count, detail: `${count} image(s) × ${formatUsd(each)}` };
-  const seconds = Math.max(videoSeconds(item.video?.duration), item.video?.extendTo ?? 0);
-  return { ticks: each * count, detail: `${count} video(s) × ${seconds} s × $${prices.XAI_VIDEO_USD_PER_SECOND}/s` };
+/**
+ * What a job of `count` items of this plan is expected to cost, and how that was worked out:
+ * each video's seconds at its model × resolution price (XAI_VIDEO_PRICES), an extension at its
+ * capped 720p. A batch is estimated at the direct price: xAI's discount shows in the recorded cost.
+ */
+export function jobEstimate(item: ItemPlan, count: number, prices: Prices, defaultModel = 'grok-imagine-video'): { ticks: number; detail: string } {
+  const video = item.video && { ...item.video, model: item.video.model ?? defaultModel };
+  const each = itemEstimateTicks(item.kind, prices, video);
+  if (item.kind === 'image' || !video) return { ticks: each * count, detail: `${count} image(s) × ${formatUsd(each)}` };
+  return { ticks: each * count, detail: `${count} video(s) × ${estimateDetail(prices, video)}` };
 }
 
 /**

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
-import { sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { ItemRequest, RunOptions } from '../../backends/types';
 import { projectPath } from '../../shared/config';
 import { databaseIdentity } from '../../shared/db/instance';
@@ -88,7 +88,7 @@ export function generateItemActivity({ db, config, logger, backends }: SlaveDeps
       const progress = startProgress(db, { jobId, item: index, items: items.length, doneBefore, throttleMs: config.PROGRESS_THROTTLE_MS });
       const stop = watchStop(ctx);
       const request: ItemRequest = {
-        kind, jobId, itemIndex: index, account, video, prompt,
+        kind, jobId, itemIndex: index, account, video, prompt, ...(itemPlan.image && { image: itemPlan.image }),
         downloadPath: projectPath(path.join(config.DOWNLOADS_DIR, String(jobId), `${index}.${FILE_EXTENSION[kind]}`)),
         owner: `${await databaseIdentity(db)}/${jobId}`,
       };
@@ -101,6 +101,18 @@ export function generateItemActivity({ db, config, logger, backends }: SlaveDeps
             await setItem(db, jobId, index, { backendToken: next });
             token = next;
           },
+        },
+      };
+      run.shared = {
+        async update(at, change) {
+          return db.transaction(async (tx) => {
+            const where = and(eq(jobItems.jobId, jobId), eq(jobItems.index, at));
+            const [row] = await tx.select({ call: jobItems.xaiSharedCall }).from(jobItems).where(where).for('update');
+            const next = change(row?.call ?? null);
+            if (next === undefined) return row?.call ?? null;
+            await tx.update(jobItems).set({ xaiSharedCall: next }).where(where);
+            return next;
+          });
         },
       };
       const startedAt = Date.now();

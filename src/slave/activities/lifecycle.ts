@@ -1,4 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { and, eq } from 'drizzle-orm';
+import { editSourceProblem } from '../../backends/api/editSource';
 import { jobItems } from '../../shared/db/schema';
 import { endJob } from '../../shared/jobs/endJob';
 import { transitionJob } from '../../shared/jobs/transition';
@@ -29,6 +31,7 @@ export function lifecycleActivities({ db, config, logger }: SlaveDeps) {
       const job = await loadJob(db, jobId);
       if (isFinal(job)) throw ApplicationFailure.nonRetryable(`job ${jobId} is already ${job.status}`, FailureType.Stopped);
       const { plan, items } = jobPlan(job, config);
+      await resolveEdit(db, plan);
       // A named account must fit the whole job; a pool job's items each take an account with quota left.
       const account = plan.item?.account ?? null;
 
@@ -40,7 +43,7 @@ export function lifecycleActivities({ db, config, logger }: SlaveDeps) {
           if (problem) throw ApplicationFailure.nonRetryable(problem, FailureType.InvalidInput);
           // Pre-flight: the job's estimate must fit what is left of today's budget.
           const budget = await budgetOf(db, account);
-          const refusal = budget && budgetRefusal(account, budget, jobEstimate(plan.item, items.length, config));
+          const refusal = budget && budgetRefusal(account, budget, jobEstimate(plan.item, items.length, config, config.XAI_VIDEO_MODEL));
           if (refusal) throw ApplicationFailure.nonRetryable(refusal, FailureType.QuotaExceeded);
         }
         const quota = account ? await quotaOf(db, account) : null;
@@ -119,3 +122,24 @@ export function lifecycleActivities({ db, config, logger }: SlaveDeps) {
 }
 
 
+
+/**
+ * An api edit of another job's item (payload.editOf { job, item }): that item's file, finished
+ * and at most 8.7 s, becomes the plan's edit input; an edit of a file is checked the same way.
+ * Refused (the job ERROR, nothing submitted) naming what is wrong.
+ */
+async function resolveEdit(db: SlaveDeps['db'], plan: JobPlan): Promise<void> {
+  const item = plan.item;
+  if (!item?.video) return;
+  if (item.editOf) {
+    const [source] = await db.select().from(jobItems).where(and(eq(jobItems.jobId, item.editOf.job), eq(jobItems.index, item.editOf.item)));
+    const where = `payload.editOf: job ${item.editOf.job} item ${item.editOf.item}`;
+    if (!source) throw ApplicationFailure.nonRetryable(`${where} does not exist`, FailureType.InvalidInput);
+    if (source.status !== 'COMPLETED' || !source.filePath) throw ApplicationFailure.nonRetryable(`${where} is ${source.status}${source.filePath ? '' : ' with no local file'}, not a finished video`, FailureType.InvalidInput);
+    item.video.editFile = source.filePath;
+  }
+  if (item.video.editFile) {
+    const problem = editSourceProblem(item.video.editFile, 'payload.editOf');
+    if (problem) throw ApplicationFailure.nonRetryable(problem, FailureType.InvalidInput);
+  }
+}
