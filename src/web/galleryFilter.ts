@@ -1,8 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { jobFilterSql, parseWhen, type JobFilter } from '../cli/jobFilter';
-import { JOB_STATUSES } from '../shared/db/schema';
-import { JOB_TYPE_NAMES } from '../shared/registry';
-import { html, type Html } from './html';
 import { filterFromQuery } from './jobsPage';
 
 // The gallery's and the dashboard's filter: the jobs list's (src/cli/jobFilter.ts, the same
@@ -11,6 +8,7 @@ import { filterFromQuery } from './jobsPage';
 
 export type { JobFilter } from '../cli/jobFilter';
 export { filterQuery } from '../cli/jobFilter';
+export { filterForm } from './filterForm';
 
 /** The query string's filter, checked as a form's (a bad field is named, 400). */
 export const viewFilter = filterFromQuery;
@@ -26,18 +24,4 @@ export function filterWhere(f: JobFilter, o: { items?: boolean } = {}): SQL {
 /** When the filter's window starts and ends, if it names them. */
 export function filterWindow(f: JobFilter, now = new Date()): { since?: Date; until?: Date } {
   return { since: f.since ? parseWhen(f.since, 'since', now) : undefined, until: f.until ? parseWhen(f.until, 'until', now) : undefined };
-}
-
-/** The filter form the gallery and the dashboard share (the jobs list's fields). */
-export function filterForm(action: string, f: JobFilter): Html {
-  return html`<form method="get" action="${action}" class="filters" role="search">
-  <label>Search prompts <input type="search" name="search" value="${f.search ?? ''}" size="22" placeholder="a word of the prompt"></label>
-  <label>Status <select name="status"><option value="">any</option>${JOB_STATUSES.map((s) => html`<option ${f.status === s ? 'selected' : ''}>${s}</option>`)}</select></label>
-  <label>Type <select name="type"><option value="">any</option>${JOB_TYPE_NAMES.map((t) => html`<option ${f.type === t ? 'selected' : ''}>${t}</option>`)}</select></label>
-  <label>Account <input name="account" value="${f.account ?? ''}" size="10"></label>
-  <label>Pool <input name="pool" value="${f.pool ?? ''}" size="8"></label>
-  <label>Since <input name="since" value="${f.since ?? ''}" size="11" placeholder="2026-12-01 or 12h"></label>
-  <label>Until <input name="until" value="${f.until ?? ''}" size="11"></label>
-  <button type="submit">Filter</button> <a href="${action}">clear</a>
-</form>`;
 }

@@ -3,7 +3,7 @@ import { ago, truncate } from '../cli/format';
 import { FILTER_FIELDS, filterQuery, jobFilterSql, jobSummary, normalizeFilter, type JobFilter } from '../cli/jobFilter';
 import type { Db } from '../shared/db/client';
 import { JOB_STATUSES, jobs, type Job, type JobStatus } from '../shared/db/schema';
-import { JOB_TYPE_NAMES } from '../shared/registry';
+import { filterForm } from './filterForm';
 import { html, type Html } from './html';
 
 export type { JobFilter } from '../cli/jobFilter';
@@ -53,16 +53,7 @@ export async function jobsPage(db: Db, query: unknown): Promise<Html> {
 <ul class="counts" aria-label="jobs per status">
   ${JOB_STATUSES.map((s) => html`<li><a href="/?status=${s}" class="badge s-${s}">${s} <b data-count="${s}">${count(s)}</b></a></li>`)}
 </ul>
-<form method="get" action="/" class="filters" role="search">
-  <label>Search prompts <input type="search" name="search" value="${f.search ?? ''}" size="22" placeholder="a word of the prompt"></label>
-  <label>Status <select name="status"><option value="">any</option>${JOB_STATUSES.map((s) => html`<option ${f.status === s ? 'selected' : ''}>${s}</option>`)}</select></label>
-  <label>Type <select name="type"><option value="">any</option>${JOB_TYPE_NAMES.map((t) => html`<option ${f.type === t ? 'selected' : ''}>${t}</option>`)}</select></label>
-  <label>Account <input name="account" value="${f.account ?? ''}" size="10"></label>
-  <label>Pool <input name="pool" value="${f.pool ?? ''}" size="8"></label>
-  <label>Since <input name="since" value="${f.since ?? ''}" size="11" placeholder="2026-12-01 or 12h"></label>
-  <label>Until <input name="until" value="${f.until ?? ''}" size="11"></label>
-  <button type="submit">Filter</button> <a href="/">clear</a>
-</form>
+${filterForm('/', f)}
 ${filtered ? html`<p class="bulk" data-matching="${matching}">${matching} job(s) match.
   <a class="button" href="/jobs/bulk?verb=retry&amp;${q}">Retry the failed ones…</a>
   <a class="button" href="/jobs/bulk?verb=cancel&amp;${q}">Cancel the unfinished ones…</a>
