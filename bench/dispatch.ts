@@ -179,7 +179,8 @@ export async function runDispatchBench(): Promise<BenchRow[]> {
         rows.push({
           measure: `INSERT → INQUEUE, listener (wake: ${wake}${wake === 'signal' ? ', default' : ''}), n=${ms.length}`,
           value: `p50 ${fmtMs(percentile(ms, 50))}, p95 ${fmtMs(percentile(ms, 95))}, max ${fmtMs(Math.max(...ms))}`,
-          target: wake === 'signal' ? `p95 < 1000 ms: ${percentile(ms, 95) < 1000 ? 'PASS' : 'FAIL'}` : 'for comparison',
+          // Issue 21's target (graphile-worker publishes ~4 ms from add to start); it was 1 s before.
+          target: wake === 'signal' ? `p95 < 100 ms: ${percentile(ms, 95) < 100 ? 'PASS' : 'FAIL'}` : 'for comparison',
         });
       } finally {
         await master.stop();
@@ -216,7 +217,8 @@ export async function runDispatchBench(): Promise<BenchRow[]> {
         rows.push({
           measure: `${BULK} PENDING → every child started (INSERT → last start)`,
           value: `${seconds.toFixed(2)} s (all INQUEUE after ${(Math.max(...pickups) / 1000).toFixed(2)} s)`,
-          target: `< 10 s: ${seconds < 10 ? 'PASS' : 'FAIL'}`,
+          // Issue 21's target with capacity for every job (it was 10 s before).
+          target: `< 3 s: ${seconds < 3 ? 'PASS' : 'FAIL'}`,
         });
         rows.push({
           measure: 'child starts per second',
