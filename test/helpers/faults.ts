@@ -39,6 +39,8 @@ export interface FaultRow {
 /** How long a batch may take to end after its fault: heartbeat timeouts and a cron tick included. */
 const END_BOUND_MS = 240_000;
 const FORWARD = ['PENDING', 'INQUEUE', 'PROGRESS'];
+/** The simulator's users, each a saved session of the default pool. */
+const POOL_ACCOUNTS = ['default', 'spare'];
 
 interface Proc {
   child: ChildProcess;
@@ -76,8 +78,12 @@ export async function runFaultMatrix(options: FaultMatrixOptions = {}): Promise<
     simulator = await startSimulator({ generationMs: 400, cooldownMs: 2000 });
     const accountsDir = path.join(dir, 'accounts');
     fs.mkdirSync(accountsDir, { recursive: true });
-    simulator.addUser('default', 'pw');
-    fs.writeFileSync(path.join(accountsDir, 'default.json'), JSON.stringify(simulator.storageState('default')), { mode: 0o600 });
+    // Two accounts of the default pool: the master claims a job only when an account can take
+    // it, so the dispatch fault below gives them room for its whole batch (see there).
+    for (const name of POOL_ACCOUNTS) {
+      simulator.addUser(name, 'pw');
+      fs.writeFileSync(path.join(accountsDir, `${name}.json`), JSON.stringify(simulator.storageState(name)), { mode: 0o600 });
+    }
 
     const [temporalPort, uiPort] = await Promise.all([freeLoopbackPort(), freeLoopbackPort()]);
     const env: Record<string, string> = {
@@ -164,6 +170,14 @@ export async function runFaultMatrix(options: FaultMatrixOptions = {}): Promise<
     // records each job's end (ERROR "cancelled") without opening a browser.
     slave.child.kill('SIGTERM');
     await slave.exited;
+    // Capacity for every job of the batch at once (ACCOUNT_CONCURRENCY's 8 would hold all but
+    // 16 PENDING, and with no slave nothing frees): the fault must meet a dispatch in progress.
+    const setConcurrency = (n: number | null) => pool!.query(
+      `INSERT INTO accounts (name, concurrency) SELECT unnest($1::text[]), $2
+       ON CONFLICT (name) DO UPDATE SET concurrency = EXCLUDED.concurrency`,
+      [POOL_ACCOUNTS, n],
+    );
+    await setConcurrency(Math.min(100, Math.ceil(dispatchJobs / POOL_ACCOUNTS.length)));
     await scenario(`kill -9 master mid-dispatch (${dispatchJobs} jobs)`, dispatchJobs, async (ids) => {
       await until('part of the dispatch claimed', async () => (await count(ids, ['INQUEUE'])) >= Math.ceil(dispatchJobs / 10));
       const at = Date.now();
@@ -197,6 +211,8 @@ export async function runFaultMatrix(options: FaultMatrixOptions = {}): Promise<
       everyPid.add(slave.child.pid!);
       return at;
     });
+    // Back to ACCOUNT_CONCURRENCY for the faults that generate.
+    await setConcurrency(null);
     await scenario('restart PostgreSQL while items generate', inFlight, async (ids) => {
       await until('items generating', async () => (await count(ids, ['PROGRESS'])) >= Math.min(5, ids.length));
       const at = Date.now();
