@@ -1,8 +1,8 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../../shared/logger';
 import type { ImageOptions, VideoOptions } from '../types';
 import { imageDataUri, type XaiClient } from './client';
 import { usdToTicks } from './cost';
+import { sleep } from './poll';
 import { videoTicksPerSecond, type Prices } from './prices';
 import type { BatchResult } from './schemas';
 import { parseToken, serializeToken, tokenCostTicks, type ResumeToken, type TokenRequest } from './token';
@@ -163,13 +163,4 @@ async function requestBody(client: XaiClient, job: BatchJob, prompt: string): Pr
     image: v.imagePath ? await imageDataUri(v.imagePath) : undefined,
     referenceImages: v.referenceImages ? await Promise.all(v.referenceImages.map((ref, n) => (/^https:/i.test(ref) ? ref : imageDataUri(ref, `referenceImages.${n}`)))) : undefined,
   });
-}
-
-async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  try {
-    await delay(ms, undefined, { signal });
-  } catch (err) {
-    if (signal?.aborted) throw signal.reason;
-    throw err;
-  }
 }

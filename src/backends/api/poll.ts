@@ -42,7 +42,8 @@ export async function waitForVideo(client: XaiClient, requestId: string, opts: P
   }
 }
 
-async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** A wait that ends early when the signal aborts, rejecting with the signal's reason. */
+export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   try {
     await delay(ms, undefined, { signal });
   } catch (err) {
