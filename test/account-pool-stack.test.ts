@@ -30,9 +30,15 @@ async function retriedAttempts(s: Stack, jobId: number): Promise<number> {
   return (await history(s, jobId)).filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED && (e.activityTaskStartedEventAttributes?.attempt ?? 1) > 1).length;
 }
 
-/** The longest durable timer the job's workflow started, in ms (0: none). */
+/**
+ * The longest durable timer the job's workflow slept through (started and fired), in ms (0:
+ * none). A job waiting as a row bounds its wait by a timer until its deadline that the claim's
+ * signal cancels: started, never fired, so not a sleep.
+ */
 async function longestTimerMs(s: Stack, jobId: number): Promise<number> {
-  const timers = (await history(s, jobId)).filter((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED);
+  const events = await history(s, jobId);
+  const fired = new Set(events.filter((e) => e.eventType === EventType.EVENT_TYPE_TIMER_FIRED).map((e) => e.timerFiredEventAttributes?.timerId));
+  const timers = events.filter((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED && fired.has(e.timerStartedEventAttributes?.timerId));
   return Math.max(0, ...timers.map((e) => {
     const d = e.timerStartedEventAttributes?.startToFireTimeout;
     return Number(d?.seconds ?? 0) * 1000 + Math.floor((d?.nanos ?? 0) / 1e6);
@@ -103,7 +109,7 @@ describe('accounts as a pool, on the whole stack', () => {
     const [list, query, described] = await Promise.all([runCli(['jobs', 'list'], { env: s.configEnv }), handle.query<WaitingItem[]>('waiting'), handle.describe()]);
     assert.match(list.stdout, /waiting: every account/, list.all);
     assert.equal(query.length, 1, JSON.stringify(query));
-    assert.ok(ACCOUNTS.includes(query[0]!.account) && query[0]!.reason === 'cooling' && Date.parse(query[0]!.until) > Date.now() - 10_000, JSON.stringify(query));
+    assert.ok(ACCOUNTS.includes(query[0]!.account) && query[0]!.reason === 'cooling' && Date.parse(query[0]!.until ?? '') > Date.now() - 10_000, JSON.stringify(query));
     // The memo follows once the workflow has taken the activity's answer (a workflow task later).
     const memo = (described.memo as { waiting?: string } | undefined)?.waiting ? described.memo as { waiting?: string }
       : await waitFor('the memo `waiting`', async () => {

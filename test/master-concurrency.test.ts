@@ -7,7 +7,7 @@ import { masterAccountsEnv } from './helpers/masterAccounts';
 import { CALLBACKS_CHANNEL } from '../src/master/callbackOutbox';
 import { jobEvents, jobs } from '../src/shared/db/schema';
 import { JOB_TYPE_NAMES, jobType, jobWorkflowId } from '../src/shared/registry';
-import { ensureSchedules, runMaster, scheduleId, wakeWorkflowId } from '../src/master/worker';
+import { ensureSchedules, runMaster, scheduleId, dispatcherWorkflowId } from '../src/master/worker';
 import { GOOD_VIDEO, IMAGE, silentLogger, startMasterEnv, VIDEO, type MasterEnv } from './fixtures/master-env';
 import { waitFor } from './helpers/wait';
 
@@ -127,7 +127,7 @@ describe('two masters at once, the NOTIFY listener, schedules', () => {
     await m.client.schedule.getHandle(scheduleId(IMAGE)).trigger(ScheduleOverlapPolicy.BUFFER_ONE);
     await waitFor('the triggered tick', () => allQueued([job!.id]), 60_000);
     const by = (await claimedBy([job!.id])).get(job!.id)!;
-    assert.ok(by.startsWith(`${scheduleId(IMAGE)}-`) && by !== wakeWorkflowId(IMAGE), by);
+    assert.ok(by.startsWith(`${scheduleId(IMAGE)}-`) && by !== dispatcherWorkflowId(IMAGE), by);
     const described = await m.client.schedule.getHandle(scheduleId(IMAGE)).describe();
     assert.ok(described.info.recentActions.some((a) => a.action.workflow.workflowId === by), 'a run of the schedule');
   });
@@ -147,7 +147,7 @@ describe('two masters at once, the NOTIFY listener, schedules', () => {
     const rowsById = new Map((await m.t.db.select().from(jobs).where(inArray(jobs.id, inserted))).map((r) => [r.id, r]));
     for (const [id, scheduler] of by) {
       const type = rowsById.get(id)!.type;
-      assert.ok(scheduler === wakeWorkflowId(type as typeof VIDEO) || scheduler.startsWith('test-tick-'), `job ${id} claimed by ${scheduler}`);
+      assert.ok(scheduler === dispatcherWorkflowId(type as typeof VIDEO) || scheduler.startsWith('test-tick-'), `job ${id} claimed by ${scheduler}`);
     }
     const rows = await m.t.db.select().from(jobs).where(inArray(jobs.id, inserted));
     await Promise.all(rows.map(async (row) => {
@@ -160,10 +160,10 @@ describe('two masters at once, the NOTIFY listener, schedules', () => {
     }));
   });
 
-  test('one insert alone is claimed by the listener wake, not by a cron tick', async () => {
+  test('one insert alone is claimed by the listener\'s direct claim, not by a cron tick', async () => {
     const [job] = await m.insert(VIDEO, [GOOD_VIDEO]);
     await waitFor('INQUEUE', () => allQueued([job!.id]), 60_000, 10);
-    assert.equal((await claimedBy([job!.id])).get(job!.id), wakeWorkflowId(VIDEO));
+    assert.equal((await claimedBy([job!.id])).get(job!.id), dispatcherWorkflowId(VIDEO));
     const described = await waitFor('the child', async () => {
       try { return await m.client.workflow.getHandle(jobWorkflowId(VIDEO, job!.id)).describe(); } catch { return undefined; }
     });
@@ -179,7 +179,7 @@ describe('two masters at once, the NOTIFY listener, schedules', () => {
     const [job] = await m.insert(VIDEO, [GOOD_VIDEO]);
     await waitFor('INQUEUE after a reconnect', () => allQueued([job!.id]), 60_000);
     // The cron is quiet: only a listener (its reconnect wake, or the insert's NOTIFY) claims.
-    assert.equal((await claimedBy([job!.id])).get(job!.id), wakeWorkflowId(VIDEO));
+    assert.equal((await claimedBy([job!.id])).get(job!.id), dispatcherWorkflowId(VIDEO));
     await waitFor('both listening again', async () => {
       const r = await m.t.pool.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%' AND query NOT ILIKE '%${CALLBACKS_CHANNEL}%'`);
       return r.rowCount === 2;

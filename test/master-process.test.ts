@@ -2,7 +2,7 @@ import { masterAccountsEnv } from './helpers/masterAccounts';
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { freeLoopbackPort } from '../src/shared/freePort';
-import { wakeWorkflowId } from '../src/master/wake';
+import { dispatcherWorkflowId } from '../src/master/directClaim';
 import { jobWorkflowId } from '../src/shared/registry';
 import { dbAndTemporalForSuite } from './helpers/dbAndTemporal';
 import { startProgram, tsxProgram } from './helpers/program';
@@ -75,7 +75,7 @@ describe('master process (`npm run master`)', () => {
       const status = await statusOnceIs(id, 'INQUEUE', 60_000, 100, master);
       assert.equal(status, 'INQUEUE', output());
       const event = await fx.t.pool.query(`SELECT detail FROM job_events WHERE job_id = $1 AND to_status = 'INQUEUE'`, [id]);
-      assert.equal(event.rows[0].detail.scheduler, wakeWorkflowId('GROK_VIDEO_GENERATION'), 'claimed by the wake run, not a cron tick');
+      assert.equal(event.rows[0].detail.scheduler, dispatcherWorkflowId('GROK_VIDEO_GENERATION'), 'claimed by the listener for the dispatcher, not a cron tick');
     } finally {
       child.kill('SIGTERM');
     }

@@ -281,9 +281,14 @@ describe('master scheduler: claim and dispatch', () => {
     const workflowId = jobWorkflowId(VIDEO, job!.id);
     // As if the master died between the claim and the start.
     await transitionJob(m.t.db, job!.id, 'INQUEUE', { set: { workflowId } });
+    // The claim's age as the reconciler sees it, set rather than waited for: a loaded machine
+    // took longer than the grace (500 ms) to run a tick. The row's touch trigger is off for it.
+    const claimedAgo = (interval: string) => m.t.pool.query(
+      `BEGIN; SET LOCAL session_replication_role = replica; UPDATE jobs SET updated_at = now() - interval '${interval}' WHERE id = ${job!.id}; COMMIT;`);
+    await claimedAgo('-1 minute'); // a claim made just now, whatever the tick's pace
     const early = await m.tick(VIDEO);
     assert.equal(early.redispatched, 0, 'a fresh claim is left alone');
-    await new Promise((r) => setTimeout(r, 500));
+    await claimedAgo('1 second');
     const result = await m.tick(VIDEO);
     assert.equal(result.redispatched, 1);
     assert.equal(result.started, 1);

@@ -218,6 +218,9 @@ describe('slave: jobs from INSERT to COMPLETED or ERROR', () => {
     assert.equal(s.generator!.browser.openSessions(), 0);
   });
 
+  // slave-capacity-claim-busy.json was recorded on ec7a8ba (capacity-claim, before
+  // capacity-waits): an item whose reservation ran out asked again every ACCOUNT_BUSY_RETRY_MS
+  // while its account was busy; newer workflows wait as a job_waits row instead.
   test('a committed slave history replays against the current workflow code', async () => {
     const files = fs.readdirSync(HISTORIES).filter((f) => f.startsWith('slave-'));
     assert.ok(files.length >= 1, 'at least one recorded slave history');

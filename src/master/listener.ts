@@ -7,7 +7,10 @@ export interface ListenerOptions {
   databaseUrl: string;
   debounceMs: number;
   logger: Logger;
-  /** Wakes a type's scheduler; called at most once per debounce window per type. */
+  /**
+   * Wakes a type's scheduler (or claims directly): never two at once for a type; what comes
+   * in meanwhile is one more call after it, `debounceMs` after the first notification.
+   */
   wake(type: JobTypeName): Promise<void>;
   /** Job types this master serves (others are ignored). */
   types: readonly JobTypeName[];
@@ -25,9 +28,10 @@ export interface JobListener {
 /**
  * LISTEN job_events and grokflow_capacity on a dedicated connection (a pool would hand it
  * back and lose the LISTEN). A PENDING notification wakes that type's scheduler, a capacity
- * notification every type's, debounced: a burst of
- * inserts costs one wake per window. When Postgres drops the connection it reconnects with
- * backoff. Every connect, the first included, wakes every type once, for whatever was
+ * notification every type's, coalesced: one wake per type runs at a time, and any number of
+ * notifications during it make one more (a burst of inserts costs a wake or two, not one
+ * each); `debounceMs` (NOTIFY_DEBOUNCE_MS, default 0) can gather more before each. When
+ * Postgres drops the connection it reconnects with backoff. Every connect, the first included, wakes every type once, for whatever was
  * inserted while nobody listened.
  */
 export function startListener(options: ListenerOptions): JobListener {
@@ -35,6 +39,9 @@ export function startListener(options: ListenerOptions): JobListener {
   const minBackoff = options.minBackoffMs ?? 200;
   const maxBackoff = options.maxBackoffMs ?? 10_000;
   const timers = new Map<JobTypeName, NodeJS.Timeout>();
+  // Types whose wake runs now; `again`: notified meanwhile, one more wake after it.
+  const running = new Set<JobTypeName>();
+  const again = new Set<JobTypeName>();
   let closed = false;
   let client: PgClient | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
@@ -43,10 +50,22 @@ export function startListener(options: ListenerOptions): JobListener {
 
   const fire = (type: JobTypeName) => {
     timers.delete(type);
-    options.wake(type).catch((err: unknown) => log.warn({ jobType: type, err }, 'waking the scheduler failed; the cron tick stays the safety net'));
+    running.add(type);
+    options.wake(type)
+      .catch((err: unknown) => log.warn({ jobType: type, err }, 'waking the scheduler failed; the cron tick stays the safety net'))
+      .finally(() => {
+        running.delete(type);
+        if (again.delete(type)) schedule(type);
+      });
   };
   const schedule = (type: JobTypeName) => {
-    if (closed || timers.has(type)) return;
+    if (closed) return;
+    if (running.has(type)) {
+      again.add(type);
+      return;
+    }
+    if (timers.has(type)) return;
+    // Even with no debounce, a timer: the notifications of one socket read come as one.
     timers.set(type, setTimeout(() => fire(type), options.debounceMs));
   };
 

@@ -9,6 +9,7 @@ import { JOB_TYPE_NAMES, jobType, type JobTypeEntry, type JobTypeName } from '..
 import { connectClient, connectWorker } from '../shared/temporal';
 import type { SchedulerInput } from '../shared/workflowInputs';
 import { createMasterActivities, defaultReconcileGraceMs } from './activities';
+import { createClaim } from './activities/claim';
 import { startCallbackOutbox, type CallbackOutbox } from './callbackOutbox';
 import { startListener, type JobListener } from './listener';
 import { ensureSchedules, scheduledRuns, schedulerInput, syncSchedulePauses } from './schedules';
@@ -17,6 +18,7 @@ import { createWaker, type WakeMode } from './wake';
 
 export { ensureSchedules, scheduleId, schedulerInput } from './schedules';
 export { createWaker, wakeWorkflowId, type WakeMode } from './wake';
+export { dispatcherWorkflowId } from './directClaim';
 export { startListener, type JobListener } from './listener';
 export { startCallbackOutbox, type CallbackOutbox } from './callbackOutbox';
 export { createMasterActivities, type MasterActivities } from './activities';
@@ -79,6 +81,7 @@ export interface RunMasterOptions {
   listen?: boolean;
   /** false: no callback delivery loop in this master (a test of the claim alone). */
   callbacks?: boolean;
+  /** How a notification claims: `direct` (default) in this process, or by waking a scheduler workflow (wake.ts). */
   wake?: WakeMode;
   /** Called once workers run, schedules exist and the listener listens. */
   onReady?: (info: MasterReadyInfo) => void;
@@ -135,12 +138,14 @@ export async function runMaster(config: Config, options: RunMasterOptions = {}):
     options.signal?.addEventListener('abort', onAbort, { once: true });
 
     if (options.listen !== false) {
+      // The direct path's claim: the same function the scheduler's activity runs, here in the listener's process.
+      const claim = createClaim({ db, client, logger, reconcileGraceMs, workflowIdPrefix: config.WORKFLOW_ID_PREFIX, config });
       listener = startListener({
         databaseUrl: config.DATABASE_URL,
         debounceMs: config.NOTIFY_DEBOUNCE_MS,
         logger,
         types,
-        wake: createWaker(client, options.wake ?? 'signal', input),
+        wake: createWaker(client, options.wake ?? 'direct', input, { claim, logger, shards: config.DISPATCHER_SHARDS }),
       });
     }
     if (options.callbacks !== false) {

@@ -49,7 +49,7 @@ export const configSchema = z.object({
   XAI_ACCOUNT: z.string().refine(isAccountName, ACCOUNT_NAME_RULE).default('xai').describe('the api account (budget) of API jobs that name none'),
   CHROMIUM_PATH: z.string().min(1).optional(),
   BROWSER_HEADLESS: bool.default(true),
-  BROWSER_PREWARM: bool.default(true).describe('keep one opened context per account ready for its next generation'),
+  BROWSER_PREWARM: bool.default(true).describe('keep opened contexts per account ready for their next generation: a spare made ahead, and the context of a generation that went well'),
   AUTH_MODE: z.enum(['storageState', 'profile']).default('storageState'),
   ACCOUNTS_DIR: z.string().default('accounts'),
   DOWNLOADS_DIR: z.string().default('downloads'),
@@ -80,7 +80,7 @@ export const configSchema = z.object({
   // Accounts as a pool (docs/accounts.md "Accounts as a pool"): limits every slave keeps together, per account.
   ACCOUNT_CONCURRENCY: positiveInt.max(100).default(10).describe('generations at once per browser account (1–100, the seed\'s 10), unless `accounts set --concurrency`; AUTH_MODE=profile: 1'),
   ACCOUNT_MIN_GAP_MS: z.coerce.number().int().min(0).default(8000).describe('least time between two generation starts on one account, unless `accounts set --min-gap`'),
-  ACCOUNT_BUSY_RETRY_MS: positiveInt.default(5000).describe('how long an item whose reserved slot was lost (its lease ran out) waits before asking again'),
+  ACCOUNT_BUSY_RETRY_MS: positiveInt.default(5000).describe('how long an item of a workflow started before job_waits rows (migration 0014) waits before asking again for a slot it lost; newer ones wait as a row, woken by the claim'),
   RESERVATION_TTL_MS: positiveInt.default(60_000).describe('how long the claim\'s reserved slot, or a job\'s slot between two of its items, holds without being renewed'),
   SLAVE_HISTORY_EVENTS: positiveInt.default(2000).describe('a job\'s workflow continues as new once its history passes this many events (Temporal warns at 10,240)'),
   JOB_DEADLINE_MS: positiveInt.default(48 * 3600_000).describe('how long after its INSERT a job may wait for cooldowns; payload `deadlineMinutes` overrides'),
@@ -95,7 +95,8 @@ export const configSchema = z.object({
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   }).optional().describe('unset: no scheduled check; a cron (as SCHEDULER_CRON reads it) runs `accounts check` on every browser account, and a failed check holds the account out of its pool until one passes'),
   RECONCILE_GRACE_MS: positiveInt.optional().describe('unset: half the SCHEDULER_CRON period, at most 30 s'),
-  NOTIFY_DEBOUNCE_MS: z.coerce.number().int().min(0).default(50),
+  NOTIFY_DEBOUNCE_MS: z.coerce.number().int().min(0).default(0),
+  DISPATCHER_SHARDS: z.coerce.number().int().min(1).max(64).default(1).describe('dispatcher workflows per job type that start the claimed jobs\' children; a backlog\'s batches go round them (a sequential type uses one). More only with cores for them: on 2 cores 4 were slower than 1'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(30000),
   METRICS_PORT: port.optional().describe('unset: 9464 for the master and npm start, 9465 for a slave; 0 turns the endpoint off'),
   METRICS_HOST: z.string().min(1).default('127.0.0.1').describe('the metrics endpoint listens here; 0.0.0.0 in a container'),

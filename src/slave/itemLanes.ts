@@ -7,7 +7,9 @@ import type { ItemWait, ItemWaits, NoSlot } from './itemWaits';
 // items; lanes 1… (ITEM_CONCURRENCY) are extra parallel items that take a free slot when
 // there is one and otherwise hand their item back to the queue: nothing waits for a slot.
 // A cooldown or a gap on the job's account is one durable timer until the time the database
-// named. Past the history threshold the lanes stop taking items, so the workflow can
+// named. With `asRow` (patched('capacity-waits')), when every account the job may use is busy
+// (its slot lost, or released by a rate limit), lane 0 waits as the job's job_waits row for
+// the master's claim to hand it a slot (a signal): no timer, no asking again. Past the history threshold the lanes stop taking items, so the workflow can
 // continue as new with what is left.
 
 interface ItemDone { index: number; status: string; account?: string }
@@ -19,6 +21,8 @@ export interface LaneRun {
   slot: { holder: string; account?: string };
   lanes: number;
   waits: ItemWaits;
+  /** Lane 0 may wait as the job's row (workflows with patched('capacity-waits')). */
+  asRow?: boolean;
   generate(index: number, slot: ItemSlot): Promise<ItemDone | ItemWait | NoSlot>;
   /** An item's end: a result, or an error (rethrown when it ends the job). */
   done(index: number, result: ItemDone | undefined, err?: unknown): Promise<void>;
@@ -40,7 +44,9 @@ export async function runLanes(run: LaneRun): Promise<number[]> {
       // outnumbers the slots. An extra item's slot is given back after the item.
       const slot: ItemSlot = extra
         ? { holder, keep: false, extra: true }
-        : { holder, keep: true, ...(run.slot.account ? { account: run.slot.account } : {}) };
+        : { holder, keep: true, ...(run.slot.account ? { account: run.slot.account } : {}), ...(run.asRow ? { asRow: true } : {}) };
+      // A grant counts for this item's row wait only when it comes after the item asked.
+      const asked = run.waits.mark();
       let answer: ItemDone | ItemWait | NoSlot;
       try {
         answer = await run.generate(index, slot);
@@ -56,7 +62,11 @@ export async function runLanes(run: LaneRun): Promise<number[]> {
         // The item goes first again once the account frees.
         run.queue.unshift(index);
         try {
-          await run.waits.once(answer);
+          if (answer.asRow) {
+            await run.waits.asRow(answer, asked);
+            // The claim reserved the slot on this account: the item asks there first.
+            if (run.waits.granted) run.slot.account = run.waits.granted;
+          } else await run.waits.once(answer);
         } catch (err) {
           run.queue.shift();
           await run.done(index, undefined, err);

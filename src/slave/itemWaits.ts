@@ -1,4 +1,5 @@
-import { ApplicationFailure, defineQuery, setHandler, sleep, upsertMemo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, defineQuery, defineSignal, setHandler, sleep, upsertMemo } from '@temporalio/workflow';
+import { CAPACITY_SIGNAL, type CapacityGrant } from '../shared/jobs/reservation';
 import { FailureType } from './failures';
 
 // Workflow side of the account pool: an item that gets no account (every slot taken, every
@@ -6,6 +7,8 @@ import { FailureType } from './failures';
 // sleeps on a durable timer and asks again, as long as the job's deadline allows: no
 // retry attempt is used, no browser is open, a restarted worker resumes the timer. While
 // items wait, the memo `waiting` and the query `waiting` say for which account and until when.
+// A wait with no known end (every account it may use busy) is no timer: the job waits as its
+// job_waits row and the master's claim signals `capacity` once it reserved a slot for it.
 
 /** What generateItem answers when the item cannot start yet (src/slave/item/accountGate.ts). */
 export interface ItemWait {
@@ -14,9 +17,11 @@ export interface ItemWait {
   account: string;
   reason: 'cooling' | 'gap' | 'busy';
   waitMs: number;
-  /** When the account frees up (ISO, the database's clock). */
-  until: string;
+  /** When the account frees up (ISO, the database's clock); absent: nobody knows (a row wait). */
+  until?: string;
   message: string;
+  /** The job waits as its job_waits row until the claim signals a slot (no timer of its own). */
+  asRow?: true;
 }
 
 /** What generateItem answers an extra parallel item when no slot is free: back to the job's queue. */
@@ -29,18 +34,59 @@ export interface WaitingItem {
   index: number;
   account: string;
   reason: ItemWait['reason'];
-  until: string;
+  until?: string;
   message: string;
+  /** Waits as the job's row for the master's claim to hand it a slot. */
+  asRow?: true;
 }
 
 export const waitingQuery = defineQuery<WaitingItem[]>('waiting');
 
+/** Sent by the master's claim: a slot (lease `job/<id>`) is reserved for the job waiting as a row. */
+export const capacitySignal = defineSignal<[CapacityGrant]>(CAPACITY_SIGNAL);
+
 export class ItemWaits {
   private readonly waits = new Map<number, WaitingItem>();
+  /** Signals received so far: a row wait ends at the first one after its item asked. */
+  private grants = 0;
+  /** The account of the last slot the claim reserved (the job's slot moves there). */
+  granted: string | undefined;
 
   /** @param deadlineAt epoch ms after which no item starts waiting */
   constructor(private readonly deadlineAt: number) {
     setHandler(waitingQuery, () => [...this.waits.values()]);
+    // Registering a handler adds nothing to the history: older runs replay unchanged.
+    setHandler(capacitySignal, (grant) => {
+      this.grants += 1;
+      this.granted = grant.account;
+    });
+  }
+
+  /** Taken before an item asks for its slot: a grant counts for a row wait only if it came after. */
+  mark(): number {
+    return this.grants;
+  }
+
+  /**
+   * The job waits as its row (no timer but its deadline's) until the master's claim signals a
+   * slot reserved after `since` (mark()). Past the deadline the item fails.
+   */
+  async asRow(answer: ItemWait, since: number): Promise<void> {
+    const leftMs = this.deadlineAt - Date.now();
+    const deadlinePassed = () => ApplicationFailure.nonRetryable(
+      `the job's deadline ${new Date(this.deadlineAt).toISOString()} passed while it waited for a slot (${answer.message})`,
+      FailureType.DeadlinePassed,
+    );
+    if (leftMs <= 0) throw deadlinePassed();
+    this.set(answer.index, { index: answer.index, account: answer.account, reason: answer.reason, message: answer.message, asRow: true });
+    try {
+      const granted = Number.isFinite(leftMs)
+        ? await condition(() => this.grants > since, leftMs)
+        : (await condition(() => this.grants > since), true);
+      if (!granted) throw deadlinePassed();
+    } finally {
+      this.set(answer.index, undefined);
+    }
   }
 
   /**

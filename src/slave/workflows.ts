@@ -20,6 +20,13 @@ import { reservationHolder } from '../shared/jobs/reservation';
  */
 export const CAPACITY_CLAIM_PATCH = 'capacity-claim';
 
+/**
+ * A job with no slot and every account it may use busy waits as its job_waits row for the
+ * claim's `capacity` signal, not by asking every ACCOUNT_BUSY_RETRY_MS. Histories recorded
+ * before it replay the asking (their activities were told nothing of rows).
+ */
+export const CAPACITY_WAITS_PATCH = 'capacity-waits';
+
 /** The history threshold when the plan carries none (SLAVE_HISTORY_EVENTS's default). */
 const DEFAULT_HISTORY_EVENTS = 2000;
 
@@ -100,7 +107,9 @@ async function generationJobWorkflow(input: SlaveWorkflowInput): Promise<JobResu
     };
     if (capacityPath) {
       const slot = input.reservation ?? { holder: reservationHolder(jobId) };
+      const asRow = patched(CAPACITY_WAITS_PATCH);
       const remaining = await runLanes({
+        asRow,
         queue: [...(input.continued?.remaining ?? plan.itemIndexes)],
         slot,
         lanes: plan.concurrency,

@@ -10,7 +10,8 @@ import { reservationHolder } from '../../shared/jobs/reservation';
 import { expirePending } from './deadline';
 import { readPauses } from './pauses';
 import type { ClaimInput, ClaimResult, DispatchJob, MasterDeps } from './types';
-import { candidateAccounts, pendingWants, pickPending, type WantGroup } from './wants';
+import { candidateAccounts, pendingWants, type WantGroup } from './wants';
+import { grantSlots, pickInOrder, readWaiters, signalGrants, withWaiterWants, type Waiter } from './waiters';
 
 /**
  * The capacity claim: a PENDING job is claimed only when an account can take it now (the
@@ -20,7 +21,8 @@ import { candidateAccounts, pendingWants, pickPending, type WantGroup } from './
  * many jobs picked in claim order (priority, then age), each given a lease row on an
  * account (the reservation its workflow adopts), moved to INQUEUE with its events. A bad
  * payload ends ERROR naming the field, its reservation never made. Wants are independent:
- * one pool's backlog never holds up another's. Paused types and pools are skipped.
+ * one pool's backlog never holds up another's. Paused types and pools are skipped. Running
+ * jobs waiting as rows (job_waits) take their place in the same order: waiters.ts.
  */
 export function createClaim(deps: MasterDeps) {
   return async function claimJobs(input: ClaimInput): Promise<ClaimResult> {
@@ -30,7 +32,8 @@ export function createClaim(deps: MasterDeps) {
     const pauses = await readPauses(deps.db);
     if (pauses.types.has(input.jobType)) return { jobs: [], invalid: 0, expired };
     const instance = await databaseIdentity(deps.db);
-    const groups = await pendingWants(deps.db, input.jobType, deps.config);
+    const waiters = await readWaiters(deps.db, input.jobType, deps.config);
+    const groups = withWaiterWants(await pendingWants(deps.db, input.jobType, deps.config), waiters);
 
     const jobs: DispatchJob[] = [];
     let invalid = 0;
@@ -39,12 +42,14 @@ export function createClaim(deps: MasterDeps) {
     for (const group of groups) {
       if (left <= 0) break;
       if ('pool' in group.want && pauses.pools.has(group.want.pool)) continue;
-      const got = await claimGroup(deps, input, group, left, instance, pauses.pools);
+      const got = await claimGroup(deps, input, group, left, instance, pauses.pools, waiters);
       jobs.push(...got.jobs);
       invalid += got.invalid;
       left -= got.jobs.length + got.invalid;
       if (got.waitMs !== undefined) waitMs = Math.min(waitMs ?? Number.POSITIVE_INFINITY, got.waitMs);
     }
+    // Waiters given a slot learn it now (and any whose signal a killed master never sent).
+    if (waiters.length > 0) await signalGrants({ ...deps, logger: log }, input.jobType, deps.config);
     if (jobs.length + invalid > 0) log.info({ claimed: jobs.length, invalid, groups: groups.length }, 'claimed PENDING jobs');
     // `invalid` lets the scheduler tell a full batch (more may wait) from a short one;
     // `waitMs`: when capacity frees by itself for jobs left waiting (the scheduler's timer).
@@ -60,13 +65,13 @@ interface GroupClaim {
 }
 
 async function claimGroup(
-  deps: MasterDeps, input: ClaimInput, group: WantGroup, limit: number, instance: string, pausedPools: Set<string>,
+  deps: MasterDeps, input: ClaimInput, group: WantGroup, limit: number, instance: string, pausedPools: Set<string>, waiters: Waiter[],
 ): Promise<GroupClaim> {
   const { db, config } = deps;
   const log = activityLogger(deps, input.jobType);
   const entry = registryEntry(input.jobType);
   const id = jobWorkflowIdParts(input.jobType, deps.workflowIdPrefix);
-  const scheduler = schedulerRunId();
+  const scheduler = input.scheduler ?? schedulerRunId();
   const names = (await candidateAccounts(db, config, group)).filter((n) => n);
   if (names.length === 0) return { jobs: [], invalid: 0 };
   const rejected: Array<{ jobId: number; payload: unknown }> = [];
@@ -93,12 +98,18 @@ async function claimGroup(
       for (const a of free) if (a.starts > round && slots.length < limit) slots.push(a.f.name);
     }
 
-    const picked = await pickPending(tx, input.jobType, group, slots.length);
+    const picked = await pickInOrder(tx, input.jobType, group, waiters, slots.length);
     // Where a payload may point (imageUrl on the Grok driven, imagePath in IMAGES_DIR), with its schema.
     const rules = payloadRules(deps.config);
     const ids: number[] = [];
     const accounts: string[] = [];
+    const grants: Array<{ id: number; account: string }> = [];
+    let taken = 0;
     for (const row of picked) {
+      if (row.waiter) {
+        grants.push({ id: row.id, account: slots[taken++]! });
+        continue;
+      }
       try {
         parsePayload(entry.payloadSchema, row.payload, rules);
       } catch (err) {
@@ -111,8 +122,9 @@ async function claimGroup(
         continue;
       }
       ids.push(row.id);
-      accounts.push(slots[ids.length - 1]!);
+      accounts.push(slots[taken++]!);
     }
+    await grantSlots(tx, grants, config.RESERVATION_TTL_MS);
     if (ids.length === 0) return { moved: [], waitMs: picked.length < slots.length ? undefined : 0 };
     const ttlSecs = config.RESERVATION_TTL_MS / 1000;
     const { rows: moved } = await tx.execute<{ id: string; workflow_id: string; account: string }>(sql`
@@ -124,6 +136,12 @@ async function claimGroup(
                account = coalesce(j.account, r.account)
           FROM r
          WHERE j.id = r.id AND j.status = 'PENDING'
+           -- A pause committed after this claim read job_pauses still holds: this statement's
+           -- snapshot is the one that decides (a job inserted after its pause is never taken).
+           AND NOT EXISTS (
+             SELECT 1 FROM job_pauses p
+              WHERE (p.scope = 'type' AND p.name = j.type)
+                 OR (p.scope = 'pool' AND p.name = (SELECT a.pool FROM accounts a WHERE a.name = r.account)))
         RETURNING j.id, j.workflow_id, r.account, j.priority, j.created_at
       ), leases AS (
         INSERT INTO account_leases (account, holder, job_id, expires_at, unused)

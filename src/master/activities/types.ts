@@ -58,6 +58,11 @@ export interface ClaimInput {
   limit: number;
   /** End PENDING jobs past their deadline first (the cron tick's first claim). */
   expire?: boolean;
+  /**
+   * The workflow that starts what is claimed, written on each INQUEUE event: the master's
+   * direct claim names its dispatcher; an activity's default is its own scheduler run.
+   */
+  scheduler?: string;
 }
 
 export interface ClaimResult {

@@ -53,9 +53,10 @@ export const jobs = pgTable(
     index('jobs_claim_idx').on(t.status, t.type, t.priority.desc(), t.createdAt),
     // The reconciler scans the few jobs that are in flight. Written out as the same text as
     // migration 0000 (status IN ('INQUEUE', 'PROGRESS')), so drizzle-kit sees no change.
-    // Serves the capacity claim (migration 0009): PENDING jobs per want (the payload keys
-    // accountWant reads), in claim order.
-    index('jobs_pending_want_idx').on(t.type, sql`(payload->>'account')`, sql`(payload->>'pool')`, sql`(payload->>'backend')`, t.priority.desc(), t.createdAt, t.id).where(sql`status = 'PENDING'`),
+    // Serves the capacity claim (migrations 0009, 0015): PENDING jobs per want (the payload
+    // keys accountWant reads, '' when absent), in claim order; and the wants themselves, one
+    // probe each.
+    index('jobs_pending_want_idx').on(t.type, sql`coalesce(payload->>'account', '')`, sql`coalesce(payload->>'pool', '')`, sql`coalesce(payload->>'backend', '')`, t.priority.desc(), t.createdAt, t.id).where(sql`status = 'PENDING'`),
     index('jobs_in_flight_idx').on(t.status, t.updatedAt).where(sql.raw(`status IN (${IN_FLIGHT_STATUSES.map((s) => `'${s}'`).join(', ')})`)),
     // Migration 0013: search by prompt (a trigram index on PROMPT_TEXT, src/cli/jobFilter.ts),
     // a job's retries, imports' keys, and the date filter.
@@ -210,6 +211,21 @@ export const accountLeases = pgTable(
 );
 
 /**
+ * A running job that needs a slot and has none (migration 0014): its reservation ran out
+ * before its first item, or a rate limit released its slot while its pool was busy. The
+ * master's claim hands it the next free slot (a lease `job/<id>`) and signals its workflow;
+ * the item that adopts the slot deletes the row. Written by src/slave/accounts/waitRows.ts.
+ */
+export const jobWaits = pgTable('job_waits', {
+  jobId: bigint('job_id', { mode: 'number' }).primaryKey().references(() => jobs.id, { onDelete: 'cascade' }),
+  /** The account the job ran on, if any (where it waited from). */
+  account: text('account'),
+  /** What it waits for, as said to a person. */
+  reason: text('reason').notNull(),
+  since: timestamp('since', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
  * A paused job type or pool (`scope` 'type' or 'pool'): the master's claim skips PENDING jobs
  * it covers; running jobs finish. Deleting the row resumes, and notifies `grokflow_capacity`.
  */
@@ -282,4 +298,5 @@ export type Account = typeof accounts.$inferSelect;
 export type JobDelivery = typeof jobDeliveries.$inferSelect;
 export type AccountLease = typeof accountLeases.$inferSelect;
 export type JobPause = typeof jobPauses.$inferSelect;
+export type JobWait = typeof jobWaits.$inferSelect;
 export type JobCallback = typeof jobCallbacks.$inferSelect;

@@ -1,6 +1,6 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Executor } from '../db/client';
-import { accountLeases, jobCallbacks, jobItems } from '../db/schema';
+import { accountLeases, jobCallbacks, jobItems, jobWaits } from '../db/schema';
 import { callbackUrlOf } from '../payloads';
 import type { JobStatus } from './statuses';
 import { transitionJob, type JobFields, type TransitionResult } from './transition';
@@ -42,6 +42,8 @@ export async function endJob(db: Executor, jobId: number, end: JobEnding): Promi
       .where(and(eq(jobItems.jobId, jobId), inArray(jobItems.status, [...OPEN_ITEM_STATUSES])));
     // Leases a holder still renews are gone too: its renewal finds no row and stops.
     await tx.delete(accountLeases).where(eq(accountLeases.jobId, jobId));
+    // A job that waited as a row (job_waits) waits no more.
+    await tx.delete(jobWaits).where(eq(jobWaits.jobId, jobId));
     // One row a job (its id is the key): a job without a callbackUrl has nothing to send.
     if (callbackUrlOf(moved.job.payload)) await tx.insert(jobCallbacks).values({ jobId }).onConflictDoNothing();
     return moved;

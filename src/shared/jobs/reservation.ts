@@ -19,4 +19,20 @@ export interface ItemSlot {
   keep: boolean;
   /** An extra parallel item: takes a free slot if there is one, never waits for one. */
   extra?: boolean;
+  /**
+   * No slot and nothing that ends by itself (every account it may use busy): the job waits
+   * as its job_waits row and the claim hands it a slot (workflows with patched('capacity-waits')).
+   */
+  asRow?: boolean;
+}
+
+/**
+ * The signal the master's claim sends a job's workflow when it reserved a slot for the job
+ * waiting as a row (src/master/activities/waiters.ts → src/slave/itemWaits.ts). Ids only.
+ */
+export const CAPACITY_SIGNAL = 'capacity';
+
+export interface CapacityGrant {
+  /** The account the slot (lease `job/<id>`) was reserved on. */
+  account: string;
 }

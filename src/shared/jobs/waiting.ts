@@ -8,7 +8,9 @@ import { accountWant, type AccountWant } from './account';
 
 // What a PENDING job waits for, worked out when someone reads it (`jobs list`, `jobs show`,
 // the console's job page), never written to 10,000 rows: the account or pool it asks for
-// (accountWant), that want's accounts as the capacity rule sees them now, the pauses.
+// (accountWant), that want's accounts as the capacity rule sees them now, the pauses. A
+// running job waiting as a row (job_waits: no slot, every account it may use busy) says the
+// same, and that the master hands it the next free slot.
 
 export interface WaitingJob {
   id: number;
@@ -25,15 +27,19 @@ function hhmm(iso: string): string {
   return new Date(iso).toISOString().slice(11, 16);
 }
 
-/** For each PENDING job among `jobs`: `waiting: …` saying for what. Other jobs get nothing. */
+/** For each PENDING job, and each running job waiting as a row, among `jobs`: `waiting: …` saying for what. Other jobs get nothing. */
 export async function waitingReasons(db: Db, config: Config, jobs: WaitingJob[]): Promise<Map<number, string>> {
   const out = new Map<number, string>();
-  const pending = jobs.filter((j) => j.status === 'PENDING');
-  if (pending.length === 0) return out;
+  const running = jobs.filter((j) => j.status === 'INQUEUE' || j.status === 'PROGRESS');
+  const rowWaits = running.length === 0 ? new Set<number>() : new Set((await db.execute<{ job_id: string }>(
+    sql`SELECT job_id FROM job_waits WHERE job_id = ANY(${`{${running.map((j) => j.id).join(',')}}`}::bigint[])`,
+  )).rows.map((r) => Number(r.job_id)));
+  const asking = jobs.filter((j) => j.status === 'PENDING' || rowWaits.has(j.id));
+  if (asking.length === 0) return out;
   const { rows: pauses } = await db.execute<{ scope: string; name: string }>(sql`SELECT scope, name FROM job_pauses`);
   const paused = (scope: string, name: string) => pauses.some((p) => p.scope === scope && p.name === name);
   const byWant = new Map<string, string>();
-  for (const job of pending) {
+  for (const job of asking) {
     const p = (typeof job.payload === 'object' && job.payload !== null ? job.payload : {}) as { account?: string; pool?: string; backend?: string };
     const want = accountWant({ account: p.account, pool: p.pool, backend: p.backend }, config);
     if (paused('type', job.type)) {
@@ -46,7 +52,7 @@ export async function waitingReasons(db: Db, config: Config, jobs: WaitingJob[])
       text = await describeWant(db, config, want, (pool) => paused('pool', pool));
       byWant.set(key, text);
     }
-    out.set(job.id, text);
+    out.set(job.id, rowWaits.has(job.id) ? `${text}; running, its next item waits for the slot the master hands it` : text);
   }
   return out;
 }

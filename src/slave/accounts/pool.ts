@@ -16,6 +16,12 @@ export type AccountChoice =
   | { kind: 'acquired'; account: string }
   /** No slot anywhere now: ask again after waitMs. `account` is the one that frees first. */
   | { kind: 'wait'; reason: 'cooling' | 'gap' | 'busy'; account: string; waitMs: number; until: string; message: string }
+  /**
+   * No slot, and an account it may use is busy (a slot frees when someone else's generation
+   * ends, a time nobody knows): the job waits as a row for the claim to hand it one
+   * (`asRow` callers only). `account`: the job's own, or the first busy one.
+   */
+  | { kind: 'queue'; account: string; message: string }
   /** Nothing to wait for: no account with a session, or every quota used up today. */
   | { kind: 'unavailable'; reason: 'noAccount' | 'quota'; message: string };
 
@@ -51,7 +57,7 @@ type WaitRefusal = Extract<SlotRefusal, { kind: 'cooling' | 'gap' | 'busy' }>;
  * account between items while it may.
  */
 export async function takeAccount(
-  db: Db, config: PoolConfig, want: AccountWant, who: SlotHolder, ttlMs: number, prefer?: string,
+  db: Db, config: PoolConfig, want: AccountWant, who: SlotHolder, ttlMs: number, prefer?: string, options: { asRow?: boolean } = {},
 ): Promise<AccountChoice> {
   // A named account is tried even without a saved session: the driver then says "needs a
   // new login", as it always has.
@@ -74,6 +80,15 @@ export async function takeAccount(
   if (waits.length === 0) {
     const quotas = refusals.filter((r) => r.kind === 'quota').map((r) => `${r.account} ${r.used}/${r.limit}`);
     return { kind: 'unavailable', reason: 'quota', message: `${where}: every account has used its daily quota (${quotas.join(', ') || 'none left'})` };
+  }
+  // A busy account frees when another job's generation ends: no time to sleep until. Unless
+  // the job only waits for its own account's gap (its slot, kept between items), it waits
+  // as a row the claim hands the next free slot to (src/slave/accounts/waitRows.ts).
+  const busy = waits.filter((w) => w.kind === 'busy');
+  const own = prefer === undefined ? undefined : refusals.find((r) => r.account === prefer);
+  if (options.asRow && busy.length > 0 && own?.kind !== 'gap') {
+    const why = [...(own && own.kind !== 'busy' ? [own] : []), busy[0]!].map(describeRefusal).join(', ');
+    return { kind: 'queue', account: own?.account ?? busy[0]!.account, message: `${where}: ${why}; the master hands the job the next free slot` };
   }
   // The job's own account first when it frees at the same time as another.
   const first = waits.reduce((a, b) => (b.waitMs < a.waitMs ? b : a));

@@ -15,6 +15,8 @@ export interface SlotHolder {
   holder: string;
   jobId?: number;
   itemIndex?: number;
+  /** The job's own slot of a workflow that waits as a row (job_waits): taking it ends that wait. */
+  endsRowWait?: boolean;
 }
 
 /** Why no slot now (the capacity rule's refusals, src/slave/accounts/capacity.ts). */
@@ -50,7 +52,9 @@ export async function acquireSlot(
       // Only a lost reservation gets here busy (rare): ask again soon, not at a lease's end.
       return answer.kind === 'busy' ? { ...answer, waitMs: Math.min(answer.waitMs, config.ACCOUNT_BUSY_RETRY_MS) } : answer;
     }
-    await tx.execute(sql`
+    // A job that waited as a row has its slot now (src/slave/accounts/waitRows.ts): one statement.
+    const endWait = who.endsRowWait && who.jobId !== undefined ? sql`WITH ended_wait AS (DELETE FROM job_waits WHERE job_id = ${who.jobId}) ` : sql``;
+    await tx.execute(sql`${endWait}
       INSERT INTO account_leases (account, holder, job_id, item_index, expires_at, unused)
       VALUES (${account}, ${who.holder}, ${who.jobId ?? null}, ${who.itemIndex ?? null}, clock_timestamp() + make_interval(secs => ${ttlMs / 1000}), false)
       ON CONFLICT (account, holder) DO UPDATE SET expires_at = EXCLUDED.expires_at, item_index = EXCLUDED.item_index, unused = false`);

@@ -11,6 +11,7 @@ import { apiAccountProblem, budgetOf, budgetRefusal, jobEstimate } from '../acco
 import type { SlaveDeps } from './deps';
 import { assertOwnDatabase, type JobRef } from './guard';
 import { missingFiles, type JobPlan } from '../plan';
+import { openPostAhead } from '../item/openAhead';
 import { isFinal, jobPlan, loadItems, loadJob, setItem } from './jobs';
 
 export type { JobPlan };
@@ -23,7 +24,7 @@ export interface JobEnd {
 }
 
 // Short, idempotent bookkeeping activities around a job's generations.
-export function lifecycleActivities({ db, config, logger }: SlaveDeps) {
+export function lifecycleActivities({ db, config, logger, backends }: SlaveDeps) {
   return {
     /** INQUEUE → PROGRESS, its job_items rows, the quota check; returns the job's plan. Safe to run twice. */
     async startJob({ jobId, workflowId, runId, instance }: JobRef & { workflowId: string; runId: string }): Promise<JobPlan> {
@@ -31,6 +32,12 @@ export function lifecycleActivities({ db, config, logger }: SlaveDeps) {
       const job = await loadJob(db, jobId);
       if (isFinal(job)) throw ApplicationFailure.nonRetryable(`job ${jobId} is already ${job.status}`, FailureType.Stopped);
       const { plan, items } = jobPlan(job, config);
+      // A job starting now: its first item's post opens in the browser beside the rest of this
+      // activity, the workflow's next task and the item's gate (src/slave/item/openAhead.ts).
+      if (job.status === 'INQUEUE') {
+        const first = items.find((i) => i.index === plan.itemIndexes[0]);
+        openPostAhead({ db, backends, logger }, { jobId, plan: plan.item, ...(first?.prompt != null ? { prompt: first.prompt } : {}) }, { limit: config.SLAVE_CONCURRENT_ACTIVITIES });
+      }
       await resolveEdit(db, plan);
       // A named account must fit the whole job; a pool job's items each take an account with quota left.
       const account = plan.item?.account ?? null;

@@ -9,13 +9,15 @@ import type { ItemWait, NoSlot } from '../itemWaits';
 import type { AccountWant } from '../../shared/jobs/account';
 import { takeAccount } from '../accounts/pool';
 import { dropOtherSlots, holdSlot, keepSlot, releaseHolder, type HeldSlot } from '../accounts/slots';
+import { waitAsRow } from '../accounts/waitRows';
 import type { ItemSlot } from '../../shared/jobs/reservation';
 import { budgetOf } from '../accounts/budget';
 import { formatUsd } from '../../backends/api/cost';
 
 // The account gate, run by generateItem before anything opens a browser: the item's account
 // (its job's, or one of its pool's, src/slave/accounts/pool.ts) with a slot held for the
-// generation, or a wait for the workflow to sleep through (src/slave/itemWaits.ts), or a
+// generation, or a wait for the workflow to sleep through (src/slave/itemWaits.ts: a timer
+// until a known end, or as a job_waits row the claim hands a slot to), or a
 // job-wide failure when there is nothing to wait for (no session in the pool, every quota spent).
 
 /** A lease outlives a missed heartbeat or two, never a dead holder by much. */
@@ -41,7 +43,9 @@ export async function enterAccount(
   // The heartbeat timeout: a holder killed with -9 frees its slot within it.
   const ttlMs = info.heartbeatTimeoutMs || DEFAULT_TTL_MS;
   const holder = item.slot?.holder ?? `${info.workflowExecution?.workflowId ?? info.workflowType}/${info.activityId}`;
-  const choice = await takeAccount(db, config, item.want, { holder, jobId: item.jobId, itemIndex: item.index }, ttlMs, item.slot?.account);
+  const asRow = item.slot?.asRow === true && !item.slot.extra;
+  const who = { holder, jobId: item.jobId, itemIndex: item.index, ...(asRow ? { endsRowWait: true } : {}) };
+  const choice = await takeAccount(db, config, item.want, who, ttlMs, item.slot?.account, { asRow });
   if (item.slot?.extra && choice.kind !== 'acquired') {
     // No free slot for an extra item: it goes back to the job's queue, no wait.
     await releaseHolder(db, holder);
@@ -66,6 +70,14 @@ export async function enterAccount(
       await db.update(jobs).set({ progressMessage: `waiting: ${choice.message}` }).where(and(eq(jobs.id, item.jobId), sql`${jobs.status} = 'PROGRESS'`));
       logger.info({ jobId: item.jobId, item: item.index, account: choice.account, reason: choice.reason, until: choice.until, waitMs: choice.waitMs }, `item waits: ${choice.message}`);
       return { kind: 'wait', index: item.index, account: choice.account, reason: choice.reason, waitMs: choice.waitMs, until: choice.until, message: choice.message };
+    case 'queue': {
+      // Every account it may use is busy: the job waits as its row, holding nothing, and the
+      // master's claim hands it the next free slot (a signal to the workflow): no timer, no asking again.
+      await waitAsRow(db, { jobId: item.jobId, holder, account: choice.account, reason: choice.message });
+      await db.update(jobs).set({ progressMessage: `waiting: ${choice.message}` }).where(and(eq(jobs.id, item.jobId), sql`${jobs.status} = 'PROGRESS'`));
+      logger.info({ jobId: item.jobId, item: item.index, account: choice.account }, `item waits as a row: ${choice.message}`);
+      return { kind: 'wait', asRow: true, index: item.index, account: choice.account, reason: 'busy', waitMs: 0, message: choice.message };
+    }
     case 'unavailable':
       throw ApplicationFailure.nonRetryable(choice.message, choice.reason === 'quota' ? FailureType.QuotaExceeded : FailureType.AuthRequired);
   }

@@ -10,8 +10,15 @@ export interface Stop {
   reason(): string;
   /** The job's error text for that reason ('terminated'); undefined for reasons the workflow records. */
   message(): string | undefined;
-  /** Terminate: nothing in the workflow will record the end, this activity must. */
-  terminated(): boolean;
+  /**
+   * Terminate: nothing in the workflow will record the end, this activity must. NOT_FOUND alone
+   * does not prove it: the server says it for any attempt it no longer knows, and an attempt
+   * that missed its heartbeat on a loaded machine (Temporal already runs the next one) gets it
+   * too. So the workflow's own state is asked; only TERMINATED ends the job here. Anything
+   * else (running, or no answer) leaves the job to the next attempt, the workflow, or the
+   * reconciler, which reads the workflow's state every tick.
+   */
+  terminated(): Promise<boolean>;
 }
 
 /** Listens for the activity's cancellation from the start, so its reason is known when it lands. */
@@ -22,6 +29,17 @@ export function watchStop(ctx: Context): Stop {
   return {
     reason: current,
     message: () => STOP_MESSAGES[current()],
-    terminated: () => current() === 'NOT_FOUND',
+    terminated: async () => current() === 'NOT_FOUND' && (await workflowTerminated(ctx)),
   };
+}
+
+async function workflowTerminated(ctx: Context): Promise<boolean> {
+  const execution = ctx.info.workflowExecution;
+  if (!execution) return false;
+  try {
+    const description = await ctx.client.workflow.getHandle(execution.workflowId, execution.runId).describe();
+    return description.status.name === 'TERMINATED';
+  } catch {
+    return false; // no client here, or the server did not answer: the reconciler decides
+  }
 }
