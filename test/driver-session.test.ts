@@ -164,8 +164,10 @@ describe('driver: a prewarmed context per account', () => {
     const acct = h.loginAccount('warm');
     const req = (jobId: string) => ({ jobId, itemIndex: 0, account: acct, postUrl: h.sim.createPost(acct).url, prompt: `warm ${jobId}`, downloadPath: h.downloadPath(jobId) });
     assert.equal((await h.driver.generateVideo(req('w1'))).kind, 'success');
-    assert.equal(await contextsSettleAt(1), 1, 'the generation\'s context closed, one spare open');
+    // The generation's context is kept (it ended well) beside the spare made while it ran.
+    assert.equal(await contextsSettleAt(2), 2, 'the generation\'s context kept, one spare open');
     assert.equal(h.driver.browser.openSessions(), 0);
+    assert.equal(h.driver.browser.readyContexts(), 2);
 
     // A new login: the spare holds the old, now dead session and must not be used.
     await new Promise((r) => setTimeout(r, 20));
@@ -173,10 +175,102 @@ describe('driver: a prewarmed context per account', () => {
     h.loginAccount(acct);
     const second = await h.driver.generateVideo(req('w2'));
     assert.equal(second.kind, 'success', JSON.stringify(second));
-    assert.equal(await contextsSettleAt(1), 1);
+    // Both old contexts were thrown out; the new one is kept, with a new spare.
+    assert.equal(await contextsSettleAt(2), 2);
 
     await h.driver.close();
     assert.equal((await h.driver.browser.current())?.contexts().length ?? 0, 0);
+  });
+});
+
+describe('driver: contexts kept between generations (BROWSER_PREWARM)', () => {
+  let h: GrokHarness;
+  before(async () => {
+    h = await startHarness({ generationMs: 300 }, { prewarm: true });
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  it('reuses the context a generation ended well with, on about:blank meanwhile, and closes the one of a failed run after its artifacts', async () => {
+    h.sim.addUser('keep', 'pw');
+    const acct = h.loginAccount('keep');
+    const req = (jobId: string, prompt = `keep ${jobId}`) => ({ jobId, itemIndex: 0, account: acct, postUrl: h.sim.createPost(acct).url, prompt, downloadPath: h.downloadPath(jobId) });
+    const browser = await h.driver.browser.browser();
+    assert.equal((await h.driver.generateVideo(req('k1'))).kind, 'success');
+    await pollUntil(async () => browser.contexts().length === 2, 10_000, 50);
+    // The kept one left Grok's page: nothing of it runs while it waits.
+    await pollUntil(async () => browser.contexts().every((c) => c.pages()[0]?.url() === 'about:blank'), 10_000, 50);
+    assert.deepEqual(browser.contexts().map((c) => c.pages()[0]?.url()), ['about:blank', 'about:blank']);
+    const before = new Set(browser.contexts());
+
+    // Three more, one after another: no new context at all.
+    for (const id of ['k2', 'k3', 'k4']) {
+      const o = await h.driver.generateVideo(req(id));
+      assert.equal(o.kind, 'success', JSON.stringify(o));
+    }
+    await pollUntil(async () => h.driver.browser.readyContexts() === 2, 10_000, 50);
+    assert.deepEqual(new Set(browser.contexts()), before, 'the same contexts served every generation');
+
+    // A failed run: artifacts from its page, then its context is closed, not kept.
+    const failed = await h.driver.generateVideo(req('k5', 'no #sim:moderate'));
+    assert.equal(failed.kind, 'moderated');
+    const dir = (failed as { artifactsDir?: string }).artifactsDir;
+    assert.ok(dir && fs.statSync(path.join(dir, 'screenshot.png')).size > 0, 'screenshot saved');
+    assert.match(fs.readFileSync(path.join(dir, 'page.html'), 'utf8'), /<html/);
+    await pollUntil(async () => browser.contexts().length === 2, 10_000, 50);
+    assert.equal([...browser.contexts()].filter((c) => before.has(c)).length, 1, 'the failed run\'s context closed, the other kept one left');
+
+    // Two at once on one account: two contexts, both kept after.
+    const both = await Promise.all([h.driver.generateVideo(req('k6')), h.driver.generateVideo(req('k7'))]);
+    assert.deepEqual(both.map((o) => o.kind), ['success', 'success']);
+    assert.equal(h.driver.browser.openSessions(), 0);
+  });
+
+  it('a post opened ahead (openAhead) is the page the generation runs on: not loaded again, its prompt entered ahead', async () => {
+    h.sim.addUser('ahead', 'pw');
+    const acct = h.loginAccount('ahead');
+    const postUrl = h.sim.createPost(acct).url;
+    const browser = await h.driver.browser.browser();
+    h.driver.openAhead(acct, postUrl, { options: { duration: 'max' }, prompt: 'ahead a1' });
+    // The page opened ahead: on the post, the prompt in its box (nothing generated yet).
+    let page: import('playwright').Page | undefined;
+    await pollUntil(async () => {
+      page = browser.contexts().flatMap((c) => c.pages()).find((p) => p.url() === postUrl);
+      return !!page && (await page.locator('textarea').inputValue().catch(() => '')) === 'ahead a1';
+    }, 10_000, 50);
+    assert.equal(h.sim.generations.filter((g) => g.prompt === 'ahead a1').length, 0, 'nothing generated ahead');
+    const loads: string[] = [];
+    const posts: string[] = [];
+    page!.on('request', (r) => {
+      if (r.resourceType() === 'document') loads.push(r.url());
+      else if (r.method() === 'POST') posts.push(new URL(r.url()).pathname);
+    });
+    const o = await h.driver.generateVideo({ jobId: 'a1', itemIndex: 0, account: acct, postUrl, prompt: 'ahead a1', downloadPath: h.downloadPath('a1') });
+    assert.equal(o.kind, 'success', JSON.stringify(o));
+    assert.ok(posts.some((p) => /generat|conversations/.test(p)), `the generation started from the page opened ahead (POSTs: ${posts.join(', ')})`);
+    assert.ok(!loads.includes(postUrl), `the post was not loaded a second time (documents: ${loads.join(', ')})`);
+    assert.equal(h.sim.generations.filter((g) => g.prompt === 'ahead a1').length, 1, 'one generation, of the prompt entered ahead');
+  });
+
+  it('refuses media and fonts in the page (the driver downloads the file itself)', async () => {
+    const acct = h.loginAccount('default');
+    const session = await h.driver.browser.openSession(acct);
+    try {
+      const failed: string[] = [];
+      session.page.on('requestfailed', (r) => failed.push(`${r.resourceType()} ${r.failure()?.errorText ?? ''}`));
+      // A page that asks for a video: the request never leaves the browser.
+      await session.page.goto(`${h.sim.url}/imagine`);
+      await session.page.evaluate((src) => {
+        const v = document.createElement('video');
+        v.src = src;
+        document.body.appendChild(v);
+      }, `${h.sim.url}/static/clip.mp4?x=1`);
+      await pollUntil(async () => failed.length > 0, 10_000, 50);
+      assert.match(failed[0]!, /media .*BLOCKED_BY_CLIENT/);
+    } finally {
+      await session.close();
+    }
   });
 });
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -104,6 +105,55 @@ for (const uiVariant of UI_VARIANTS) {
       assert.equal(again.reused, true);
       assert.equal(again.sha256, o.sha256);
       assert.equal(h.sim.generations.filter((x) => x.user === acct).length, 1);
+    });
+
+    it('the generation\'s signal holds a few abort listeners at most, whatever the page\'s pace (no waits left behind by a race)', async () => {
+      const acct = account();
+      const stop = new AbortController();
+      let most = 0;
+      const sample = setInterval(() => { most = Math.max(most, getEventListeners(stop.signal, 'abort').length); }, 2);
+      try {
+        expectSuccess(await h.driver.generateVideo(req(acct, 'a heron standing still'), { signal: stop.signal }));
+      } finally {
+        clearInterval(sample);
+      }
+      // A page that changes every tick made each look leave its slower waits' listeners behind (Node warns past 10).
+      assert.ok(most <= 4, `${most} abort listeners at once on the generation's signal`);
+      assert.equal(getEventListeners(stop.signal, 'abort').length, 0, 'none left once it returned');
+    });
+
+    it('the window is minimized while Grok generates (not drawn) and restored once it ends', async () => {
+      const acct = account();
+      const r = req(acct, 'a kite over the dunes #sim:slow=1');
+      /** The window state of the page showing this item's post, asked through DevTools. */
+      const windowState = async (): Promise<string | undefined> => {
+        const browser = await h.driver.browser.current();
+        const page = browser?.contexts().flatMap((c) => c.pages()).find((p) => p.url() === r.postUrl);
+        if (!page) return undefined;
+        const cdp = await page.context().newCDPSession(page);
+        try {
+          const { windowId } = await cdp.send('Browser.getWindowForTarget');
+          return (await cdp.send('Browser.getWindowBounds', { windowId })).bounds.windowState;
+        } finally {
+          await cdp.detach().catch(() => {});
+        }
+      };
+      const during: Array<Promise<string | undefined>> = [];
+      let after: Promise<string | undefined> | undefined;
+      const o = expectSuccess(
+        await h.driver.generateVideo({ ...r, upscale: true }, {
+          onProgress: (_c, _t, m) => {
+            if (/generating \d+%/.test(m)) during.push(windowState());
+            // Upscaling follows (clicks): the page is still there to be asked.
+            if (/downloaded \d+ bytes/.test(m)) after ??= windowState();
+          },
+        }),
+      );
+      assert.equal(o.hd, true);
+      const states = await Promise.all(during);
+      assert.ok(states.length > 0, 'percentages reported');
+      assert.ok(states.includes('minimized'), `window states while generating: ${states.join(', ')}`);
+      assert.equal(await after, 'normal', 'restored before the clicks that follow (they wait for animation frames)');
     });
 
     it('explicit duration 6s is honoured', async () => {

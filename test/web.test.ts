@@ -6,7 +6,9 @@ import { after, before, describe, test } from 'node:test';
 import { eq } from 'drizzle-orm';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright';
 import { CHROMIUM_ARGS, SYSTEM_CHROMIUM } from '../src/shared/chromium';
+import { duration } from '../src/cli/format';
 import { jobs } from '../src/shared/db/schema';
+import { ITEM_STEPS, overheadMs, readSteps, STEP_MEANING } from '../src/shared/itemSteps';
 import { freeLoopbackPort } from '../src/shared/freePort';
 import { createLogger } from '../src/shared/logger';
 import { WEB_LISTENER_NAME } from '../src/web/events';
@@ -154,6 +156,46 @@ describe('web console', () => {
     const link = page.locator(`a[href^="${TEMPORAL_UI}"]`);
     assert.equal(await link.getAttribute('href'), `${TEMPORAL_UI}/namespaces/default/workflows/${encodeURIComponent(current.workflowId!)}`);
     assert.match((await page.locator('pre.payload').textContent())!, /a red fox running through snow/);
+    await page.close();
+  });
+
+  test("the job page draws one bar per step the driver timed, each the item's stored time on the scale of the longest", async () => {
+    const [item] = await s.items(videoJob);
+    const steps = readSteps(item!.steps);
+    const recorded = ITEM_STEPS.filter((st) => steps[st] !== undefined);
+    // The upscaled video job of the first test went through every step but the delete.
+    assert.deepEqual(recorded, ['page', 'options', 'prompt', 'submit', 'generation', 'download', 'upscale'], JSON.stringify(item!.steps));
+    const page = await context.newPage();
+    await page.goto(`${web.url}/jobs/${videoJob}`);
+    const table = page.locator('article.item[data-item="0"] table.steps');
+    const rows = await table.locator('tr[data-step]').evaluateAll((trs) => trs.map((tr) => {
+      const bar = tr.querySelector('progress');
+      return {
+        step: tr.getAttribute('data-step'),
+        label: tr.querySelector('th')?.textContent?.trim(),
+        title: tr.getAttribute('title'),
+        ms: tr.querySelector('td.ms')?.textContent?.trim(),
+        bar: bar ? { value: bar.value, max: bar.max, position: bar.position, width: bar.getBoundingClientRect().width } : null,
+      };
+    }));
+    // A row per recorded step, in the steps' order, then the driver's own time.
+    assert.deepEqual(rows.map((r) => r.step), [...recorded, 'overhead']);
+    const longest = Math.max(...recorded.map((st) => steps[st]!));
+    for (const [i, st] of recorded.entries()) {
+      const r = rows[i]!;
+      assert.equal(r.label, st);
+      assert.equal(r.title, STEP_MEANING[st]);
+      assert.equal(r.ms, duration(steps[st]!), `${st}: the stored time in words`);
+      assert.ok(r.bar && r.bar.width > 0, `${st}: a bar is drawn`);
+      assert.equal(r.bar!.value, steps[st], `${st}: the bar's value is the stored time`);
+      assert.equal(r.bar!.max, longest, `${st}: every bar on the longest step's scale`);
+      assert.ok(Math.abs(r.bar!.position - steps[st]! / longest) < 1e-9, `${st}: filled ${r.bar!.position}`);
+    }
+    // The longest step fills its bar; the overhead row, barless, sums the driver's own steps.
+    assert.equal(rows[recorded.findIndex((st) => steps[st] === longest)]!.bar!.position, 1);
+    assert.equal(rows.at(-1)!.bar, null);
+    assert.equal(rows.at(-1)!.ms, duration(overheadMs(steps)));
+    await shot(page, 'job-steps');
     await page.close();
   });
 

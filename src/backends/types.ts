@@ -129,5 +129,23 @@ export interface RunOptions {
 
 export interface Generator {
   generate(req: ItemRequest, opts?: RunOptions): Promise<ItemOutcome>;
+  /**
+   * Work that may start before the item's account slot is confirmed (the slave's account gate
+   * and bookkeeping run meanwhile): the browser opens the item's post on the account its job's
+   * slot is reserved on, with its options chosen and its prompt entered; nothing is
+   * generated. A hint, never required: generate() adopts it when it matches its
+   * request and does the work itself otherwise; what is not adopted is let go on its own.
+   */
+  prepare?(req: PrepareRequest): void;
+  /** How many prepare() results wait for their generate() now. */
+  preparing?(): number;
   close(): Promise<void>;
+}
+
+/** What prepare() is told: the account the item will most likely run on, its post and choices, and its prompt when known. */
+export interface PrepareRequest {
+  account: string;
+  postUrl: string;
+  video: VideoOptions;
+  prompt?: string;
 }

@@ -2,7 +2,7 @@ import { loadConfig } from '../shared/config';
 import { createLogger } from '../shared/logger';
 import { startSimulator } from './server';
 import { simulatorOptions } from './config';
-import { abortOnSignals, runMain } from '../shared/processLifecycle';
+import { abortOnSignals, logProcessWarnings, runMain } from '../shared/processLifecycle';
 
 // `npm run simulator`: the Grok Imagine simulator alone, for slaves without GROK_BASE_URL
 // (they find it at SIMULATOR_URL) or for trying the driver by hand.
@@ -10,6 +10,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config, { role: 'simulator' });
   const signal = abortOnSignals(log);
+  logProcessWarnings(log);
   const options = simulatorOptions(config);
   const users = options.users;
   const sim = await startSimulator(options);

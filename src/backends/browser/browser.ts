@@ -5,11 +5,16 @@ import { ACCOUNT_NAME_RULE, isAccountName } from '../../shared/accountName';
 import { CHROMIUM_ARGS, chromiumSandbox, findChromium } from '../../shared/chromium';
 import { OutcomeError } from './types';
 import { keepLean } from './lean';
+import { WarmContexts, type Warm } from './warmContexts';
 
-// One browser per process, launched lazily; one context per generation. Contexts come from
-// the account's saved storage state (AUTH_MODE=storageState: no profile copies on disk) or
-// from the account's persistent profile (AUTH_MODE=profile: one generation per profile at a
-// time, serialised here).
+// One browser per process, launched lazily; a context (a window and its page) per generation
+// at a time. Contexts come from the account's saved storage state (AUTH_MODE=storageState: no
+// profile copies on disk) or from the account's persistent profile (AUTH_MODE=profile: one
+// generation per profile at a time, serialised here). With BROWSER_PREWARM, storageState
+// contexts are made ahead and kept between generations (warmContexts.ts); what is never kept:
+// a context of a failed or aborted run (its state is unknown; a failure's artifacts are saved
+// from it first), one made from a storage state since replaced (a new login), and profile
+// mode's (its Chromium holds the profile, which `login` must be able to open).
 
 export interface BrowserSettings {
   chromiumPath?: string;
@@ -18,7 +23,10 @@ export interface BrowserSettings {
   accountsDir: string;
   trace: boolean;
   viewport?: { width: number; height: number };
-  /** Keep one opened context per account ready for its next generation (storageState mode). */
+  /**
+   * Keep opened contexts per account ready for their next generation (storageState mode): a
+   * spare made ahead, and those that ended a generation well (warmContexts.ts).
+   */
   prewarm?: boolean;
 }
 
@@ -29,6 +37,11 @@ export interface Session {
   tracing: boolean;
   /** Closes the context (idempotent, never throws); releases the profile in profile mode. */
   close(): Promise<void>;
+  /**
+   * Ends a session whose run went well: its context is kept for the account's next generation
+   * when BROWSER_PREWARM allows, else closed. Never throws; close() after it does nothing.
+   */
+  release(): Promise<void>;
   readonly closed: boolean;
 }
 
@@ -45,6 +58,10 @@ function fileVersion(file: string): string {
   } catch {
     return '';
   }
+}
+
+function currentVersion(accountsDir: string, account: string): string {
+  return fileVersion(storageStatePath(accountsDir, account));
 }
 
 export function storageStatePath(accountsDir: string, account: string): string {
@@ -99,9 +116,11 @@ export class GrokBrowser {
   private browserPromise?: Promise<Browser>;
   private readonly profileLocks = new Map<string, Promise<void>>();
   private readonly sessions = new Set<Session>();
-  private readonly spares = new Map<string, Promise<{ context: BrowserContext; version: string }>>();
+  private readonly warm: WarmContexts;
 
-  constructor(readonly settings: BrowserSettings) {}
+  constructor(readonly settings: BrowserSettings) {
+    this.warm = new WarmContexts((account, version) => this.newWarm(account, version), !!settings.prewarm);
+  }
 
   /** The process's browser, launched on first use (and again if it crashed). */
   browser(): Promise<Browser> {
@@ -125,13 +144,21 @@ export class GrokBrowser {
     return this.browserPromise?.catch(() => undefined);
   }
 
+  /** Sessions in use by a run. */
   openSessions(): number {
     return this.sessions.size;
+  }
+
+  /** Opened contexts not in use: spares and kept ones (warmContexts.ts). */
+  readyContexts(): number {
+    return this.warm.count();
   }
 
   async openSession(account: string, signal?: AbortSignal): Promise<Session> {
     signal?.throwIfAborted();
     let context: BrowserContext;
+    let page: Page | undefined;
+    let version: string | undefined;
     let release = () => {};
     if (this.settings.authMode === 'profile') {
       const dir = profileDir(this.settings.accountsDir, account);
@@ -146,14 +173,30 @@ export class GrokBrowser {
         throw err;
       }
     } else {
-      context = await this.takeWarm(account, signal);
+      version = fileVersion(storageStatePath(this.settings.accountsDir, account));
+      ({ context, page } = await this.warm.take(account, version, signal));
     }
     if (this.settings.trace) await context.tracing.start({ screenshots: true, snapshots: true }).catch(() => {});
-    const page = context.pages()[0] ?? (await context.newPage());
-    await keepLean(page);
+    if (!page) {
+      page = context.pages()[0] ?? (await context.newPage());
+      await keepLean(page);
+    }
     let closed = false;
     let closing: Promise<void> | undefined;
     const sessions = this.sessions;
+    const end = (keep: boolean): Promise<void> => {
+      if (!closing) {
+        closed = true;
+        // Kept: handed to warmContexts at once (it leaves Grok's page on its own time).
+        const kept = keep && this.mayKeep() && version !== undefined && this.warm.keep(account, { context, page: page!, version }, currentVersion(this.settings.accountsDir, account));
+        if (kept) sessions.delete(session);
+        closing = (kept ? Promise.resolve() : context.close().catch(() => {})).finally(() => {
+          sessions.delete(session);
+          release();
+        });
+      }
+      return closing;
+    };
     const session: Session = {
       account,
       context,
@@ -162,19 +205,8 @@ export class GrokBrowser {
       get closed() {
         return closed;
       },
-      close() {
-        if (!closing) {
-          closed = true;
-          closing = context
-            .close()
-            .catch(() => {})
-            .finally(() => {
-              sessions.delete(session);
-              release();
-            });
-        }
-        return closing;
-      },
+      close: () => end(false),
+      release: () => end(true),
     };
     this.sessions.add(session);
     if (signal?.aborted) {
@@ -184,35 +216,19 @@ export class GrokBrowser {
     return session;
   }
 
-  /**
-   * A context with its page already open (a new page costs a renderer process, ~0.4 s here),
-   * made while the previous generation ran. A spare made before the storage state file
-   * changed (a new login) or from a browser that went away is thrown out.
-   */
-  private async takeWarm(account: string, signal?: AbortSignal): Promise<BrowserContext> {
-    const file = storageStatePath(this.settings.accountsDir, account);
-    const version = fileVersion(file);
-    const spare = this.spares.get(account);
-    this.spares.delete(account);
-    const warm = await spare?.catch(() => undefined);
-    let context: BrowserContext | undefined;
-    if (warm && warm.version === version && warm.context.browser()?.isConnected()) context = warm.context;
-    else await warm?.context.close().catch(() => {});
-    context ??= (await this.newWarm(account, file, version)).context;
-    if (this.settings.prewarm && !signal?.aborted) {
-      const next = this.newWarm(account, file, version);
-      next.catch(() => {});
-      this.spares.set(account, next);
-    }
-    return context;
+  private mayKeep(): boolean {
+    return !!this.settings.prewarm && this.settings.authMode === 'storageState';
   }
 
-  private async newWarm(account: string, file: string, version: string): Promise<{ context: BrowserContext; version: string }> {
-    const state = readStorageState(file, account);
+  /** A new context from the account's storage state, its page open and lean (a new page costs a renderer process). */
+  private async newWarm(account: string, version: string): Promise<Warm> {
+    const state = readStorageState(storageStatePath(this.settings.accountsDir, account), account);
     const browser = await this.browser();
     const context = await browser.newContext({ storageState: state, viewport: this.settings.viewport ?? DEFAULT_VIEWPORT, acceptDownloads: true });
-    await context.newPage();
-    return { context, version };
+    const page = await context.newPage();
+    // Lasts across the page's navigations: once per context, kept or not.
+    await keepLean(page);
+    return { context, page, version };
   }
 
   private async lockProfile(dir: string, signal?: AbortSignal): Promise<() => void> {
@@ -238,9 +254,7 @@ export class GrokBrowser {
   }
 
   async close(): Promise<void> {
-    const spares = [...this.spares.values()];
-    this.spares.clear();
-    await Promise.all(spares.map((p) => p.then((w) => w.context.close(), () => undefined).catch(() => {})));
+    await this.warm.close();
     await Promise.all([...this.sessions].map((s) => s.close()));
     const b = await this.current();
     this.browserPromise = undefined;

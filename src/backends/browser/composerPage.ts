@@ -1,8 +1,9 @@
 import type { Page } from 'playwright';
 import { anyOf, find, pick, pickAttached, SEL, URLS } from './selectors';
 import { failed, OutcomeError } from './types';
-import { blockingOutcome, installPercentWatcher, watchGeneration, type WatchTimeouts } from './watch';
-import { pollUntil } from './util';
+import { blockingOutcome, installPercentWatcher, shownOrBlocked, watchGeneration, type WatchTimeouts } from './watch';
+import { fillBox, pollUntil } from './util';
+import { PageChanges } from './pageChanges';
 
 export interface ComposerTimeouts extends WatchTimeouts {
   navigationMs: number;
@@ -28,14 +29,7 @@ export class ComposerPage {
   async open(baseUrl: string): Promise<void> {
     await this.page.goto(URLS.composer(baseUrl), { waitUntil: 'domcontentloaded', timeout: this.t.navigationMs });
     // The prompt box or a blocking state, whichever shows first (see PostPage.ready).
-    await pollUntil(
-      async () => {
-        const blocked = await blockingOutcome(this.page, this.defaultCooldownMs);
-        if (blocked) throw new OutcomeError(blocked);
-        return (await pick(this.page, SEL.imaginePrompt)) ? true : undefined;
-      },
-      { timeoutMs: this.t.navigationMs, pollMs: this.t.pollMs, signal: this.signal, onTimeout: () => failed(`composer did not show ${SEL.imaginePrompt.description}`, true) },
-    );
+    await shownOrBlocked(this.page, SEL.imaginePrompt, { what: 'composer', timeoutMs: this.t.navigationMs, pollMs: this.t.pollMs, defaultCooldownMs: this.defaultCooldownMs, signal: this.signal });
   }
 
   /** Uploads a local image; resolves with the new post's URL once its page is open. */
@@ -51,7 +45,7 @@ export class ComposerPage {
         if (blocked) throw new OutcomeError(blocked);
         return undefined;
       },
-      { timeoutMs: this.t.navigationMs, pollMs: this.t.pollMs, signal: this.signal, onTimeout: () => failed('upload: no post page opened', true) },
+      { timeoutMs: this.t.navigationMs, pollMs: this.t.pollMs, signal: this.signal, onTimeout: () => failed('upload: no post page opened', true), changes: new PageChanges(this.page) },
     );
   }
 
@@ -71,13 +65,16 @@ export class ComposerPage {
 
   /** Types the prompt, submits, and waits for the generated images. */
   async generate(prompt: string, onPercent: (p: number) => void, onSubmit?: () => void): Promise<GeneratedImage[]> {
-    const before = new Set((await this.images()).map((i) => i.src));
-    const { locator: box } = await find(this.page, SEL.imaginePrompt, this.t.actionMs);
-    await box.click({ timeout: this.t.actionMs });
-    await box.fill(prompt, { timeout: this.t.actionMs });
-    await installPercentWatcher(this.page);
+    // What is there already, the box, the submit button and the percentage watcher: asked at once.
+    const [shown, { locator: box }, submit] = await Promise.all([
+      this.images(),
+      find(this.page, SEL.imaginePrompt, this.t.actionMs),
+      pick(this.page, SEL.imagineSubmit),
+      installPercentWatcher(this.page),
+    ]);
+    const before = new Set(shown.map((i) => i.src));
+    await fillBox(box, prompt, this.t.actionMs);
     onSubmit?.();
-    const submit = await pick(this.page, SEL.imagineSubmit);
     if (submit) await submit.click({ timeout: this.t.actionMs });
     else await box.press('Enter');
     return watchGeneration<GeneratedImage[]>({
@@ -86,7 +83,9 @@ export class ComposerPage {
       timeouts: this.t,
       defaultCooldownMs: this.defaultCooldownMs,
       onPercent,
-      done: async () => {
+      done: async ({ dom }) => {
+        // Images show in the page only: looked for when it changed other than its percentage.
+        if (!dom) return undefined;
         const now = (await this.images()).filter((i) => !before.has(i.src) && i.postUrl);
         if (now.length === 0) return undefined;
         // Wait until each shown image has really loaded.

@@ -10,6 +10,7 @@ import { saveArtifacts } from './artifacts';
 import { GrokBrowser, type BrowserSettings, type Session } from './browser';
 import { ComposerPage } from './composerPage';
 import { PostPage, type PostPageTimeouts, type VideoInfo } from './postPage';
+import type { ChosenOptions, OptionRequest } from './videoOptions';
 import { readQuota } from './quota';
 import { URLS } from './selectors';
 import {
@@ -41,8 +42,11 @@ export const DEFAULT_TIMEOUTS: DriverTimeouts = {
   videoReadyMs: 30_000,
   upscaleMs: 5 * 60_000,
   downloadMs: 120_000,
-  // The DOM fallback's poll (no page event says a percentage or a toast appeared without
-  // injecting a script); a generation whose stream is read waits on its lines instead (watch.ts).
+  // Grok's generations take tens of seconds; a shorter wait is not worth a redraw (offscreen.ts).
+  hideAfterMs: 5000,
+  // The most often a page is looked at: a look follows a change of the page (pageChanges.ts),
+  // never sooner than pollMs after the previous one, so a page that changes all the time (an
+  // animation) costs no more than a 50 ms poll; a stream being read wakes it instead (watch.ts).
   pollMs: 50,
 };
 
@@ -90,14 +94,40 @@ interface SidecarMeta {
 
 const PROGRESS_TOTAL = 100;
 
+/** What openAhead may do on the page besides opening it (all before the press of Make video). */
+export interface AheadWork {
+  options?: OptionRequest;
+  prompt?: string;
+}
+
+/** What was done ahead on a session's page, for the generation that adopts it. */
+interface Ahead {
+  session: Session;
+  /** The options asked for ahead, and what the page showed as chosen then. */
+  options?: OptionRequest;
+  chosen?: ChosenOptions;
+  /** The prompt entered ahead (read back as taken). */
+  prompt?: string;
+}
+
+/**
+ * How long a post opened ahead (openAhead) waits for its generation to adopt it before its
+ * context goes back to the account's ready ones: the slave's gate answers in milliseconds, so
+ * an item that does not come by then waits for its account (a cooldown) or went elsewhere.
+ */
+export const AHEAD_MS = 10_000;
+
 /**
  * The Grok Imagine driver: one browser per process (GrokBrowser), one context per
- * generation. Every run returns a typed outcome; an abort closes the context at once and
- * rejects with the signal's reason.
+ * generation at a time (kept for the account's next one after a run that went well, with
+ * BROWSER_PREWARM). Every run returns a typed outcome; an abort closes the context at once
+ * and rejects with the signal's reason.
  */
 export class GrokDriver {
   readonly browser: GrokBrowser;
   private readonly t: DriverTimeouts;
+  /** Posts opened ahead (openAhead), by account and URL, until a generation adopts them. */
+  private readonly ahead = new Map<string, Promise<Ahead | undefined>>();
 
   constructor(readonly settings: DriverSettings) {
     this.browser = new GrokBrowser(settings);
@@ -105,9 +135,92 @@ export class GrokDriver {
   }
 
   async close(): Promise<void> {
+    const ahead = [...this.ahead.values()];
+    this.ahead.clear();
+    await Promise.all(ahead.map((a) => a.then((s) => s?.session.close())));
     await this.browser.close();
   }
 
+  /**
+   * Opens `postUrl` on `account` now, chooses `work.options` and enters `work.prompt` there,
+   * for the generation of the same account and post that comes next (generateVideo adopts it
+   * and goes on from the press of Make video): the page's work runs while the slave's
+   * bookkeeping, the workflow's next task and the account gate run, instead of after them
+   * (issue 24: page work that can happen while waiting for the slot). Nothing is generated
+   * ahead: the press that spends the account's quota waits for the gate. Only with kept
+   * contexts (storageState and BROWSER_PREWARM): one not adopted within AHEAD_MS goes back to
+   * the account's ready contexts. A page that did not open (a wall, an error) is closed and
+   * forgotten, options or a prompt not taken are left to the generation: it does the work
+   * again and reports what the page shows.
+   */
+  openAhead(account: string, postUrl: string, work: AheadWork = {}): void {
+    if (!this.settings.prewarm || this.settings.authMode !== 'storageState') return;
+    let sameSite = false;
+    try {
+      sameSite = new URL(postUrl).origin === new URL(this.settings.baseUrl).origin;
+    } catch {
+      // not a URL: the generation reports it
+    }
+    const key = aheadKey(account, postUrl);
+    if (!sameSite || this.ahead.has(key)) return;
+    const opened = (async (): Promise<Ahead | undefined> => {
+      const session = await this.browser.openSession(account);
+      const post = new PostPage(session.page, this.t, this.settings.rateLimitCooldownMs);
+      try {
+        await post.open(postUrl);
+      } catch {
+        await session.close();
+        return undefined;
+      }
+      const done: Ahead = { session };
+      try {
+        if (work.options) {
+          done.chosen = await post.chooseOptions(work.options);
+          done.options = work.options;
+        }
+        if (work.prompt !== undefined) {
+          await post.enterPrompt(work.prompt);
+          done.prompt = work.prompt;
+        }
+      } catch {
+        // left to the generation, which reports it
+      }
+      return done;
+    })().catch(() => undefined);
+    this.ahead.set(key, opened);
+    const timer = setTimeout(() => {
+      if (this.ahead.get(key) !== opened) return;
+      this.ahead.delete(key);
+      void opened.then((a) => a?.session.release());
+    }, AHEAD_MS);
+    timer.unref();
+  }
+
+  /** Posts opened ahead and not adopted yet. */
+  aheadCount(): number {
+    return this.ahead.size;
+  }
+
+  /** The post opened ahead for this account and URL, if any (taken: nobody else adopts it). */
+  private takeAhead(account: string, postUrl: string | undefined): Promise<Ahead | undefined> | undefined {
+    if (!postUrl) return undefined;
+    const key = aheadKey(account, postUrl);
+    const opened = this.ahead.get(key);
+    this.ahead.delete(key);
+    return opened;
+  }
+
+  /**
+   * One video, from the post to the downloaded file. The waits left on the way to Grok's
+   * generation, and why each is there (issue 24):
+   * - the post's document and its prompt box (PostPage.open): typing before the page's
+   *   scripts wired the box loses the text; done ahead when the slave could (openAhead);
+   * - the Video Options menu: one read, a click per choice not chosen yet, a read back of the
+   *   button's label (videoOptions.ts says why each); done ahead too;
+   * - the prompt read back: a box that did not take the text must not be submitted;
+   * - the press of Make video: only once the listeners are set up (set up beside the options,
+   *   PostPage.listenForVideo), and never ahead: it spends the account's quota.
+   */
   async generateVideo(req: VideoRequest, opts: RunOptions = {}): Promise<GenerationOutcome> {
     const progress = (current: number, message: string) => opts.onProgress?.(Math.round(current), PROGRESS_TOTAL, message);
     // Idempotency: an earlier attempt already downloaded this item.
@@ -118,9 +231,12 @@ export class GrokDriver {
     }
     const clock = new StepClock();
     clock.step('page');
-    return this.run(req, 'video', opts, clock, async (session, quota) => {
+    const ahead = this.takeAhead(req.account, req.postUrl);
+    return this.run(req, 'video', opts, clock, async (session, quota, adopted) => {
+      // What was done ahead holds only on the page it was done on.
+      let early = adopted;
       const page = session.page;
-      const post = new PostPage(page, this.t, this.settings.rateLimitCooldownMs, opts.signal);
+      const post = new PostPage(page, this.t, this.settings.rateLimitCooldownMs, opts.signal, this.settings.headless);
       const composer = new ComposerPage(page, this.t, this.settings.rateLimitCooldownMs, opts.signal);
       // 1. the post: a permalink, an upload, or text → image first.
       if (req.postUrl) {
@@ -130,33 +246,55 @@ export class GrokDriver {
           throw new OutcomeError({ kind: 'failed', reason: `imageUrl: not a post on ${new URL(this.settings.baseUrl).origin}; not opened`, retryable: false });
         }
         progress(2, 'opening post');
-        await post.open(req.postUrl);
+        // Opened ahead (openAhead) and still there: ready already.
+        if (!early || page.url() !== new URL(req.postUrl).toString()) {
+          early = undefined;
+          await post.open(req.postUrl);
+        }
       } else if (req.imagePath) {
         progress(2, 'uploading image');
         const problem = imageFileProblem(req.imagePath, this.settings.imagesDir);
         if (problem) throw new OutcomeError({ kind: 'failed', reason: `imagePath: ${problem}`, retryable: false });
+        early = undefined;
         await composer.open(this.settings.baseUrl);
         await composer.upload(req.imagePath);
         await post.ready();
       } else {
         progress(2, 'generating the image');
+        early = undefined;
         await composer.open(this.settings.baseUrl);
         const images = await composer.generate(req.prompt, (p) => progress(2 + p * 0.08, `image ${p}%`));
         await composer.openImagePost(images[0]!);
         await post.ready();
       }
       const postUrl = page.url();
-      const previous = await post.video();
+      // The video already on the post (a new one must differ): asked beside the options.
+      const previousVideo = post.video();
       // 2. options, prompt, generate.
       progress(10, 'choosing video options');
       clock.step('options');
-      const chosen = await post.chooseOptions({ duration: req.duration ?? 'max', resolution: req.resolution, aspectRatio: req.aspectRatio, mode: req.mode });
-      progress(12, `options ${Object.values(chosen).filter(Boolean).join(' ') || 'default'}`);
-      clock.step('prompt');
-      await post.enterPrompt(req.prompt);
+      // What the press of Make video needs set up first is set up meanwhile (PostPage.listenForVideo).
+      post.listenForVideo();
+      let chosen: ChosenOptions;
+      let previous: VideoInfo | undefined;
+      const asked: OptionRequest = { duration: req.duration ?? 'max', resolution: req.resolution, aspectRatio: req.aspectRatio, mode: req.mode };
+      try {
+        // Chosen ahead (openAhead) for the same request: not again.
+        const ready = early?.chosen && sameOptions(early.options, asked) ? early.chosen : undefined;
+        [chosen, previous] = await Promise.all([ready ?? post.chooseOptions(asked), previousVideo]);
+        progress(12, `options ${Object.values(chosen).filter(Boolean).join(' ') || 'default'}`);
+        clock.step('prompt');
+        if (early?.prompt !== req.prompt) await post.enterPrompt(req.prompt);
+      } catch (err) {
+        await post.stopListening();
+        throw err;
+      }
       // Extensions ("Extend video") each add the chosen duration: the steps to reach extendTo.
       const stepS = parseInt(chosen.duration ?? '', 10);
-      if (req.extendTo !== undefined && !(stepS > 0)) throw failed('extend: the page did not show a chosen duration to extend by', false);
+      if (req.extendTo !== undefined && !(stepS > 0)) {
+        await post.stopListening();
+        throw failed('extend: the page did not show a chosen duration to extend by', false);
+      }
       const extensions = req.extendTo !== undefined ? Math.max(0, Math.ceil(req.extendTo / stepS) - 1) : 0;
       const span = 72 / (extensions + 1); // progress 14..86 shared by the generation and its extensions
       const files: DownloadedFile[] = [];
@@ -219,7 +357,7 @@ export class GrokDriver {
       await this.writeSidecar(req, outcome);
       progress(100, 'done');
       return outcome;
-    });
+    }, ahead);
   }
 
   async generateImage(req: ImageRequest, opts: RunOptions = {}): Promise<ImageOutcome> {
@@ -256,20 +394,29 @@ export class GrokDriver {
     });
   }
 
-  /** One context, the abort wiring, outcome mapping and failure artifacts around a run. */
+  /**
+   * A session, the abort wiring, outcome mapping and failure artifacts around a run. `ahead`:
+   * the work done ahead for this run (openAhead); the body is given it when adopted.
+   */
   private async run<T extends { kind: 'success'; steps?: ItemSteps; quota?: ServiceQuota }>(
     req: { jobId: string; itemIndex: number; account: string },
     what: string,
     opts: RunOptions,
     clock: StepClock,
-    body: (session: Session, quota: { reread(): void }) => Promise<T>,
+    body: (session: Session, quota: { reread(): void }, adopted: Ahead | undefined) => Promise<T>,
+    ahead?: Promise<Ahead | undefined>,
   ): Promise<T | FailureOutcome> {
     const { signal } = opts;
     const log = this.settings.logger?.child({ jobId: req.jobId, item: req.itemIndex, account: req.account });
     signal?.throwIfAborted();
     let session: Session;
+    let adopted: Ahead | undefined;
     try {
-      session = await this.browser.openSession(req.account, signal);
+      const early = ahead ? await untilAborted(ahead, signal) : undefined;
+      if (early && !early.session.closed && !early.session.page.isClosed()) {
+        session = early.session;
+        adopted = early;
+      } else session = await this.browser.openSession(req.account, signal);
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
       const outcome = toOutcome(err, req.account);
@@ -286,13 +433,16 @@ export class GrokDriver {
     // An abort closes the context immediately: every pending Playwright wait then rejects.
     const onAbort = () => void session.close();
     signal?.addEventListener('abort', onAbort, { once: true });
+    // Only a run that went well hands its context back for the account's next one (browser.ts).
+    let wentWell = false;
     try {
-      const result = await body(session, quotaReads);
+      const result = await body(session, quotaReads, adopted);
       result.steps = clock.snapshot();
       const left = await quota;
       if (left) result.quota = left;
       if (session.tracing) await session.context.tracing.stop().catch(() => {});
       log?.info({ what, steps: result.steps }, `${what} generated`);
+      wentWell = !signal?.aborted;
       return result;
     } catch (err) {
       if (signal?.aborted) {
@@ -308,7 +458,7 @@ export class GrokDriver {
       return outcome;
     } finally {
       signal?.removeEventListener('abort', onAbort);
-      await session.close();
+      await (wentWell ? session.release() : session.close());
     }
   }
 
@@ -349,6 +499,35 @@ export class GrokDriver {
     };
     await fs.promises.writeFile(this.sidecarPath(req), JSON.stringify(meta, null, 2));
   }
+}
+
+function aheadKey(account: string, postUrl: string): string {
+  return `${account}\n${postUrl}`;
+}
+
+/**
+ * Waits for the work done ahead unless the signal aborts first; a session that arrives after
+ * the abort is closed (its run will not happen).
+ */
+async function untilAborted(ahead: Promise<Ahead | undefined>, signal?: AbortSignal): Promise<Ahead | undefined> {
+  if (!signal) return ahead;
+  signal.throwIfAborted();
+  return new Promise<Ahead | undefined>((resolve, reject) => {
+    const onAbort = () => {
+      void ahead.then((a) => a?.session.close());
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    void ahead.then((a) => {
+      signal.removeEventListener('abort', onAbort);
+      if (signal.aborted) void a?.session.close();
+      else resolve(a);
+    });
+  });
+}
+
+function sameOptions(a: OptionRequest | undefined, b: OptionRequest): boolean {
+  return !!a && a.duration === b.duration && a.resolution === b.resolution && a.aspectRatio === b.aspectRatio && a.mode === b.mode;
 }
 
 function strip(f: DownloadedFile & { reused?: boolean }): DownloadedFile {

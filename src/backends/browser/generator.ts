@@ -30,6 +30,11 @@ export function browserGenerator(driver: GrokDriver): Generator & { driver: Grok
       const files = all.map((f, i) => ({ mediaUrl: f.mediaUrl, filePath: f.filePath, sha256: f.sha256, bytes: f.bytes, hd: outcome.hd && i === all.length - 1 }));
       return { kind: 'success', files, duration: outcome.duration, resolution: outcome.resolution, steps: outcome.steps, quota: outcome.quota };
     },
+    prepare: (req) => driver.openAhead(req.account, req.postUrl, {
+      options: { duration: req.video.duration ?? 'max', resolution: req.video.resolution, aspectRatio: req.video.aspectRatio, mode: req.video.mode },
+      ...(req.prompt !== undefined ? { prompt: req.prompt } : {}),
+    }),
+    preparing: () => driver.aheadCount(),
     close: () => driver.close(),
   };
 }

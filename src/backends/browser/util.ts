@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { APIRequestContext } from 'playwright';
+import type { APIRequestContext, Locator } from 'playwright';
 import type { DownloadedFile } from './types';
 import { failed } from './types';
 import { SECRET_KEYS } from '../../shared/secrets';
@@ -25,22 +25,80 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** Why firstOf's losing waits were stopped: the race was decided. */
+const RACE_DECIDED = new Error('race decided');
+
 /**
- * Calls `probe` every `pollMs` until it returns a value; throws `onTimeout()` once `timeoutMs`
- * have passed. The one "wait until X, give up after T" loop of the page objects (a probe may
- * itself throw to end the wait early, e.g. on a blocking toast).
+ * Waits for the first of several waits to settle, each given a signal that aborts as soon as
+ * the race is decided (or `signal` aborts): the losers stop at once, with their timers and
+ * abort listeners. Promise.race alone leaves them running to their own bound, and a watch
+ * loop that wakes every 100 ms piled up ten 1 s waits on the generation's signal.
+ */
+export async function firstOf(signal: AbortSignal | undefined, waits: Array<(signal: AbortSignal) => Promise<unknown>>): Promise<void> {
+  signal?.throwIfAborted();
+  const race = new AbortController();
+  const onAbort = () => race.abort(signal!.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const running = waits.map((wait) => wait(race.signal));
+  try {
+    await Promise.race(running);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    race.abort(RACE_DECIDED);
+    for (const r of running) r.catch(() => {}); // a loser ends with RACE_DECIDED: not an error
+  }
+}
+
+/** What pollUntil may wait on between probes instead of a fixed interval (pageChanges.ts). */
+export interface Changes {
+  /** Resolves at the next change, or after `ms` (what it resolves with is the implementation's). */
+  next(ms: number, signal?: AbortSignal): Promise<unknown>;
+}
+
+/**
+ * How long a page that shows no change goes unlooked at: the bound of a wait on its changes
+ * (timeouts are checked, and what is not a DOM change still gets seen, once a second).
+ */
+export const QUIET_LOOK_MS = 1000;
+
+/**
+ * Calls `probe` until it returns a value; throws `onTimeout()` once `timeoutMs` have passed.
+ * The one "wait until X, give up after T" loop of the page objects (a probe may itself throw
+ * to end the wait early, e.g. on a blocking toast). Between probes it waits for `changes`
+ * (the page's next change: a probe of an unchanged page would see nothing new) or, without
+ * them, `pollMs`; either way at most one probe per `pollMs`, so a page that changes all the
+ * time (an animation) costs no more than the fixed poll did.
  */
 export async function pollUntil<T>(
   probe: () => Promise<T | undefined>,
-  opts: { timeoutMs: number; pollMs: number; signal?: AbortSignal; onTimeout: () => Error },
+  opts: { timeoutMs: number; pollMs: number; signal?: AbortSignal; onTimeout: () => Error; changes?: Changes },
 ): Promise<T> {
   const deadline = Date.now() + opts.timeoutMs;
   for (;;) {
     opts.signal?.throwIfAborted();
+    const at = Date.now();
     const value = await probe();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw opts.onTimeout();
-    await sleep(opts.pollMs, opts.signal);
+    const now = Date.now();
+    if (now > deadline) throw opts.onTimeout();
+    if (opts.changes) await opts.changes.next(Math.min(QUIET_LOOK_MS, deadline - now + 1), opts.signal);
+    const left = opts.pollMs - (Date.now() - at);
+    if (left > 0) await sleep(left, opts.signal);
+  }
+}
+
+/**
+ * Types `text` into a prompt box. `fill` focuses the box itself; a click first would cost a
+ * pointer round trip and Playwright's wait for the box to stand still, so it is made only when
+ * the box takes no text until clicked (a placeholder that becomes the editor).
+ */
+export async function fillBox(box: Locator, text: string, timeoutMs: number): Promise<void> {
+  try {
+    await box.fill(text, { timeout: timeoutMs });
+  } catch (err) {
+    if (!(err instanceof Error) || !/not an <input>|not editable/i.test(err.message)) throw err;
+    await box.click({ timeout: timeoutMs });
+    await box.fill(text, { timeout: timeoutMs });
   }
 }
 

@@ -52,6 +52,31 @@ export interface OptionRequest {
   mode?: string;
 }
 
+/** One choice of the open menu as the page shows it. */
+interface MenuItem {
+  kind: Kind;
+  text: string;
+  key: string;
+  /** The page marks it chosen (aria-checked, aria-selected, aria-pressed, data-state). */
+  checked: boolean;
+  /** Its centre in the viewport when the menu was read (absent: not fully in view). */
+  at?: { x: number; y: number };
+}
+
+/**
+ * How the menu is driven, and why each wait is there:
+ * - the menu is opened once and read in one round trip (every choice of every kind, with
+ *   what the page marks chosen); a choice already chosen is not clicked again;
+ * - a click on a choice may close the menu (menus of radio items usually do; the simulator's
+ *   does): before the next choice, one round trip asks whether it is still open, and the
+ *   button reopens it;
+ * - clicks skip Playwright's actionability checks (`force`): its wait for the element to stand
+ *   still would wait out the menu's opening animation at every choice, and its hit-target
+ *   check costs two more round trips a click. What they guarded is checked otherwise: the
+ *   choices' locators match shown elements only (a click waits for one), and a menu that did
+ *   not open (a click lost under an overlay) fails the wait for its choices, naming it;
+ * - the read back (the button's label) and "is it still open" are asked at once.
+ */
 export class VideoOptionsMenu {
   constructor(
     private readonly page: Page,
@@ -67,18 +92,35 @@ export class VideoOptionsMenu {
       aspectRatio: req.aspectRatio,
       mode: req.mode,
     };
+    const [menu, label] = await Promise.all([this.openAndRead(), this.label()]);
     const clicked: ChosenOptions = {};
+    const toClick: MenuItem[] = [];
     for (const kind of Object.keys(KINDS) as Kind[]) {
       if (wanted[kind] === undefined && !KINDS[kind].rank) continue;
-      clicked[kind] = await this.chooseOne(kind, wanted[kind]);
+      const target = this.target(kind, wanted[kind], menu);
+      if (!target) continue;
+      clicked[kind] = target.key;
+      // Already chosen, as the item or the button's label says: nothing to click.
+      const inLabel = KINDS[kind].inLabel?.exec(label);
+      if (target.checked || (inLabel && KINDS[kind].key(inLabel[0]) === target.key)) continue;
+      toClick.push(target);
     }
-    await this.close();
+    for (const [i, item] of toClick.entries()) {
+      let target = item;
+      if (i > 0) {
+        // The menu as it is now (empty: it closed with the last choice, and is opened again).
+        const now = await this.openAndRead(await this.read());
+        target = now.find((m) => m.kind === item.kind && m.key === item.key) ?? item;
+      }
+      await this.clickItem(target);
+    }
     // Read back: the menu button states the choice ("10s · 720p"); where it says nothing
     // about one, the click is what we know.
-    const label = (await this.button.innerText({ timeout: this.actionMs }).catch(() => '')).trim();
+    const [open, after] = await Promise.all([this.isOpen(), this.label()]);
+    if (open) await this.close();
     const shown: ChosenOptions = { ...clicked };
     for (const kind of ['duration', 'resolution'] as const) {
-      const m = KINDS[kind].inLabel!.exec(label);
+      const m = KINDS[kind].inLabel!.exec(after);
       if (!m || !clicked[kind]) continue;
       shown[kind] = KINDS[kind].key(m[0]);
       if (shown[kind] !== clicked[kind]) throw failed(`chose ${kind} ${clicked[kind]} but Video Options shows ${shown[kind]}`, true);
@@ -88,14 +130,24 @@ export class VideoOptionsMenu {
 
   /** Opens the menu and lists what it offers (the canary), then closes it. */
   async offered(): Promise<Record<Kind, string[]>> {
-    await this.open();
+    const menu = await this.openAndRead();
     const out = {} as Record<Kind, string[]>;
-    for (const kind of Object.keys(KINDS) as Kind[]) {
-      const texts = await this.items(kind).allInnerTexts();
-      out[kind] = [...new Set(texts.map((t) => KINDS[kind].key(t)).filter((k): k is string => k !== undefined))];
-    }
-    await this.close();
+    for (const kind of Object.keys(KINDS) as Kind[]) out[kind] = [...new Set(menu.filter((m) => m.kind === kind).map((m) => m.key))];
+    if (await this.isOpen()) await this.close();
     return out;
+  }
+
+  /**
+   * Closes the open menu: Escape, as menus take it; a menu that stays open (one without a key
+   * handler) is closed by its button, so that it covers nothing the next click needs.
+   */
+  private async close(): Promise<void> {
+    await this.page.keyboard.press('Escape');
+    if (await this.isOpen()) await this.button.click({ timeout: this.actionMs, force: true });
+  }
+
+  private async label(): Promise<string> {
+    return (await this.button.innerText({ timeout: this.actionMs }).catch(() => '')).trim();
   }
 
   /** The visible items of one kind. */
@@ -108,35 +160,98 @@ export class VideoOptionsMenu {
     return rest.reduce((a, b) => a.or(b), first!);
   }
 
-  private async open(): Promise<void> {
-    if ((await this.anyItem().count()) > 0) return;
-    await this.button.click({ timeout: this.actionMs });
-    await this.anyItem().first().waitFor({ state: 'visible', timeout: this.actionMs }).catch((err: unknown) => {
-      throw err instanceof Error && err.name === 'TimeoutError' ? failed('the Video Options menu opened without any choice', true) : err;
-    });
+  /**
+   * Clicks a choice: at the centre the menu's read gave (one call, the press and release a
+   * user makes), else through its locator. What a locator click adds here — finding the
+   * element again, scrolling it into view, asking its box — is what the read just did, in
+   * the same round trip; a choice not fully in view is clicked through its locator.
+   */
+  private async clickItem(item: MenuItem): Promise<void> {
+    if (item.at) await this.page.mouse.click(item.at.x, item.at.y);
+    else await this.itemLocator(item).click({ timeout: this.actionMs, force: true });
   }
 
-  private async close(): Promise<void> {
-    if ((await this.anyItem().count()) > 0) await this.page.keyboard.press('Escape');
+  private itemLocator(item: MenuItem): Locator {
+    const exact = new RegExp(`^\\s*${item.text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
+    return this.items(item.kind).filter({ hasText: exact }).first();
   }
 
-  private async chooseOne(kind: Kind, wanted?: string): Promise<string | undefined> {
-    await this.open();
-    const k = KINDS[kind];
-    const items = this.items(kind);
-    const offered = [...new Set((await items.allInnerTexts()).map((t) => t.trim()))];
-    const keyed = offered.map((text) => ({ text, key: k.key(text) })).filter((o): o is { text: string; key: string } => o.key !== undefined);
-    const list = () => (keyed.length ? keyed.map((o) => o.key).join(', ') : 'none');
-    let target: { text: string; key: string } | undefined;
-    if (wanted !== undefined) {
-      target = keyed.find((o) => o.key === (k.key(wanted) ?? wanted.toLowerCase()));
-      if (!target) throw failed(`${kind} ${wanted} is not offered (offered: ${list()})`, false);
-    } else if (keyed.length > 0) {
-      target = keyed.reduce((a, b) => (k.rank!(b.key) > k.rank!(a.key) ? b : a));
+  private async isOpen(): Promise<boolean> {
+    return (await this.anyItem().count().catch(() => 0)) > 0;
+  }
+
+  /**
+   * Opens the menu (unless it is open) and reads every choice it shows. A menu is usually
+   * there once the click returned (its page rendered it in the click's own event): it is read
+   * at once, and waited for only when it is not there yet.
+   */
+  private async openAndRead(shown?: MenuItem[]): Promise<MenuItem[]> {
+    const open = shown ? shown.length > 0 : await this.isOpen();
+    if (shown && open) return shown;
+    if (!open) await this.button.click({ timeout: this.actionMs, force: true });
+    let menu = await this.read();
+    if (menu.length === 0 && !open) {
+      await this.anyItem().first().waitFor({ state: 'visible', timeout: this.actionMs }).catch((err: unknown) => {
+        throw err instanceof Error && err.name === 'TimeoutError' ? failed('the Video Options menu opened without any choice', true) : err;
+      });
+      menu = await this.read();
     }
-    if (!target) return undefined;
-    const exact = new RegExp(`^\\s*${target.text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
-    await items.filter({ hasText: exact }).first().click({ timeout: this.actionMs });
-    return target.key;
+    return menu;
+  }
+
+  /**
+   * Every choice the open menu shows, with what it marks chosen: one round trip. Found in the
+   * page by the kinds' patterns (the visible elements whose text is a choice, innermost), not
+   * by a locator: a locator's evaluate runs in the page's own world, which would get a second
+   * copy of Playwright's injected script compiled at every page load (~60 ms of renderer CPU;
+   * the clicks and counts run in Playwright's utility world, which has one already).
+   */
+  private async read(): Promise<MenuItem[]> {
+    const patterns = (Object.keys(KINDS) as Kind[]).map((k) => ({ source: KINDS[k].item.source, flags: KINDS[k].item.flags }));
+    // A string, not a function: tsx (esbuild keepNames) wraps named inner functions in a
+    // helper the page lacks.
+    const raw = (await this.page.evaluate(`(() => {
+      const res = ${JSON.stringify(patterns)}.map((p) => new RegExp(p.source, p.flags));
+      const isChoice = (e) => {
+        const t = (e.textContent || '').replace(/\\s+/g, ' ').trim();
+        return t.length > 0 && t.length < 40 && res.some((r) => r.test(t));
+      };
+      const shown = (e) => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden';
+      return Array.from(document.body.querySelectorAll('*'))
+        .filter((e) => isChoice(e) && !Array.from(e.children).some(isChoice) && shown(e))
+        .map((e) => {
+          const r = e.getBoundingClientRect();
+          const inView = r.width > 0 && r.height > 0 && r.left >= 0 && r.top >= 0 && r.right <= innerWidth && r.bottom <= innerHeight;
+          return {
+            at: inView ? { x: r.left + r.width / 2, y: r.top + r.height / 2 } : null,
+            text: (e.innerText || e.textContent || '').trim(),
+            checked: ['aria-checked', 'aria-selected', 'aria-pressed'].some((a) => e.getAttribute(a) === 'true') || ['checked', 'on'].includes(e.getAttribute('data-state') || ''),
+          };
+        });
+    })()`)) as Array<{ text: string; checked: boolean; at: { x: number; y: number } | null }>;
+    const out: MenuItem[] = [];
+    for (const r of raw) {
+      for (const kind of Object.keys(KINDS) as Kind[]) {
+        if (!KINDS[kind].item.test(r.text)) continue;
+        const key = KINDS[kind].key(r.text);
+        if (key !== undefined && !out.some((o) => o.kind === kind && o.key === key)) out.push({ kind, text: r.text, key, checked: r.checked, ...(r.at ? { at: r.at } : {}) });
+        break;
+      }
+    }
+    return out;
+  }
+
+  /** The item to choose of a kind: the one asked for (failing when not offered), or the highest ranked. */
+  private target(kind: Kind, wanted: string | undefined, menu: MenuItem[]): MenuItem | undefined {
+    const k = KINDS[kind];
+    const keyed = menu.filter((m) => m.kind === kind);
+    const list = () => (keyed.length ? keyed.map((o) => o.key).join(', ') : 'none');
+    if (wanted !== undefined) {
+      const target = keyed.find((o) => o.key === (k.key(wanted) ?? wanted.toLowerCase()));
+      if (!target) throw failed(`${kind} ${wanted} is not offered (offered: ${list()})`, false);
+      return target;
+    }
+    if (keyed.length === 0) return undefined;
+    return keyed.reduce((a, b) => (k.rank!(b.key) > k.rank!(a.key) ? b : a));
   }
 }

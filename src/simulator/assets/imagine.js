@@ -179,6 +179,8 @@
       });
     });
     document.addEventListener('click', closeMenus);
+    // Escape closes an open menu, as menus following the WAI-ARIA menu pattern (Radix's among them) do.
+    document.addEventListener('keydown', function (e) { if (e.key === 'Escape') closeMenus(); });
 
     function currentVideoEl() { return document.getElementById(S.videoId); }
     function showVideo(v) {

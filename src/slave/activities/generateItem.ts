@@ -14,6 +14,7 @@ import { accountWant } from '../../shared/jobs/account';
 import type { ItemWait, NoSlot } from '../itemWaits';
 import type { ItemSlot } from '../../shared/jobs/reservation';
 import { completeItem } from '../item/complete';
+import { generationRunning, openPostAhead } from '../item/openAhead';
 import { recordCost } from '../item/cost';
 import { afterModeration, backToGate, failureFor } from '../item/failures';
 import { recordFault } from '../item/recordFault';
@@ -38,10 +39,24 @@ export interface ItemResult {
  */
 export function generateItemActivity({ db, config, logger, backends }: SlaveDeps) {
   const store = config.OUTPUT_URL ? new ObjectStore(config) : undefined;
-  return async function generateItem(
-    { jobId, instance, index, plan, slot }: JobRef & { index: number; plan?: ItemPlan; slot?: ItemSlot },
-  ): Promise<ItemResult | ItemWait | NoSlot> {
+  type Args = JobRef & { index: number; plan?: ItemPlan; slot?: ItemSlot };
+  // Counted while it runs: a job starting elsewhere in this process opens its page ahead only
+  // while generations are fewer than the worker may run (openAhead.ts).
+  return async function generateItem(args: Args): Promise<ItemResult | ItemWait | NoSlot> {
+    const ended = generationRunning();
+    try {
+      return await generateOne(args);
+    } finally {
+      ended();
+    }
+  };
+
+  async function generateOne({ jobId, instance, index, plan, slot }: Args): Promise<ItemResult | ItemWait | NoSlot> {
     const ctx = Context.current();
+    // The page's work starts now, beside the checks and the account gate below: the item's post
+    // opens on the account its job's slot is on (openAhead.ts; a no-op when startJob did it).
+    if (ctx.info.attempt === 1 && (slot?.account || plan?.account)) openPostAhead({ db, backends, logger }, { jobId, plan, account: slot?.account });
+
     await assertOwnDatabase(db, { jobId, instance });
     const job = await loadJob(db, jobId);
     if (isFinal(job)) throw ApplicationFailure.nonRetryable(`job ${jobId} is already ${job.status}`, FailureType.Stopped);
@@ -157,15 +172,17 @@ export function generateItemActivity({ db, config, logger, backends }: SlaveDeps
       }
 
       // Stopped from outside; the backend has closed its browser context (it honours the signal).
-      if (stop.terminated()) {
+      const terminated = await stop.terminated();
+      if (terminated) {
         // Terminate runs no workflow code: this activity records the end (endJob writes the
         // callback's outbox row: once per job however many items were running).
         await endJob(db, jobId, { status: 'ERROR', message: stop.message()!, detail: { by: 'slave', reason: stop.reason() } });
       }
-      log.warn({ reason: stop.reason() }, stop.message() ? `job ${stop.message()}` : 'generation stopped');
+      const why = terminated ? `job ${stop.message()}` : stop.reason() === 'NOT_FOUND' ? 'attempt superseded (its workflow runs on)' : stop.message() ? `job ${stop.message()}` : 'generation stopped';
+      log.warn({ reason: stop.reason() }, why);
       throw new CancelledFailure(stop.reason());
     }
-  };
+  }
 }
 
 /** generateOn's answer when the item must go back through the account gate. */
