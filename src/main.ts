@@ -2,7 +2,7 @@ import { setup } from './setup/main';
 import { loadConfig } from './shared/config';
 import { createLogger, workerIdentity } from './shared/logger';
 import { runService, type ServiceInfo } from './service/runService';
-import { abortOnSignals, runMain } from './shared/processLifecycle';
+import { abortOnSignals, logProcessWarnings, runMain } from './shared/processLifecycle';
 
 // `npm start`: set-up, then the whole service in one process with embedded defaults.
 function banner(info: ServiceInfo): string {
@@ -32,6 +32,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config, { worker: workerIdentity('grokflow') });
   const signal = abortOnSignals(logger);
+  logProcessWarnings(logger);
   await runService(config, logger, signal, (info) => process.stdout.write(`${banner(info)}\n`));
   logger.info('grokflow stopped');
 }

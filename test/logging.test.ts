@@ -13,6 +13,7 @@ interface Program {
   output(): string;
   until(text: string, ms: number): Promise<void>;
   stop(): Promise<void>;
+  kill(signal: NodeJS.Signals): void;
 }
 
 function startProgram(program: 'master' | 'slave', env: Record<string, string>): Program {
@@ -22,6 +23,7 @@ function startProgram(program: 'master' | 'slave', env: Record<string, string>):
   });
   return {
     output: () => child.output,
+    kill: (signal) => child.child.kill(signal),
     until: (text, ms) => child.waitForOutput(text, ms),
     async stop() {
       if (child.child.exitCode === null && child.child.signalCode === null) child.child.kill('SIGKILL');
@@ -48,9 +50,17 @@ describe('logs: the Temporal core\'s warnings, as JSON', () => {
   const fx = dbAndTemporalForSuite();
 
   test('the Temporal server goes away under a running master: core\'s retry warnings are JSON lines with the worker identity', async () => {
-    const master = startProgram('master', { DATABASE_URL: fx.t.url, TEMPORAL_ADDRESS: fx.env.address });
+    // Node's own warnings too: one emitted once the master runs (on SIGUSR2, here) is a JSON line with its stack.
+    const warnLater = `data:text/javascript,${encodeURIComponent("process.on('SIGUSR2', () => process.emitWarning('a warning from node'))")}`;
+    const master = startProgram('master', { DATABASE_URL: fx.t.url, TEMPORAL_ADDRESS: fx.env.address, NODE_OPTIONS: `--import=${warnLater}` });
     try {
       await master.until('"master ready"', 60_000);
+      master.kill('SIGUSR2');
+      await master.until('a warning from node', 30_000);
+      const warning = jsonLines(master.output()).find((l) => l.msg === 'node warning: Warning');
+      assert.ok(warning, 'the warning is a JSON line');
+      assert.equal((warning.err as { message?: string }).message, 'a warning from node');
+      assert.match(String((warning.err as { stack?: string }).stack), /SIGUSR2/, 'with where it came from');
       await fx.stopTemporal();
       await master.until('"sdkComponent":"core"', 120_000);
       const lines = jsonLines(master.output());

@@ -35,3 +35,13 @@ export function abortOnSignals(logger: Logger): AbortSignal {
   }
   return abort.signal;
 }
+
+/**
+ * Node's own warnings (a deprecation, too many listeners on an emitter) as log lines: Node
+ * prints them to stderr as text, which breaks a JSON log (LOG_PRETTY=false) and loses the
+ * stack that says where they came from. Its printer is the one 'warning' listener Node adds.
+ */
+export function logProcessWarnings(logger: Logger): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => logger.warn({ err: warning }, `node warning: ${warning.name}`));
+}

@@ -7,13 +7,14 @@ import { startObservability } from '../shared/observability';
 import { closeBackends, createBackends } from '../backends';
 import { loginSimulatorUsers } from '../simulator/login';
 import { runSlave } from './worker';
-import { abortOnSignals, runMain } from '../shared/processLifecycle';
+import { abortOnSignals, logProcessWarnings, runMain } from '../shared/processLifecycle';
 
 // `npm run slave`: one slave worker process. Start as many as the browsers you can afford.
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config, { worker: workerIdentity('slave') });
   const signal = abortOnSignals(logger);
+  logProcessWarnings(logger);
   const target = grokTarget(config);
   if (target.simulated) {
     logger.warn({ grok: target.baseUrl }, 'GROK_BASE_URL is unset: driving the Grok Imagine SIMULATOR, not grok.com');

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { loadConfig } from '../shared/config';
 import { createDb, createPool } from '../shared/db/client';
 import { createLogger, workerIdentity } from '../shared/logger';
-import { abortOnSignals, runMain } from '../shared/processLifecycle';
+import { abortOnSignals, logProcessWarnings, runMain } from '../shared/processLifecycle';
 import { startWeb } from './server';
 
 // `npm run web`: the console alone, next to workers that run elsewhere, on the same Postgres.
@@ -11,6 +11,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config, { worker: workerIdentity('web') });
   if (config.WEB_PORT === 0) throw new Error('WEB_PORT is 0: the web console is turned off');
   const signal = abortOnSignals(logger);
+  logProcessWarnings(logger);
   const pool = createPool(config.DATABASE_URL, { max: 4 });
   let client: Client | undefined;
   try {

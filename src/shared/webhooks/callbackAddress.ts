@@ -27,7 +27,7 @@ export function addressRange(ip: string): string {
  */
 export async function resolveCallback(callbackUrl: string, allowPrivate: boolean): Promise<CallbackTarget> {
   const url = new URL(callbackUrl);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CallbackRefused(`callback ${callbackUrl} is not http or https`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CallbackRefused(`callback to ${url.host} is ${url.protocol.replace(/:$/, '')}, not http or https`);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const addresses = await dns.promises.lookup(host, { all: true, verbatim: true });
   if (addresses.length === 0) throw new Error(`callback host ${host} has no address`);
