@@ -8,7 +8,7 @@ import { runDeliveryBench } from './delivery';
 import { runDispatchBench } from './dispatch';
 import { runFaultsBench } from './faults';
 import { runPoolBench } from './pool';
-import { runSessionsBench } from './sessions';
+import { runSessionsBench, sessionsTable } from './sessions';
 import { runSlaveBench } from './slave';
 import { runVariantsBench, variantTable } from './variants';
 
@@ -19,7 +19,7 @@ type Row = Record<string, unknown>;
 
 const BENCHES: Record<string, { title: string; run: () => Promise<Row[]>; onlyByName?: boolean }> = {
   dispatch: { title: 'Master: INSERT → INQUEUE latency and dispatch throughput', run: () => runDispatchBench() },
-  sessions: { title: 'Driver: concurrent generations in one browser (memory per session)', run: async () => (await runSessionsBench()) as unknown as Row[] },
+  sessions: { title: 'Driver: concurrent generations in one browser (memory and CPU per session; phase: rows split one generation by step)', run: async () => sessionsTable(await runSessionsBench()) },
   abort: { title: 'Driver: abort mid-generation closes the context', run: async () => (await runAbortBench()) as unknown as Row[] },
   slave: { title: 'Slave: job overhead, terminate latency, throughput', run: async () => (await runSlaveBench()) as unknown as Row[] },
   bookkeeping: { title: 'Slave: status changes while every generation slot is busy', run: async () => (await runBookkeepingBench()) as unknown as Row[] },

@@ -1,6 +1,7 @@
 import { ITEM_STEPS, overheadMs as driverMs, type ItemSteps } from '../src/shared/itemSteps';
 import { UI_VARIANTS, type UiVariant } from '../src/simulator/variants';
 import { startHarness } from '../test/helpers/browser';
+import { DEFAULT_TIMEOUTS } from '../src/backends/browser/driver';
 
 // Issue 11: against every simulator UI variant, a 1-video generation's overhead over the
 // generation time itself (target ≤ 1.0 s), and N concurrent generations against one
@@ -40,7 +41,8 @@ export async function runVariantsBench(opts: { generationMs?: number; concurrent
   const rows: VariantRow[] = [];
   for (const variant of opts.variants ?? UI_VARIANTS) {
     // Prewarmed contexts, as BROWSER_PREWARM defaults to in production.
-    const h = await startHarness({ uiVariant: variant, generationMs }, { prewarm: true });
+    // The driver's own default for when a wait goes on minimized (the tests' is at once).
+    const h = await startHarness({ uiVariant: variant, generationMs }, { prewarm: true, timeouts: { hideAfterMs: DEFAULT_TIMEOUTS.hideAfterMs } });
     try {
       const acct = h.loginAccount('default');
       let n = 0;
