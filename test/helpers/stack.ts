@@ -30,6 +30,11 @@ export interface StackOptions {
   databasePassword?: string;
   /** The master's and slave's logger (default: JSON to stdout). */
   logger?: (config: Config) => Logger;
+  /**
+   * Grok elsewhere than this process's simulator (a bench's in a thread of its own, as Grok's
+   * servers are not on the slave's machine): its URL and each account's logged-in state.
+   */
+  grok?: { url: string; storageState(user: string): Promise<unknown> };
 }
 
 export interface Stack {
@@ -58,14 +63,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   fs.mkdirSync(accountsDir, { recursive: true });
   for (const user of ['default', 'alice', 'bob']) {
     simulator.addUser(user, 'pw');
-    fs.writeFileSync(path.join(accountsDir, `${user}.json`), JSON.stringify(simulator.storageState(user)), { mode: 0o600 });
+    const state = options.grok ? await options.grok.storageState(user) : simulator.storageState(user);
+    fs.writeFileSync(path.join(accountsDir, `${user}.json`), JSON.stringify(state), { mode: 0o600 });
   }
   const databaseUrl = new URL(t.url);
   if (options.databasePassword) databaseUrl.password = options.databasePassword;
   const configEnv: Record<string, string> = {
     DATABASE_URL: databaseUrl.toString(),
     TEMPORAL_ADDRESS: env.address,
-    GROK_BASE_URL: simulator.url,
+    GROK_BASE_URL: options.grok?.url ?? simulator.url,
     // No XAI_API_KEY: the api backend calls the simulator's stand-in of xAI's API, found here.
     SIMULATOR_URL: simulator.url,
     ACCOUNTS_DIR: accountsDir,
