@@ -313,8 +313,11 @@ describe('the API backend, end to end', () => {
     const ids = await Promise.all(prompts.map((prompt) => s.insertJob({ prompt, duration: '6s', backend: 'api' })));
     for (const id of ids) await s.waitForJob(id, ['COMPLETED']);
     const at = prompts.map((p) => s.simulator.xai.accepted(p)[0]!.at).sort((a, b) => a - b);
-    // Four activity starts at 1/s take about 3 s, however fast everything else is.
-    assert.ok(at[3]! - at[0]! >= 2500, `4 submissions within ${at[3]! - at[0]!} ms`);
+    // Four activity starts at 1/s, however fast everything else is. Temporal's matching limiter
+    // lets a small burst through when the queue was idle (seen: all four within 1,994 ms), so
+    // at least two of the three gaps are a second long; without the limit all are a fraction of one.
+    const gaps = at.slice(1).map((t, i) => t - at[i]!).sort((a, b) => b - a);
+    assert.ok(gaps[0]! >= 800 && gaps[1]! >= 800, `submissions ${gaps.join(', ')} ms apart (largest first)`);
   });
 });
 
