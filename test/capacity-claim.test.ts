@@ -110,6 +110,30 @@ describe('capacity claim', () => {
     console.log(`claim over 10,000 PENDING rows, 3 wants, nothing to start: ${Math.round(performance.now() - t0)} ms (loaded machine)`);
   });
 
+  test('a pause committed after the claim read job_pauses still holds: the claim\'s UPDATE decides', async () => {
+    await account('late1', 'late-pause', 'concurrency = 2');
+    const id = await insert('late-pause', 'paused while the claim runs');
+    // The race CI met (a wake's claim under way when the pool was paused): the pause commits
+    // right after this claim's read of job_pauses, before it picks and moves the job.
+    const pausesRead = (q: unknown) => JSON.stringify((q as { queryChunks?: unknown }).queryChunks ?? '').includes('FROM job_pauses');
+    const db = new Proxy(m.t.db, {
+      get(target, key, receiver) {
+        if (key !== 'execute') return Reflect.get(target, key, receiver) as unknown;
+        return async (q: Parameters<typeof target.execute>[0]) => {
+          const result = await target.execute(q);
+          if (pausesRead(q)) await m.t.pool.query(`INSERT INTO job_pauses (scope, name) VALUES ('pool', 'late-pause') ON CONFLICT DO NOTHING`);
+          return result;
+        };
+      },
+    });
+    const lateClaim = createMasterActivities({ db, client: m.client, logger: silentLogger, reconcileGraceMs: 300, config: m.config }).claimJobs;
+    assert.deepEqual((await lateClaim({ jobType: VIDEO, limit: 10 })).jobs, []);
+    assert.equal(await status(id), 'PENDING');
+    assert.deepEqual(await leases(id), [], 'no slot reserved for it');
+    await m.t.pool.query(`DELETE FROM job_pauses`);
+    assert.deepEqual((await claim({ jobType: VIDEO, limit: 10 })).jobs.map((j) => j.jobId), [id], 'resumed: claimed');
+  });
+
   test('a claim killed between its reservation and the start leaks no slot: the reconciler redispatches with the reservation', async () => {
     await account('kill1', 'killed');
     const id = await insert('killed', 'reserved, never started');
