@@ -308,16 +308,16 @@ describe('the API backend, end to end', () => {
   });
 
   test('Temporal\'s task-queue rate limit spaces the submissions of jobs that run at once (XAI_REQUESTS_PER_SECOND=1)', async () => {
-    const prompts = ['api: rate one', 'api: rate two', 'api: rate three', 'api: rate four'];
-    // Four jobs at once: without the limit their four generateItem tasks start within milliseconds.
+    const prompts = ['one', 'two', 'three', 'four', 'five', 'six'].map((n) => `api: rate ${n}`);
+    // Six jobs at once: without the limit their generateItem tasks start within a second.
     const ids = await Promise.all(prompts.map((prompt) => s.insertJob({ prompt, duration: '6s', backend: 'api' })));
     for (const id of ids) await s.waitForJob(id, ['COMPLETED']);
     const at = prompts.map((p) => s.simulator.xai.accepted(p)[0]!.at).sort((a, b) => a - b);
-    // Four activity starts at 1/s, however fast everything else is. Temporal's matching limiter
-    // lets a small burst through when the queue was idle (seen: all four within 1,994 ms), so
-    // at least two of the three gaps are a second long; without the limit all are a fraction of one.
-    const gaps = at.slice(1).map((t, i) => t - at[i]!).sort((a, b) => b - a);
-    assert.ok(gaps[0]! >= 800 && gaps[1]! >= 800, `submissions ${gaps.join(', ')} ms apart (largest first)`);
+    console.log(`rate-limited submissions at +${at.map((t) => t - at[0]!).join(', +')} ms`);
+    // At 1/s they spread over seconds, though not one a second: Temporal's matching limiter
+    // lets bursts through (seen: +0, +89, +120, +3822, +3887, +7821 ms; with four jobs once all
+    // within 1,994 ms). The span is what it holds to; with the limit at 1000/s it was 1,160 ms.
+    assert.ok(at.at(-1)! - at[0]! >= 2500, `${at.length} submissions within ${at.at(-1)! - at[0]!} ms`);
   });
 });
 
